@@ -1,0 +1,156 @@
+//! Assembling the service: state, router with its middleware, and a server that stops
+//! gracefully.
+
+use crate::auth::{JwtKeys, LoginLimiter};
+use crate::config::Settings;
+use crate::error::{ApiError, Text, request_context};
+use crate::state::AppState;
+use crate::{db, routes};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sos_domain::classify::KeywordClassifier;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Connects to the database, runs the migrations and prepares the shared state.
+pub async fn state(settings: Settings) -> anyhow::Result<AppState> {
+    let db = db::connect(&settings).await?;
+    db::migrate(&db).await?;
+    Ok(AppState {
+        db,
+        jwt: Arc::new(JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl)),
+        login_limiter: Arc::new(LoginLimiter::new(
+            settings.login_attempts_per_minute,
+            settings.login_attempts_per_minute_per_ip,
+        )),
+        classifier: Arc::new(KeywordClassifier),
+        settings: Arc::new(settings),
+    })
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut by_path: BTreeMap<&str, axum::routing::MethodRouter<AppState>> = BTreeMap::new();
+    for (_, path, method_router) in routes::table() {
+        let merged = match by_path.remove(path) {
+            Some(existing) => existing.merge(method_router),
+            None => method_router,
+        };
+        by_path.insert(path, merged);
+    }
+    let mut router = Router::new();
+    for (path, method_router) in by_path {
+        router = router.route(path, method_router.fallback(method_not_allowed));
+    }
+    let max_body = state.settings.max_body_bytes;
+    router
+        .fallback(route_not_found)
+        .layer(CatchPanicLayer::custom(|_panic| -> Response {
+            ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(request_context))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let request_id = request
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), request_id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn route_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "route-not-found",
+        Text::new("Địa chỉ này không có trong API.", "There is no such route in the API."),
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        Text::new(
+            "Địa chỉ này không hỗ trợ phương thức đã dùng.",
+            "This route does not accept that method.",
+        ),
+    )
+}
+
+/// Serves until `shutdown` completes, then gives requests in flight `grace` to finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let grace = state.settings.shutdown_grace;
+    let limiter = state.login_limiter.clone();
+    let pruning = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.prune();
+        }
+    });
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = stopping_tx.send(());
+    });
+    let server = tokio::spawn(async move { server.await });
+    let mut server = server;
+    let result = tokio::select! {
+        result = &mut server => result,
+        _ = async {
+            let _ = stopping_rx.await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!("requests still running after {grace:?}; stopping anyway");
+            server.abort();
+            Ok(Ok(()))
+        }
+    };
+    pruning.abort();
+    result??;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what process managers send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,179 @@
+//! Settings from the environment. Every setting has a documented default (see the README's
+//! configuration table) and is checked at start-up, so a typo stops the service with a clear
+//! message instead of surprising someone later.
+
+use anyhow::{Context, bail};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The embedded default: a SQLite file in the data directory.
+const DEFAULT_DATA_DIR: &str = "data";
+const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Clone)]
+pub struct Settings {
+    /// Where the service listens (`SOS_LISTEN`).
+    pub listen: SocketAddr,
+    /// SQLite file or PostgreSQL server (`DATABASE_URL`).
+    pub database_url: String,
+    /// Local state of the embedded mode: the SQLite file and the generated JWT secret.
+    pub data_dir: PathBuf,
+    /// HMAC key of access tokens (`JWT_SECRET`).
+    pub jwt_secret: Vec<u8>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Login attempts allowed per username and per client address each minute.
+    pub login_attempts_per_minute: u32,
+    pub login_attempts_per_minute_per_ip: u32,
+    pub max_body_bytes: usize,
+    /// Classifier confidence under which a report goes to the triage desk.
+    pub triage_threshold: f32,
+    pub max_db_connections: u32,
+    /// Time given to requests in flight when the service is asked to stop.
+    pub shutdown_grace: Duration,
+    pub log_json: bool,
+}
+
+impl std::fmt::Debug for Settings {
+    // Hand-written so that the JWT secret never reaches a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("database", &redact_url(&self.database_url))
+            .field("data_dir", &self.data_dir)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("triage_threshold", &self.triage_threshold)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides the password of a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***{}", &url[..scheme_end], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Reads an optional variable, parsing it with a message that names the variable.
+fn var<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match std::env::var(name) {
+        Ok(raw) if !raw.trim().is_empty() => raw
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={raw:?} is not valid: {e}")),
+        _ => Ok(default),
+    }
+}
+
+impl Settings {
+    /// Reads the environment. The JWT secret is resolved separately by [`Settings::resolve_secret`]
+    /// because the embedded mode may create one on disk.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let data_dir: PathBuf = var("SOS_DATA_DIR", PathBuf::from(DEFAULT_DATA_DIR))?;
+        let database_url = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| sqlite_url(&data_dir));
+        let settings = Settings {
+            listen: var("SOS_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            jwt_secret: std::env::var("JWT_SECRET").unwrap_or_default().into_bytes(),
+            access_token_ttl: Duration::from_secs(var("SOS_ACCESS_TOKEN_TTL_SECONDS", 900)?),
+            refresh_token_ttl: Duration::from_secs(var("SOS_REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400)?),
+            login_attempts_per_minute: var("SOS_LOGIN_ATTEMPTS_PER_MINUTE", 5)?,
+            login_attempts_per_minute_per_ip: var("SOS_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP", 60)?,
+            max_body_bytes: var("SOS_MAX_BODY_BYTES", 64 * 1024)?,
+            triage_threshold: var("SOS_TRIAGE_THRESHOLD", sos_domain::routing::DEFAULT_TRIAGE_THRESHOLD)?,
+            max_db_connections: var("SOS_DB_MAX_CONNECTIONS", 10)?,
+            shutdown_grace: Duration::from_secs(var("SOS_SHUTDOWN_GRACE_SECONDS", 20)?),
+            log_json: var("SOS_LOG_FORMAT", "text".to_owned())? == "json",
+            database_url,
+            data_dir,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(self.is_sqlite()
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            bail!("DATABASE_URL must start with sqlite:, postgres:// or postgresql://");
+        }
+        if self.access_token_ttl < Duration::from_secs(60) || self.access_token_ttl > Duration::from_secs(86_400) {
+            bail!("SOS_ACCESS_TOKEN_TTL_SECONDS must be between 60 and 86400");
+        }
+        if self.refresh_token_ttl <= self.access_token_ttl {
+            bail!("SOS_REFRESH_TOKEN_TTL_SECONDS must be longer than the access token's lifetime");
+        }
+        if self.login_attempts_per_minute == 0 || self.login_attempts_per_minute_per_ip == 0 {
+            bail!("login attempt limits must be at least 1 a minute");
+        }
+        if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
+            bail!("SOS_MAX_BODY_BYTES must be between 1024 and 16777216");
+        }
+        if !(0.0..=1.0).contains(&self.triage_threshold) {
+            bail!("SOS_TRIAGE_THRESHOLD must be between 0 and 1");
+        }
+        if self.max_db_connections == 0 {
+            bail!("SOS_DB_MAX_CONNECTIONS must be at least 1");
+        }
+        if !self.jwt_secret.is_empty() && self.jwt_secret.len() < MIN_SECRET_BYTES {
+            bail!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long");
+        }
+        Ok(())
+    }
+
+    /// Makes sure there is a JWT secret. Replicas of a production service must share one, so it
+    /// must come from `JWT_SECRET`; the embedded SQLite mode creates one in its data directory
+    /// and keeps it, so tokens survive a restart.
+    pub fn resolve_secret(&mut self) -> anyhow::Result<()> {
+        if !self.jwt_secret.is_empty() {
+            return Ok(());
+        }
+        if !self.is_sqlite() {
+            bail!("JWT_SECRET is required with PostgreSQL: every replica must sign with the same key");
+        }
+        let path = self.data_dir.join("jwt-secret");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            let existing = existing.trim();
+            if existing.len() >= MIN_SECRET_BYTES {
+                self.jwt_secret = existing.as_bytes().to_vec();
+                return Ok(());
+            }
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
+        let secret = crate::auth::random_token();
+        std::fs::write(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+        self.jwt_secret = secret.into_bytes();
+        Ok(())
+    }
+}
+
+fn sqlite_url(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("sos.db").display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_passwords_are_not_shown() {
+        assert_eq!(redact_url("postgres://sos:hunter2@db:5432/sos"), "postgres://***@db:5432/sos");
+        assert_eq!(redact_url("sqlite://data/sos.db"), "sqlite://data/sos.db");
+    }
+}

@@ -1,0 +1,14 @@
+//! SOS Khu Phố: the HTTP service and its command line. The decisions live in `sos_domain`;
+//! this crate loads what they need, calls them, and stores what they decided.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod notify;
+pub mod routes;
+pub mod seed;
+pub mod state;
+pub mod store;

@@ -1,0 +1,49 @@
+//! The HTTP routes. The router is built from one table, [`table`], which the contract test
+//! compares with `openapi.yaml`: a route cannot be added without the spec noticing.
+
+use crate::state::AppState;
+use axum::http::Method;
+use axum::routing::MethodRouter;
+
+pub mod auth;
+pub mod health;
+pub mod me;
+pub mod notifications;
+pub mod reports;
+pub mod taxonomy;
+pub mod views;
+pub mod wards;
+
+/// One row of the route table: method, path template, handler.
+pub type Route = (Method, &'static str, MethodRouter<AppState>);
+
+macro_rules! route {
+    ($method:ident $path:literal => $handler:path) => {
+        (Method::$method, $path, axum::routing::on(axum::routing::MethodFilter::$method, $handler))
+    };
+}
+
+pub fn table() -> Vec<Route> {
+    vec![
+        route!(GET "/healthz" => health::healthz),
+        route!(GET "/readyz" => health::readyz),
+        route!(POST "/v1/auth/login" => auth::login),
+        route!(POST "/v1/auth/refresh" => auth::refresh),
+        route!(POST "/v1/auth/logout" => auth::logout),
+        route!(GET "/v1/me" => me::me),
+        route!(GET "/v1/taxonomy" => taxonomy::taxonomy),
+        route!(GET "/v1/wards" => wards::list_wards),
+        route!(GET "/v1/wards/{id}/neighborhoods" => wards::list_neighborhoods),
+        route!(GET "/v1/wards/{id}/departments" => wards::list_departments),
+        route!(POST "/v1/wards/{id}/departments" => wards::create_department),
+        route!(PATCH "/v1/wards/{id}/departments/{code}" => wards::update_department),
+        route!(GET "/v1/wards/{id}/routing" => wards::routing_table),
+        route!(PUT "/v1/wards/{id}/routing/{subcategory}" => wards::set_routing_rule),
+        route!(POST "/v1/reports" => reports::create),
+        route!(GET "/v1/reports" => reports::list),
+        route!(GET "/v1/reports/{id}" => reports::get),
+        route!(POST "/v1/reports/{id}/actions" => reports::act),
+        route!(GET "/v1/notifications" => notifications::list),
+        route!(POST "/v1/notifications/{id}/read" => notifications::mark_read),
+    ]
+}

@@ -1,0 +1,804 @@
+//! Reports: filing one from the phone, reading them, and working them through their states.
+
+use crate::auth::{CurrentUser, sha256_hex};
+use crate::db::{begin_write, is_unique_violation};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::extract::{Json, Path, Query};
+use crate::routes::views::{self, Page};
+use crate::state::AppState;
+use crate::store::entities::{department, report, report_event, subcategory_correction};
+use crate::store::reports::{self as store, NewEvent, now};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::prelude::Expr;
+use sea_orm::sea_query::Query as SqlQuery;
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sos_domain::access::{self, ListScope, RerouteKind};
+use sos_domain::taxonomy::{Action, Category, EventType, Priority, Status, Subcategory};
+use sos_domain::{lifecycle, place, routing, text};
+use uuid::Uuid;
+
+const MAX_DESCRIPTION_CHARS: usize = 4000;
+const MAX_ADDRESS_CHARS: usize = 500;
+const MAX_TEXT_CHARS: usize = 4000;
+const MAX_REASON_CHARS: usize = 2000;
+/// A phone's reported GPS accuracy beyond this says nothing useful about the place.
+const MAX_ACCURACY_M: f64 = 100_000.0;
+
+#[derive(Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LocationInput {
+    lat: f64,
+    lon: f64,
+    #[serde(default)]
+    accuracy_m: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportCreate {
+    #[serde(default)]
+    id: Option<Uuid>,
+    description: String,
+    #[serde(default)]
+    subcategory: Option<Subcategory>,
+    #[serde(default)]
+    location: Option<LocationInput>,
+    #[serde(default)]
+    address: Option<String>,
+}
+
+/// The submission as it is stored, without the id: what a retry must repeat exactly.
+#[derive(Serialize)]
+struct Submission<'a> {
+    description: &'a str,
+    subcategory: Option<Subcategory>,
+    location: Option<&'a LocationInput>,
+    address: Option<&'a str>,
+}
+
+fn non_empty(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn validate_create(body: &ReportCreate) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    let description = body.description.trim();
+    if description.is_empty() {
+        errors.push(FieldError::new("/description", "Hãy mô tả sự việc.", "Describe what happened."));
+    } else if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        errors.push(FieldError::new(
+            "/description",
+            format!("Mô tả tối đa {MAX_DESCRIPTION_CHARS} ký tự."),
+            format!("The description has at most {MAX_DESCRIPTION_CHARS} characters."),
+        ));
+    }
+    if body.address.as_deref().is_some_and(|a| a.trim().chars().count() > MAX_ADDRESS_CHARS) {
+        errors.push(FieldError::new(
+            "/address",
+            format!("Địa chỉ tối đa {MAX_ADDRESS_CHARS} ký tự."),
+            format!("The address has at most {MAX_ADDRESS_CHARS} characters."),
+        ));
+    }
+    if let Some(location) = &body.location {
+        if !place::valid_coordinates(location.lat, location.lon) {
+            errors.push(FieldError::new(
+                "/location",
+                "Tọa độ không hợp lệ (vĩ độ −90..90, kinh độ −180..180).",
+                "Invalid coordinates (latitude −90..90, longitude −180..180).",
+            ));
+        } else if !place::in_vietnam(location.lat, location.lon) {
+            errors.push(FieldError::new(
+                "/location",
+                "Vị trí nằm ngoài lãnh thổ Việt Nam; hãy kiểm tra GPS hoặc bỏ vị trí và ghi địa chỉ.",
+                "The location is outside Vietnam; check the GPS or leave it out and write the address.",
+            ));
+        }
+        if location.accuracy_m.is_some_and(|a| !a.is_finite() || !(0.0..=MAX_ACCURACY_M).contains(&a)) {
+            errors.push(FieldError::new(
+                "/location/accuracy_m",
+                "Độ chính xác GPS phải từ 0 đến 100000 mét.",
+                "GPS accuracy must be between 0 and 100000 metres.",
+            ));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+}
+
+fn created(report: views::Report) -> Response {
+    let location = format!("/v1/reports/{}", report.id);
+    let mut response = (StatusCode::CREATED, axum::Json(report)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// A retried submission: the same body gets the stored report back, a different body is a
+/// conflict (the phone reused an id by mistake, or the id belongs to someone else's report).
+async fn replay(state: &AppState, current: &CurrentUser, id: Uuid, request_hash: &str) -> ApiResult<Option<Response>> {
+    let Some(existing) = report::Entity::find_by_id(id).one(&state.db).await? else {
+        return Ok(None);
+    };
+    if existing.reporter_id == current.user.id && existing.request_hash == request_hash {
+        let view = store::render_one(&state.db, &existing).await?;
+        return Ok(Some((StatusCode::OK, axum::Json(view)).into_response()));
+    }
+    Err(ApiError::conflict(
+        "idempotency-conflict",
+        "Mã phản ánh này đã được dùng cho một nội dung khác.",
+        "This report id was already used with a different content.",
+    ))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Json(body): Json<ReportCreate>,
+) -> ApiResult<Response> {
+    let actor = &current.actor;
+    if !access::can_file_report(actor) {
+        return Err(ApiError::forbidden(
+            "Chỉ trưởng khu phố gửi phản ánh.",
+            "Only neighborhood heads file reports.",
+        ));
+    }
+    validate_create(&body)?;
+    let description = body.description.trim();
+    let address = non_empty(body.address.as_deref());
+    let submission = Submission { description, subcategory: body.subcategory, location: body.location.as_ref(), address };
+    let request_hash = sha256_hex(serde_json::to_string(&submission).map_err(ApiError::internal)?.as_bytes());
+    let id = body.id.unwrap_or_else(Uuid::now_v7);
+    if body.id.is_some() {
+        if let Some(response) = replay(&state, &current, id, &request_hash).await? {
+            return Ok(response);
+        }
+    }
+
+    // The head's own neighborhood until reports are located by their coordinates.
+    let (Some(ward_id), Some(neighborhood_id)) = (actor.ward_id, actor.neighborhood_id) else {
+        return Err(ApiError::forbidden("Tài khoản chưa gắn với khu phố.", "The account has no neighborhood."));
+    };
+    let classification = state.classifier.classify(description);
+    let route = routing::route(&classification, body.subcategory, state.settings.triage_threshold);
+    let routed = if route.to_triage { None } else { store::routed_department(&state.db, ward_id, route.subcategory).await? };
+    // A subcategory the ward has not routed goes to the triage desk rather than nowhere.
+    let to_triage = routed.is_none();
+    let department = match routed {
+        Some(d) => Some(d),
+        None => store::triage_desk(&state.db, ward_id).await?,
+    };
+    let mut classification_json = serde_json::to_value(&classification).map_err(ApiError::internal)?;
+    classification_json["routed_to_triage"] = json!(to_triage);
+    let at = now();
+    let status = if department.is_some() { Status::Assigned } else { Status::Submitted };
+    let model = report::Model {
+        id,
+        ward_id,
+        neighborhood_id,
+        reporter_id: current.user.id,
+        description: description.to_owned(),
+        address: address.map(str::to_owned),
+        lat: body.location.as_ref().map(|l| l.lat),
+        lon: body.location.as_ref().map(|l| l.lon),
+        accuracy_m: body.location.as_ref().and_then(|l| l.accuracy_m),
+        category: route.subcategory.category().as_str().to_owned(),
+        subcategory: route.subcategory.as_str().to_owned(),
+        chosen_subcategory: body.subcategory.map(|s| s.as_str().to_owned()),
+        priority: classification.priority.as_str().to_owned(),
+        status: status.as_str().to_owned(),
+        department_id: department.as_ref().map(|d| d.id),
+        classification: classification_json,
+        duplicate_of: None,
+        rating: None,
+        response: None,
+        request_hash: request_hash.clone(),
+        search_text: text::fold(&format!("{description} {}", address.unwrap_or(""))),
+        version: 1,
+        created_at: at,
+        updated_at: at,
+        acknowledged_at: None,
+        resolved_at: None,
+        closed_at: None,
+    };
+
+    let txn = begin_write(&state.db).await?;
+    let active: report::ActiveModel = model.clone().into();
+    if let Err(error) = report::Entity::insert(active).exec_without_returning(&txn).await {
+        drop(txn);
+        // Two copies of one retried submission raced; the first one won.
+        if is_unique_violation(&error) {
+            if let Some(response) = replay(&state, &current, id, &request_hash).await? {
+                return Ok(response);
+            }
+        }
+        return Err(error.into());
+    }
+    let head = Some((current.user.id, actor.role));
+    store::record_event(
+        &txn,
+        &model,
+        NewEvent {
+            event_type: EventType::Submitted,
+            actor: head,
+            from_status: None,
+            to_status: Some(Status::Submitted),
+            public: true,
+            text: None,
+            data: json!({}),
+        },
+        at,
+        None,
+    )
+    .await?;
+    if let Some(department) = &department {
+        store::record_event(
+            &txn,
+            &model,
+            NewEvent {
+                event_type: EventType::Assigned,
+                actor: None,
+                from_status: Some(Status::Submitted),
+                to_status: Some(Status::Assigned),
+                public: true,
+                text: None,
+                data: json!({
+                    "department": department.code,
+                    "subcategory": route.subcategory,
+                    "to_triage": to_triage,
+                    "confidence": classification.confidence,
+                }),
+            },
+            at,
+            Some(&department.name),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    tracing::info!(report = %id, subcategory = %route.subcategory, to_triage, "report filed");
+    Ok(created(store::render_one(&state.db, &model).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+    category: Option<String>,
+    subcategory: Option<String>,
+    priority: Option<String>,
+    department: Option<String>,
+    neighborhood: Option<String>,
+    ward: Option<String>,
+    created_from: Option<String>,
+    created_to: Option<String>,
+    q: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+const DEFAULT_PAGE: u64 = 20;
+const MAX_PAGE: u64 = 100;
+
+/// Parses a comma-separated list of codes, naming the parameter when one is unknown.
+fn codes<T: std::str::FromStr>(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Vec<String>
+where
+    T: std::fmt::Display,
+{
+    let Some(raw) = raw else { return Vec::new() };
+    let mut out = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.parse::<T>() {
+            Ok(code) => out.push(code.to_string()),
+            Err(_) => errors.push(FieldError::new(
+                name,
+                format!("Mã không hợp lệ: `{part}`."),
+                format!("Unknown code `{part}`."),
+            )),
+        }
+    }
+    out
+}
+
+fn parse_uuid(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Uuid> {
+    let raw = raw?;
+    match Uuid::parse_str(raw.trim()) {
+        Ok(id) => Some(id),
+        Err(_) => {
+            errors.push(FieldError::new(name, "Cần một UUID.", "A UUID is expected."));
+            None
+        }
+    }
+}
+
+fn parse_time(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<DateTime<Utc>> {
+    let raw = raw?;
+    match DateTime::parse_from_rfc3339(raw.trim()) {
+        Ok(t) => Some(t.with_timezone(&Utc)),
+        Err(_) => {
+            errors.push(FieldError::new(
+                name,
+                "Cần thời điểm theo RFC 3339, ví dụ 2025-07-01T08:00:00+07:00.",
+                "An RFC 3339 timestamp is expected, e.g. 2025-07-01T08:00:00+07:00.",
+            ));
+            None
+        }
+    }
+}
+
+fn encode_cursor(report: &report::Model) -> String {
+    let raw = format!("{}|{}", report.created_at.to_rfc3339_opts(SecondsFormat::AutoSi, true), report.id);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_cursor(cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor.trim()).ok()?;
+    let raw = String::from_utf8(raw).ok()?;
+    let (at, id) = raw.split_once('|')?;
+    Some((DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc), Uuid::parse_str(id).ok()?))
+}
+
+/// Escapes LIKE wildcards so a search for `50%` finds "50%".
+fn like_pattern(needle: &str) -> String {
+    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<axum::Json<Page<views::Report>>> {
+    let mut errors = Vec::new();
+    let statuses = codes::<Status>("status", query.status.as_deref(), &mut errors);
+    let categories = codes::<Category>("category", query.category.as_deref(), &mut errors);
+    let subcategories = codes::<Subcategory>("subcategory", query.subcategory.as_deref(), &mut errors);
+    let priorities = codes::<Priority>("priority", query.priority.as_deref(), &mut errors);
+    let neighborhood = parse_uuid("neighborhood", query.neighborhood.as_deref(), &mut errors);
+    let ward = parse_uuid("ward", query.ward.as_deref(), &mut errors);
+    let created_from = parse_time("created_from", query.created_from.as_deref(), &mut errors);
+    let created_to = parse_time("created_to", query.created_to.as_deref(), &mut errors);
+    let limit = match query.limit.as_deref().map(|l| l.trim().parse::<u64>()) {
+        None => DEFAULT_PAGE,
+        Some(Ok(n)) if (1..=MAX_PAGE).contains(&n) => n,
+        Some(_) => {
+            errors.push(FieldError::new("limit", "limit phải từ 1 đến 100.", "limit must be between 1 and 100."));
+            DEFAULT_PAGE
+        }
+    };
+    let cursor = match query.cursor.as_deref() {
+        None => None,
+        Some(raw) => match decode_cursor(raw) {
+            Some(c) => Some(c),
+            None => {
+                errors.push(FieldError::new(
+                    "cursor",
+                    "Con trỏ trang không hợp lệ; hãy dùng next_cursor của trang trước.",
+                    "Invalid cursor; use the next_cursor of the previous page.",
+                ));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+
+    let mut select = report::Entity::find();
+    match access::list_scope(&current.actor) {
+        ListScope::All => {}
+        ListScope::Ward(w) => select = select.filter(report::Column::WardId.eq(w)),
+        ListScope::Neighborhood(n) => select = select.filter(report::Column::NeighborhoodId.eq(n)),
+        ListScope::Department { ward_id, department_id, user_id } => {
+            let acted_on = SqlQuery::select()
+                .column(report_event::Column::ReportId)
+                .from(report_event::Entity)
+                .and_where(report_event::Column::ActorId.eq(user_id))
+                .to_owned();
+            select = select.filter(report::Column::WardId.eq(ward_id)).filter(
+                Condition::any()
+                    .add(report::Column::DepartmentId.eq(department_id))
+                    .add(report::Column::Id.in_subquery(acted_on)),
+            );
+        }
+        ListScope::Nothing => return Ok(axum::Json(Page { items: Vec::new(), next_cursor: None })),
+    }
+    if !statuses.is_empty() {
+        select = select.filter(report::Column::Status.is_in(statuses));
+    }
+    if !categories.is_empty() {
+        select = select.filter(report::Column::Category.is_in(categories));
+    }
+    if !subcategories.is_empty() {
+        select = select.filter(report::Column::Subcategory.is_in(subcategories));
+    }
+    if !priorities.is_empty() {
+        select = select.filter(report::Column::Priority.is_in(priorities));
+    }
+    if let Some(code) = query.department.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        let departments = SqlQuery::select()
+            .column(department::Column::Id)
+            .from(department::Entity)
+            .and_where(department::Column::Code.eq(code))
+            .to_owned();
+        select = select.filter(report::Column::DepartmentId.in_subquery(departments));
+    }
+    if let Some(n) = neighborhood {
+        select = select.filter(report::Column::NeighborhoodId.eq(n));
+    }
+    if let Some(w) = ward {
+        select = select.filter(report::Column::WardId.eq(w));
+    }
+    if let Some(from) = created_from {
+        select = select.filter(report::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = created_to {
+        select = select.filter(report::Column::CreatedAt.lt(to));
+    }
+    if let Some(q) = query.q.as_deref().map(text::fold).filter(|q| !q.is_empty()) {
+        select = select.filter(Expr::cust_with_values(
+            "search_text LIKE ? ESCAPE '\\'",
+            [like_pattern(&q)],
+        ));
+    }
+    if let Some((at, id)) = cursor {
+        select = select.filter(
+            Condition::any()
+                .add(report::Column::CreatedAt.lt(at))
+                .add(Condition::all().add(report::Column::CreatedAt.eq(at)).add(report::Column::Id.lt(id))),
+        );
+    }
+    let mut rows = select
+        .order_by_desc(report::Column::CreatedAt)
+        .order_by_desc(report::Column::Id)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(encode_cursor)
+    } else {
+        None
+    };
+    let refs = store::Refs::load(&state.db, &rows, []).await?;
+    let items = rows.iter().map(|r| refs.render(r)).collect::<ApiResult<_>>()?;
+    Ok(axum::Json(Page { items, next_cursor }))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<views::ReportDetail>> {
+    let (report, scope) = store::find_visible(&state.db, &current.actor, id).await?;
+    Ok(axum::Json(store::detail(&state.db, &current.actor, &report, &scope).await?))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Public,
+    Internal,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    action: Action,
+    #[serde(default)]
+    response: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    department: Option<String>,
+    #[serde(default)]
+    subcategory: Option<Subcategory>,
+    #[serde(default)]
+    to_triage: Option<bool>,
+    #[serde(default)]
+    duplicate_of: Option<Uuid>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    visibility: Option<Visibility>,
+    #[serde(default)]
+    rating: Option<i32>,
+}
+
+/// A required, trimmed text field of at most `max` characters.
+fn required_text(field: &str, value: Option<&str>, max: usize, what_vi: &str, what_en: &str) -> ApiResult<String> {
+    let value = non_empty(value).ok_or_else(|| {
+        ApiError::field(field, format!("Cần {what_vi}."), format!("A {what_en} is required."))
+    })?;
+    if value.chars().count() > max {
+        return Err(ApiError::field(field, format!("Tối đa {max} ký tự."), format!("At most {max} characters.")));
+    }
+    Ok(value.to_owned())
+}
+
+fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<Option<String>> {
+    match non_empty(value) {
+        Some(v) if v.chars().count() > max => {
+            Err(ApiError::field(field, format!("Tối đa {max} ký tự."), format!("At most {max} characters.")))
+        }
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
+/// Where a reroute sends the report, as asked.
+fn reroute_kind(body: &ActionRequest) -> ApiResult<RerouteKind> {
+    let asked = [body.to_triage == Some(true), body.department.is_some(), body.subcategory.is_some()];
+    match asked {
+        [true, false, false] => Ok(RerouteKind::ToTriage),
+        [false, true, false] => Ok(RerouteKind::ToDepartment),
+        [false, false, true] => Ok(RerouteKind::ToSubcategory),
+        _ => Err(ApiError::field(
+            "",
+            "Chuyển xử lý cần đúng một đích: to_triage, department hoặc subcategory.",
+            "A reroute needs exactly one destination: to_triage, department or subcategory.",
+        )),
+    }
+}
+
+/// How an action changes the report beyond its status.
+#[derive(Default)]
+struct Changes {
+    department: Option<department::Model>,
+    subcategory: Option<Subcategory>,
+    response: Option<String>,
+    duplicate_of: Option<Uuid>,
+    rating: Option<i32>,
+}
+
+pub async fn act(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<ActionRequest>,
+) -> ApiResult<axum::Json<views::ReportDetail>> {
+    let actor = &current.actor;
+    let (report, scope) = store::find_visible(&state.db, actor, id).await?;
+    let action = body.action;
+    if !access::permitted_actions(actor, &scope).contains(&action) {
+        return Err(ApiError::forbidden(
+            format!("Vai trò của bạn không được thực hiện thao tác «{}» với phản ánh này.", action.label()),
+            format!("Your role may not `{action}` this report."),
+        ));
+    }
+    let status: Status = report.status.parse().map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let transition = lifecycle::transition(status, action).map_err(|refused| {
+        let permitted = access::permitted_actions(actor, &scope);
+        let allowed: Vec<Action> = refused.allowed.into_iter().filter(|a| permitted.contains(a)).collect();
+        let names = allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ");
+        let mut error = ApiError::conflict(
+            "transition-refused",
+            format!(
+                "Phản ánh đang ở trạng thái «{}», không thể «{}». Thao tác được phép: {}.",
+                status.label(),
+                action.label(),
+                if names.is_empty() { "không có" } else { &names }
+            ),
+            format!(
+                "The report is `{status}`: `{action}` is not possible. Allowed now: {}.",
+                if names.is_empty() { "none" } else { &names }
+            ),
+        );
+        error.allowed_actions = Some(allowed);
+        error
+    })?;
+
+    // What the action needs, checked before anything is written.
+    let mut changes = Changes::default();
+    let mut public = true;
+    let mut event_text = None;
+    let mut data = json!({});
+    match action {
+        Action::Resolve => {
+            let response = required_text("/response", body.response.as_deref(), MAX_TEXT_CHARS, "câu trả lời cho khu phố", "response for the neighborhood")?;
+            event_text = Some(response.clone());
+            changes.response = Some(response);
+        }
+        Action::Reject => {
+            event_text = Some(required_text("/reason", body.reason.as_deref(), MAX_REASON_CHARS, "lý do từ chối", "reason")?);
+        }
+        Action::Reroute => {
+            let kind = reroute_kind(&body)?;
+            if !access::may_reroute(actor, kind) {
+                return Err(ApiError::forbidden(
+                    "Đơn vị chỉ được trả phản ánh về bộ phận tiếp nhận (to_triage), kèm lý do.",
+                    "A department may only hand a report back to the triage desk (to_triage), with a reason.",
+                ));
+            }
+            let reason = if kind == RerouteKind::ToTriage {
+                Some(required_text("/reason", body.reason.as_deref(), MAX_REASON_CHARS, "lý do trả về", "reason")?)
+            } else {
+                optional_text("/reason", body.reason.as_deref(), MAX_REASON_CHARS)?
+            };
+            let target = match kind {
+                RerouteKind::ToTriage => store::triage_desk(&state.db, report.ward_id).await?,
+                RerouteKind::ToDepartment => {
+                    let code = body.department.as_deref().unwrap_or_default().trim();
+                    let found = department::Entity::find()
+                        .filter(department::Column::WardId.eq(report.ward_id))
+                        .filter(department::Column::Code.eq(code))
+                        .one(&state.db)
+                        .await?;
+                    Some(found.ok_or_else(|| {
+                        ApiError::field("/department", "Phường không có đơn vị với mã này.", "The ward has no department with this code.")
+                    })?)
+                }
+                RerouteKind::ToSubcategory => {
+                    let subcategory = body.subcategory.unwrap_or(Subcategory::Other);
+                    changes.subcategory = Some(subcategory);
+                    match store::routed_department(&state.db, report.ward_id, subcategory).await? {
+                        Some(d) => Some(d),
+                        None => store::triage_desk(&state.db, report.ward_id).await?,
+                    }
+                }
+            };
+            let target = target.ok_or_else(|| {
+                ApiError::conflict("conflict", "Phường chưa có bộ phận tiếp nhận.", "The ward has no triage desk.")
+            })?;
+            data = json!({
+                "from_department": report.department_id,
+                "to_department": target.code,
+                "subcategory": changes.subcategory,
+            });
+            event_text = reason;
+            changes.department = Some(target);
+        }
+        Action::MarkDuplicate => {
+            let original_id = body.duplicate_of.ok_or_else(|| {
+                ApiError::field("/duplicate_of", "Cần mã phản ánh gốc.", "The id of the original report is required.")
+            })?;
+            let not_original = || {
+                ApiError::field(
+                    "/duplicate_of",
+                    "Phản ánh gốc phải là một phản ánh khác, cùng phường, mà bạn xem được.",
+                    "The original must be another report of the same ward that you can see.",
+                )
+            };
+            if original_id == report.id {
+                return Err(not_original());
+            }
+            let (original, _) = store::find_visible(&state.db, actor, original_id).await.map_err(|_| not_original())?;
+            if original.ward_id != report.ward_id {
+                return Err(not_original());
+            }
+            data = json!({"duplicate_of": original.id});
+            event_text = optional_text("/reason", body.reason.as_deref(), MAX_REASON_CHARS)?;
+            changes.duplicate_of = Some(original.id);
+        }
+        Action::Comment => {
+            event_text = Some(required_text("/text", body.text.as_deref(), MAX_TEXT_CHARS, "nội dung ý kiến", "comment text")?);
+            let visibility = body.visibility.unwrap_or(if access::sees_internal_notes(actor) {
+                Visibility::Internal
+            } else {
+                Visibility::Public
+            });
+            if visibility == Visibility::Internal && !access::sees_internal_notes(actor) {
+                return Err(ApiError::field(
+                    "/visibility",
+                    "Trưởng khu phố chỉ gửi ý kiến công khai.",
+                    "Neighborhood heads can only post public comments.",
+                ));
+            }
+            public = visibility == Visibility::Public;
+        }
+        Action::Close => {
+            if let Some(rating) = body.rating {
+                if !(1..=5).contains(&rating) {
+                    return Err(ApiError::field("/rating", "Đánh giá từ 1 đến 5.", "The rating is from 1 to 5."));
+                }
+                data = json!({"rating": rating});
+            }
+            changes.rating = body.rating;
+            event_text = optional_text("/text", body.text.as_deref(), MAX_TEXT_CHARS)?;
+        }
+        Action::Reopen => {
+            event_text = optional_text("/reason", body.reason.as_deref(), MAX_REASON_CHARS)?;
+        }
+        Action::Acknowledge | Action::Start => {}
+    }
+
+    let at = now();
+    let mut updated = report.clone();
+    updated.status = transition.to.as_str().to_owned();
+    updated.updated_at = at;
+    updated.version = report.version + 1;
+    match transition.to {
+        Status::Acknowledged => updated.acknowledged_at = Some(at),
+        Status::InProgress if report.acknowledged_at.is_none() => updated.acknowledged_at = Some(at),
+        Status::Resolved => {
+            updated.resolved_at = Some(at);
+            updated.acknowledged_at = report.acknowledged_at.or(Some(at));
+        }
+        Status::Closed => updated.closed_at = Some(at),
+        _ => {}
+    }
+    if let Some(department) = &changes.department {
+        updated.department_id = Some(department.id);
+    }
+    if let Some(subcategory) = changes.subcategory {
+        updated.subcategory = subcategory.as_str().to_owned();
+        updated.category = subcategory.category().as_str().to_owned();
+    }
+    if action == Action::Reroute || action == Action::Reopen {
+        // The new (or same) department starts over: acknowledging is asked of it again.
+        updated.acknowledged_at = None;
+        updated.resolved_at = None;
+    }
+    if let Some(response) = changes.response {
+        updated.response = Some(response);
+    }
+    if let Some(original) = changes.duplicate_of {
+        updated.duplicate_of = Some(original);
+    }
+    if changes.rating.is_some() {
+        updated.rating = changes.rating;
+    }
+
+    let txn = begin_write(&state.db).await?;
+    // Guarded by the version read above: if someone acted in between, nothing is written.
+    let mut active: report::ActiveModel = updated.clone().into();
+    active.id = sea_orm::ActiveValue::Unchanged(report.id);
+    let result = report::Entity::update_many()
+        .set(active)
+        .filter(report::Column::Id.eq(report.id))
+        .filter(report::Column::Version.eq(report.version))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(ApiError::conflict(
+            "stale",
+            "Phản ánh vừa được người khác cập nhật; hãy tải lại và thử lại.",
+            "Someone else changed the report meanwhile; reload it and try again.",
+        ));
+    }
+    if let Some(subcategory) = changes.subcategory.filter(|s| s.as_str() != report.subcategory) {
+        subcategory_correction::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            report_id: Set(report.id),
+            text: Set(report.description.clone()),
+            from_subcategory: Set(report.subcategory.clone()),
+            to_subcategory: Set(subcategory.as_str().to_owned()),
+            actor_id: Set(current.user.id),
+            created_at: Set(at),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let department_name = match &changes.department {
+        Some(d) => Some(d.name.clone()),
+        None => match updated.department_id {
+            Some(id) => department::Entity::find_by_id(id).one(&txn).await?.map(|d| d.name),
+            None => None,
+        },
+    };
+    store::record_event(
+        &txn,
+        &updated,
+        NewEvent {
+            event_type: transition.event,
+            actor: Some((current.user.id, actor.role)),
+            from_status: Some(status),
+            to_status: Some(transition.to),
+            public,
+            text: event_text,
+            data,
+        },
+        at,
+        department_name.as_deref(),
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(report = %report.id, %action, to = %transition.to, "report action");
+
+    // The actor just wrote an event, so staff keep seeing a report they sent elsewhere.
+    let scope = store::scope(&updated, true);
+    Ok(axum::Json(store::detail(&state.db, actor, &updated, &scope).await?))
+}

@@ -1,0 +1,226 @@
+//! The JSON shapes of responses (`openapi.yaml` components), built from stored rows.
+
+use crate::store::entities::{department, neighborhood, notification, report, report_event, user, ward};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WardRef {
+    pub id: Uuid,
+    pub code: i32,
+    pub name: String,
+}
+
+impl From<&ward::Model> for WardRef {
+    fn from(w: &ward::Model) -> Self {
+        WardRef { id: w.id, code: w.code, name: w.name.clone() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NeighborhoodRef {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+}
+
+impl From<&neighborhood::Model> for NeighborhoodRef {
+    fn from(n: &neighborhood::Model) -> Self {
+        NeighborhoodRef { id: n.id, code: n.code.clone(), name: n.name.clone() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DepartmentRef {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub external: bool,
+}
+
+impl From<&department::Model> for DepartmentRef {
+    fn from(d: &department::Model) -> Self {
+        DepartmentRef { id: d.id, code: d.code.clone(), name: d.name.clone(), external: d.external }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Department {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub external: bool,
+    pub email: Option<String>,
+    pub triage_desk: bool,
+}
+
+impl From<&department::Model> for Department {
+    fn from(d: &department::Model) -> Self {
+        Department {
+            id: d.id,
+            code: d.code.clone(),
+            name: d.name.clone(),
+            external: d.external,
+            email: d.email.clone(),
+            triage_desk: d.triage_desk,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserRef {
+    pub id: Uuid,
+    pub display_name: String,
+    pub role: String,
+}
+
+impl From<&user::Model> for UserRef {
+    fn from(u: &user::Model) -> Self {
+        UserRef { id: u.id, display_name: u.display_name.clone(), role: u.role.clone() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
+    pub accuracy_m: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub id: Uuid,
+    pub ward: WardRef,
+    pub neighborhood: NeighborhoodRef,
+    pub reporter: UserRef,
+    pub description: String,
+    pub address: Option<String>,
+    pub location: Option<Location>,
+    pub category: String,
+    pub subcategory: String,
+    pub chosen_subcategory: Option<String>,
+    pub priority: String,
+    pub status: String,
+    pub department: Option<DepartmentRef>,
+    pub classification: Value,
+    pub duplicate_of: Option<Uuid>,
+    pub rating: Option<i32>,
+    pub response: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// The rows a report refers to, loaded together for a page of reports.
+pub struct ReportRefs<'a> {
+    pub ward: &'a ward::Model,
+    pub neighborhood: &'a neighborhood::Model,
+    pub reporter: &'a user::Model,
+    pub department: Option<&'a department::Model>,
+}
+
+impl Report {
+    pub fn new(r: &report::Model, refs: ReportRefs<'_>) -> Self {
+        Report {
+            id: r.id,
+            ward: refs.ward.into(),
+            neighborhood: refs.neighborhood.into(),
+            reporter: refs.reporter.into(),
+            description: r.description.clone(),
+            address: r.address.clone(),
+            location: match (r.lat, r.lon) {
+                (Some(lat), Some(lon)) => Some(Location { lat, lon, accuracy_m: r.accuracy_m }),
+                _ => None,
+            },
+            category: r.category.clone(),
+            subcategory: r.subcategory.clone(),
+            chosen_subcategory: r.chosen_subcategory.clone(),
+            priority: r.priority.clone(),
+            status: r.status.clone(),
+            department: refs.department.map(Into::into),
+            classification: r.classification.clone(),
+            duplicate_of: r.duplicate_of,
+            rating: r.rating,
+            response: r.response.clone(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            acknowledged_at: r.acknowledged_at,
+            resolved_at: r.resolved_at,
+            closed_at: r.closed_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub actor: Option<UserRef>,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub visibility: String,
+    pub text: Option<String>,
+    pub data: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Event {
+    pub fn new(e: &report_event::Model, actor: Option<&user::Model>) -> Self {
+        Event {
+            id: e.id,
+            event_type: e.event_type.clone(),
+            actor: actor.map(Into::into),
+            from_status: e.from_status.clone(),
+            to_status: e.to_status.clone(),
+            visibility: e.visibility.clone(),
+            text: e.text.clone(),
+            data: e.data.clone(),
+            created_at: e.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportDetail {
+    #[serde(flatten)]
+    pub report: Report,
+    pub timeline: Vec<Event>,
+    pub allowed_actions: Vec<sos_domain::taxonomy::Action>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub report_id: Uuid,
+    pub title: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+impl From<&notification::Model> for Notification {
+    fn from(n: &notification::Model) -> Self {
+        Notification {
+            id: n.id,
+            event_type: n.event_type.clone(),
+            report_id: n.report_id,
+            title: n.title.clone(),
+            body: n.body.clone(),
+            created_at: n.created_at,
+            read_at: n.read_at,
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Reference data (Vietnam's provinces and wards since 1 July 2025) and the demo organisation:
+//! two wards of Ho Chi Minh City with their neighborhoods, departments, routing tables and
+//! accounts.
+
+use crate::auth::hash_password;
+use crate::db::begin_write;
+use crate::store::entities::{department, neighborhood, province, routing_rule, user, ward};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
+
+};
+use sos_domain::taxonomy::{DepartmentCode, Role, Subcategory};
+use uuid::Uuid;
+
+/// The national list of administrative units in force since 1 July 2025 (codes and names).
+const WARDS_CSV: &str = include_str!("../data/vn_wards_2025.csv");
+
+pub const DEMO_PASSWORD: &str = "sos-demo";
+const HCMC: i32 = 79;
+/// The demo wards: official code, account prefix.
+pub const DEMO_WARDS: [(i32, &str); 2] = [(26842, "tnp"), (27139, "xh")];
+const DEMO_NEIGHBORHOODS: usize = 5;
+
+pub struct WardRow {
+    pub province_code: i32,
+    pub province_name: String,
+    pub code: i32,
+    pub name: String,
+    pub division_type: String,
+}
+
+pub fn ward_rows() -> anyhow::Result<Vec<WardRow>> {
+    let mut rows = Vec::new();
+    for (n, line) in WARDS_CSV.lines().enumerate().skip(1) {
+        let fields: Vec<&str> = line.trim_end_matches('\r').split(',').collect();
+        let [province_code, province_name, code, name, division_type] = fields[..] else {
+            anyhow::bail!("vn_wards_2025.csv line {}: expected 5 fields", n + 1);
+        };
+        rows.push(WardRow {
+            province_code: province_code.parse()?,
+            province_name: province_name.to_owned(),
+            code: code.parse()?,
+            name: name.to_owned(),
+            division_type: division_type.to_owned(),
+        });
+    }
+    Ok(rows)
+}
+
+/// Loads provinces and wards once; a database that has them is left alone.
+pub async fn seed_reference(db: &DatabaseConnection) -> anyhow::Result<()> {
+    if ward::Entity::find().count(db).await? > 0 {
+        return Ok(());
+    }
+    let rows = ward_rows()?;
+    let txn = begin_write(db).await?;
+    let mut provinces: Vec<(i32, &str)> = rows.iter().map(|r| (r.province_code, r.province_name.as_str())).collect();
+    provinces.sort();
+    provinces.dedup();
+    province::Entity::insert_many(
+        provinces.iter().map(|(code, name)| province::ActiveModel { code: Set(*code), name: Set((*name).to_owned()) }),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let now = Utc::now();
+    // Chunks keep each statement under SQLite's limit on bound parameters.
+    for chunk in rows.chunks(500) {
+        ward::Entity::insert_many(chunk.iter().map(|r| ward::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            code: Set(r.code),
+            province_code: Set(r.province_code),
+            name: Set(r.name.clone()),
+            division_type: Set(r.division_type.clone()),
+            created_at: Set(now),
+        }))
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    tracing::info!(provinces = provinces.len(), wards = rows.len(), "reference data loaded");
+    Ok(())
+}
+
+/// Outside agencies of the demo wards: reached by e-mail, a ward department stays responsible.
+const DEMO_AGENCIES: [(&str, &str, &str); 3] = [
+    ("power_utility", "Công ty Điện lực (khu vực)", "dienluc"),
+    ("water_utility", "Công ty Cấp nước (khu vực)", "capnuoc"),
+    ("public_works", "Công ty Dịch vụ công ích", "congich"),
+];
+
+/// Creates the demo wards' organisation and accounts, unless they exist already.
+pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<()> {
+    seed_reference(db).await?;
+    if user::Entity::find().filter(user::Column::Username.eq("admin")).count(db).await? > 0 {
+        return Ok(());
+    }
+    // One hash for every demo account: they share the published demo password anyway, and
+    // hashing it thirty times would only slow the start.
+    let password_hash = hash_password(DEMO_PASSWORD)?;
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let account = |username: &str, display_name: &str, role: Role| user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        username: Set(username.to_owned()),
+        password_hash: Set(password_hash.clone()),
+        display_name: Set(display_name.to_owned()),
+        role: Set(role.as_str().to_owned()),
+        ward_id: Set(None),
+        neighborhood_id: Set(None),
+        department_id: Set(None),
+        email: Set(None),
+        active: Set(true),
+        created_at: Set(now),
+    };
+    account("admin", "Quản trị hệ thống", Role::Admin).insert(&txn).await?;
+    account("city.leader", "Lãnh đạo Thành phố", Role::CityLeader).insert(&txn).await?;
+
+    for (code, prefix) in DEMO_WARDS {
+        let ward = ward::Entity::find()
+            .filter(ward::Column::Code.eq(code))
+            .filter(ward::Column::ProvinceCode.eq(HCMC))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("ward {code} is missing from the reference data"))?;
+        let mut departments = Vec::new();
+        for template in DepartmentCode::ALL {
+            let model = department::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                ward_id: Set(ward.id),
+                code: Set(template.as_str().to_owned()),
+                name: Set(template.label().to_owned()),
+                external: Set(false),
+                email: Set(None),
+                triage_desk: Set(*template == DepartmentCode::WardOffice),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+            departments.push((*template, model));
+        }
+        for (agency, name, mailbox) in DEMO_AGENCIES {
+            department::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                ward_id: Set(ward.id),
+                code: Set(agency.to_owned()),
+                name: Set(name.to_owned()),
+                external: Set(true),
+                email: Set(Some(format!("{mailbox}.{prefix}@example.com"))),
+                triage_desk: Set(false),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        seed_routing(&txn, ward.id, &departments).await?;
+
+        let attached = |mut model: user::ActiveModel| {
+            model.ward_id = Set(Some(ward.id));
+            model
+        };
+        attached(account(&format!("{prefix}.leader"), &format!("Lãnh đạo {}", ward.name), Role::WardLeader))
+            .insert(&txn)
+            .await?;
+        for (suffix, template) in [
+            ("triage", DepartmentCode::WardOffice),
+            ("infra", DepartmentCode::EconomyInfrastructure),
+            ("police", DepartmentCode::WardPolice),
+            ("order", DepartmentCode::UrbanOrder),
+            ("culture", DepartmentCode::CultureSociety),
+        ] {
+            let department = &departments.iter().find(|(t, _)| *t == template).expect("template department").1;
+            let mut staff = attached(account(
+                &format!("{prefix}.{suffix}"),
+                &format!("Cán bộ {}", department.name),
+                Role::DepartmentStaff,
+            ));
+            staff.department_id = Set(Some(department.id));
+            staff.insert(&txn).await?;
+        }
+        for n in 1..=DEMO_NEIGHBORHOODS {
+            let kp = neighborhood::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                ward_id: Set(ward.id),
+                code: Set(format!("kp{n}")),
+                name: Set(format!("Khu phố {n}")),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+            let mut head = attached(account(
+                &format!("{prefix}.kp{n}"),
+                &format!("Trưởng khu phố {n}, {}", ward.name),
+                Role::NeighborhoodHead,
+            ));
+            head.neighborhood_id = Set(Some(kp.id));
+            head.insert(&txn).await?;
+        }
+    }
+    txn.commit().await?;
+    tracing::info!("demo wards and accounts created (password {DEMO_PASSWORD:?})");
+    Ok(())
+}
+
+/// The TAXONOMY defaults: each subcategory to its default department.
+async fn seed_routing(
+    txn: &impl ConnectionTrait,
+    ward_id: Uuid,
+    departments: &[(DepartmentCode, department::Model)],
+) -> anyhow::Result<()> {
+    let rules = Subcategory::ALL.iter().filter_map(|s| {
+        departments.iter().find(|(t, _)| *t == s.default_department()).map(|(_, d)| routing_rule::ActiveModel {
+            ward_id: Set(ward_id),
+            subcategory: Set(s.as_str().to_owned()),
+            department_id: Set(d.id),
+        })
+    });
+    routing_rule::Entity::insert_many(rules).exec_without_returning(txn).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reference_list_has_every_unit_and_the_demo_wards() {
+        let rows = ward_rows().unwrap();
+        assert_eq!(rows.len(), 3321);
+        let hcmc: Vec<_> = rows.iter().filter(|r| r.province_code == HCMC).collect();
+        assert_eq!(hcmc.len(), 168);
+        for (code, _) in DEMO_WARDS {
+            assert!(hcmc.iter().any(|r| r.code == code), "{code}");
+        }
+        let mut provinces: Vec<i32> = rows.iter().map(|r| r.province_code).collect();
+        provinces.dedup();
+        provinces.sort();
+        provinces.dedup();
+        assert_eq!(provinces.len(), 34);
+    }
+}

@@ -1,0 +1,17 @@
+//! What every handler shares: the database pool, the settings, the signing keys, the login
+//! limiter and the classifier.
+
+use crate::auth::{JwtKeys, LoginLimiter};
+use crate::config::Settings;
+use sea_orm::DatabaseConnection;
+use sos_domain::classify::Classifier;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub jwt: Arc<JwtKeys>,
+    pub login_limiter: Arc<LoginLimiter>,
+    pub classifier: Arc<dyn Classifier>,
+}

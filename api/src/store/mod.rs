@@ -1,0 +1,4 @@
+//! Database access, grouped by aggregate: the entities, and the queries handlers share.
+
+pub mod entities;
+pub mod reports;

@@ -1,0 +1,235 @@
+//! Loading and writing reports with their events and inbox entries.
+
+use crate::error::{ApiError, ApiResult};
+use crate::routes::views::{self, ReportRefs};
+use crate::store::entities::{department, neighborhood, notification, report, report_event, routing_rule, user, ward};
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use serde_json::Value;
+use sos_domain::access::{self, Actor, ReportScope};
+use sos_domain::lifecycle;
+use sos_domain::taxonomy::{Action, EventType, Role, Status, Subcategory};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Now, at the precision both databases keep (microseconds), so that a value read back equals
+/// the value written, which keyset cursors rely on.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Whether the user wrote an event on the report.
+pub async fn took_part(db: &impl ConnectionTrait, report_id: Uuid, user_id: Uuid) -> ApiResult<bool> {
+    let count = report_event::Entity::find()
+        .filter(report_event::Column::ReportId.eq(report_id))
+        .filter(report_event::Column::ActorId.eq(user_id))
+        .count(db)
+        .await?;
+    Ok(count > 0)
+}
+
+pub fn scope(report: &report::Model, actor_took_part: bool) -> ReportScope {
+    ReportScope {
+        ward_id: report.ward_id,
+        neighborhood_id: report.neighborhood_id,
+        department_id: report.department_id,
+        actor_took_part,
+    }
+}
+
+/// A report the actor may see, with its access scope; anything else is "not found".
+pub async fn find_visible(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<(report::Model, ReportScope)> {
+    let report = report::Entity::find_by_id(id).one(db).await?.ok_or_else(ApiError::report_not_found)?;
+    // Only staff outside the report's department need to know whether they took part.
+    let needs_history = actor.role == Role::DepartmentStaff && report.department_id != actor.department_id;
+    let took_part = needs_history && took_part(db, report.id, actor.user_id).await?;
+    let scope = scope(&report, took_part);
+    if !access::can_view(actor, &scope) {
+        return Err(ApiError::report_not_found());
+    }
+    Ok((report, scope))
+}
+
+fn index<M>(rows: Vec<M>, id: impl Fn(&M) -> Uuid) -> HashMap<Uuid, M> {
+    rows.into_iter().map(|row| (id(&row), row)).collect()
+}
+
+/// The rows that a set of reports (and events) refer to, fetched in one query per table.
+#[derive(Default)]
+pub struct Refs {
+    wards: HashMap<Uuid, ward::Model>,
+    neighborhoods: HashMap<Uuid, neighborhood::Model>,
+    users: HashMap<Uuid, user::Model>,
+    departments: HashMap<Uuid, department::Model>,
+}
+
+impl Refs {
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        reports: &[report::Model],
+        extra_users: impl IntoIterator<Item = Uuid>,
+    ) -> ApiResult<Refs> {
+        let ward_ids: Vec<Uuid> = reports.iter().map(|r| r.ward_id).collect();
+        let neighborhood_ids: Vec<Uuid> = reports.iter().map(|r| r.neighborhood_id).collect();
+        let department_ids: Vec<Uuid> = reports.iter().filter_map(|r| r.department_id).collect();
+        let mut user_ids: Vec<Uuid> = reports.iter().map(|r| r.reporter_id).collect();
+        user_ids.extend(extra_users);
+        Ok(Refs {
+            wards: index(ward::Entity::find().filter(ward::Column::Id.is_in(ward_ids)).all(db).await?, |w| w.id),
+            neighborhoods: index(
+                neighborhood::Entity::find().filter(neighborhood::Column::Id.is_in(neighborhood_ids)).all(db).await?,
+                |n| n.id,
+            ),
+            users: index(user::Entity::find().filter(user::Column::Id.is_in(user_ids)).all(db).await?, |u| u.id),
+            departments: index(
+                department::Entity::find().filter(department::Column::Id.is_in(department_ids)).all(db).await?,
+                |d| d.id,
+            ),
+        })
+    }
+
+    pub fn user(&self, id: Uuid) -> Option<&user::Model> {
+        self.users.get(&id)
+    }
+
+    pub fn render(&self, report: &report::Model) -> ApiResult<views::Report> {
+        let missing = |what: &str| ApiError::internal(anyhow::anyhow!("report {}: {what} is missing", report.id));
+        Ok(views::Report::new(
+            report,
+            ReportRefs {
+                ward: self.wards.get(&report.ward_id).ok_or_else(|| missing("ward"))?,
+                neighborhood: self.neighborhoods.get(&report.neighborhood_id).ok_or_else(|| missing("neighborhood"))?,
+                reporter: self.users.get(&report.reporter_id).ok_or_else(|| missing("reporter"))?,
+                department: report.department_id.and_then(|id| self.departments.get(&id)),
+            },
+        ))
+    }
+}
+
+pub async fn render_one(db: &impl ConnectionTrait, report: &report::Model) -> ApiResult<views::Report> {
+    Refs::load(db, std::slice::from_ref(report), []).await?.render(report)
+}
+
+/// What the actor can do to the report now: what their role permits and the state allows.
+pub fn allowed_actions(actor: &Actor, report: &report::Model, scope: &ReportScope) -> Vec<Action> {
+    let Ok(status) = report.status.parse::<Status>() else { return Vec::new() };
+    let permitted = access::permitted_actions(actor, scope);
+    lifecycle::allowed_actions(status).iter().copied().filter(|a| permitted.contains(a)).collect()
+}
+
+/// The report with its timeline as the actor may see it.
+pub async fn detail(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    report: &report::Model,
+    scope: &ReportScope,
+) -> ApiResult<views::ReportDetail> {
+    let mut events = report_event::Entity::find()
+        .filter(report_event::Column::ReportId.eq(report.id))
+        .order_by_asc(report_event::Column::CreatedAt)
+        .order_by_asc(report_event::Column::Id)
+        .all(db)
+        .await?;
+    if !access::sees_internal_notes(actor) {
+        events.retain(|e| e.visibility == "public");
+    }
+    let refs = Refs::load(db, std::slice::from_ref(report), events.iter().filter_map(|e| e.actor_id)).await?;
+    let timeline = events.iter().map(|e| views::Event::new(e, e.actor_id.and_then(|id| refs.user(id)))).collect();
+    Ok(views::ReportDetail {
+        report: refs.render(report)?,
+        timeline,
+        allowed_actions: allowed_actions(actor, report, scope),
+    })
+}
+
+pub async fn triage_desk(db: &impl ConnectionTrait, ward_id: Uuid) -> ApiResult<Option<department::Model>> {
+    Ok(department::Entity::find()
+        .filter(department::Column::WardId.eq(ward_id))
+        .filter(department::Column::TriageDesk.eq(true))
+        .one(db)
+        .await?)
+}
+
+/// The department the ward's routing table names for a subcategory.
+pub async fn routed_department(
+    db: &impl ConnectionTrait,
+    ward_id: Uuid,
+    subcategory: Subcategory,
+) -> ApiResult<Option<department::Model>> {
+    let Some(rule) = routing_rule::Entity::find()
+        .filter(routing_rule::Column::WardId.eq(ward_id))
+        .filter(routing_rule::Column::Subcategory.eq(subcategory.as_str()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(department::Entity::find_by_id(rule.department_id).one(db).await?)
+}
+
+/// An event to append to a report's history.
+pub struct NewEvent {
+    pub event_type: EventType,
+    pub actor: Option<(Uuid, Role)>,
+    pub from_status: Option<Status>,
+    pub to_status: Option<Status>,
+    pub public: bool,
+    pub text: Option<String>,
+    pub data: Value,
+}
+
+/// Appends an event and, when the heads of the neighborhood should hear of it, their inbox
+/// entries: in the caller's transaction, so both land together or not at all.
+pub async fn record_event(
+    txn: &impl ConnectionTrait,
+    report: &report::Model,
+    event: NewEvent,
+    at: DateTime<Utc>,
+    department_name: Option<&str>,
+) -> ApiResult<report_event::Model> {
+    let by_a_head = matches!(event.actor, Some((_, Role::NeighborhoodHead)));
+    let notify = lifecycle::notifies_heads(event.event_type, event.public, by_a_head);
+    let stored = report_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        report_id: Set(report.id),
+        event_type: Set(event.event_type.as_str().to_owned()),
+        actor_id: Set(event.actor.map(|(id, _)| id)),
+        from_status: Set(event.from_status.map(|s| s.as_str().to_owned())),
+        to_status: Set(event.to_status.map(|s| s.as_str().to_owned())),
+        visibility: Set(if event.public { "public" } else { "internal" }.to_owned()),
+        text: Set(event.text),
+        data: Set(event.data),
+        created_at: Set(at),
+    }
+    .insert(txn)
+    .await?;
+    if notify {
+        let heads = user::Entity::find()
+            .filter(user::Column::NeighborhoodId.eq(report.neighborhood_id))
+            .filter(user::Column::Role.eq(Role::NeighborhoodHead.as_str()))
+            .filter(user::Column::Active.eq(true))
+            .all(txn)
+            .await?;
+        let (title, body) = crate::notify::inbox_text(event.event_type, report, stored.text.as_deref(), department_name);
+        for head in heads {
+            notification::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                user_id: Set(head.id),
+                report_id: Set(report.id),
+                event_id: Set(stored.id),
+                event_type: Set(stored.event_type.clone()),
+                title: Set(title.clone()),
+                body: Set(body.clone()),
+                created_at: Set(at),
+                read_at: Set(None),
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(stored)
+}

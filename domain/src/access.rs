@@ -1,0 +1,265 @@
+//! Who may see and do what. Every access decision of the service is made here, so that the
+//! rules can be read, and tested, in one place.
+//!
+//! The rules:
+//! - a neighborhood head sees the reports of their own neighborhood, may comment on them
+//!   (publicly), reopen or close them;
+//! - department staff see the reports of their department plus those they acted on, and work
+//!   the reports of their department; staff of the triage desk (the ward office) see and work
+//!   every report of their ward;
+//! - a ward leader sees the whole ward, comments and reroutes;
+//! - a city leader sees every ward and comments;
+//! - an admin sees and configures one ward, or all of them when attached to none.
+//!
+//! A report outside someone's view does not exist for them: the API answers 404, not 403.
+
+use crate::taxonomy::{Action, Role};
+use uuid::Uuid;
+
+/// The signed-in person, as far as access decisions need to know them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub role: Role,
+    pub ward_id: Option<Uuid>,
+    pub neighborhood_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    /// The actor's department is the ward's triage desk.
+    pub triage_desk: bool,
+}
+
+/// Where a report belongs, and whether the actor has already worked on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportScope {
+    pub ward_id: Uuid,
+    pub neighborhood_id: Uuid,
+    pub department_id: Option<Uuid>,
+    /// The actor wrote an event on this report before (staff keep seeing what they touched).
+    pub actor_took_part: bool,
+}
+
+/// Which reports a list query may return for an actor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListScope {
+    Neighborhood(Uuid),
+    /// Reports of the department, plus reports the user wrote an event on.
+    Department { ward_id: Uuid, department_id: Uuid, user_id: Uuid },
+    Ward(Uuid),
+    All,
+    /// An account that is not attached where its role needs it sees nothing.
+    Nothing,
+}
+
+/// How a reroute picks its destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RerouteKind {
+    /// Hand the report back to the ward's triage desk.
+    ToTriage,
+    /// Send it to a named department.
+    ToDepartment,
+    /// Correct its subcategory; the ward's routing table picks the department.
+    ToSubcategory,
+}
+
+impl Actor {
+    fn in_ward(&self, ward_id: Uuid) -> bool {
+        self.ward_id == Some(ward_id)
+    }
+
+    /// The report is in the actor's own department's hands (or the actor is the triage desk).
+    fn works_on(&self, scope: &ReportScope) -> bool {
+        self.role == Role::DepartmentStaff
+            && self.in_ward(scope.ward_id)
+            && (self.triage_desk
+                || (self.department_id.is_some() && self.department_id == scope.department_id))
+    }
+}
+
+pub fn list_scope(actor: &Actor) -> ListScope {
+    match (actor.role, actor.ward_id, actor.neighborhood_id, actor.department_id) {
+        (Role::CityLeader, ..) | (Role::Admin, None, ..) => ListScope::All,
+        (Role::NeighborhoodHead, _, Some(n), _) => ListScope::Neighborhood(n),
+        (Role::DepartmentStaff, Some(w), _, Some(_)) if actor.triage_desk => ListScope::Ward(w),
+        (Role::DepartmentStaff, Some(ward_id), _, Some(department_id)) => {
+            ListScope::Department { ward_id, department_id, user_id: actor.user_id }
+        }
+        (Role::WardLeader | Role::Admin, Some(w), ..) => ListScope::Ward(w),
+        _ => ListScope::Nothing,
+    }
+}
+
+pub fn can_view(actor: &Actor, scope: &ReportScope) -> bool {
+    match list_scope(actor) {
+        ListScope::All => true,
+        ListScope::Neighborhood(n) => scope.neighborhood_id == n,
+        ListScope::Ward(w) => scope.ward_id == w,
+        ListScope::Department { ward_id, department_id, .. } => {
+            scope.ward_id == ward_id
+                && (scope.department_id == Some(department_id) || scope.actor_took_part)
+        }
+        ListScope::Nothing => false,
+    }
+}
+
+/// The actions the actor's role permits on this report, whatever its state. The state machine
+/// ([`crate::lifecycle`]) narrows this further.
+pub fn permitted_actions(actor: &Actor, scope: &ReportScope) -> Vec<Action> {
+    use Action::*;
+    if !can_view(actor, scope) {
+        return Vec::new();
+    }
+    match actor.role {
+        Role::NeighborhoodHead => vec![Comment, Reopen, Close],
+        Role::DepartmentStaff if actor.works_on(scope) => {
+            vec![Acknowledge, Start, Resolve, Reject, Reroute, MarkDuplicate, Comment]
+        }
+        // Staff who acted on a report that has since moved on may still add notes to it.
+        Role::DepartmentStaff => vec![Comment],
+        Role::WardLeader => vec![Reroute, Comment],
+        Role::CityLeader => vec![Comment],
+        Role::Admin => Vec::new(),
+    }
+}
+
+/// Department staff outside the triage desk may only hand a report back to the desk; the
+/// desk and the ward leader may send it anywhere.
+pub fn may_reroute(actor: &Actor, kind: RerouteKind) -> bool {
+    match actor.role {
+        Role::WardLeader => true,
+        Role::DepartmentStaff => actor.triage_desk || kind == RerouteKind::ToTriage,
+        _ => false,
+    }
+}
+
+/// Internal notes are for the ward's people; heads see public entries only.
+pub fn sees_internal_notes(actor: &Actor) -> bool {
+    actor.role != Role::NeighborhoodHead
+}
+
+/// Only neighborhood heads attached to a neighborhood file reports.
+pub fn can_file_report(actor: &Actor) -> bool {
+    actor.role == Role::NeighborhoodHead && actor.neighborhood_id.is_some()
+}
+
+/// Seeing a ward's organisation (neighborhoods, departments, routing table).
+pub fn can_view_ward(actor: &Actor, ward_id: Uuid) -> bool {
+    match actor.role {
+        Role::CityLeader => true,
+        Role::Admin => actor.ward_id.is_none() || actor.in_ward(ward_id),
+        _ => actor.in_ward(ward_id),
+    }
+}
+
+/// Changing a ward's departments and routing table.
+pub fn can_configure_ward(actor: &Actor, ward_id: Uuid) -> bool {
+    actor.role == Role::Admin && (actor.ward_id.is_none() || actor.in_ward(ward_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+
+    /// Fixed ids make the table below readable: one ward we look at, one neighbour ward.
+    const WARD: Uuid = Uuid::from_u128(0x1000);
+    const OTHER_WARD: Uuid = Uuid::from_u128(0x2000);
+    const KP1: Uuid = Uuid::from_u128(0x1001);
+    const KP2: Uuid = Uuid::from_u128(0x1002);
+    const INFRA: Uuid = Uuid::from_u128(0x1101);
+    const POLICE: Uuid = Uuid::from_u128(0x1102);
+    const TRIAGE: Uuid = Uuid::from_u128(0x1100);
+
+    fn actor(role: Role, ward: Option<Uuid>, kp: Option<Uuid>, dept: Option<Uuid>) -> Actor {
+        Actor {
+            user_id: Uuid::from_u128(0x9999),
+            role,
+            ward_id: ward,
+            neighborhood_id: kp,
+            department_id: dept,
+            triage_desk: dept == Some(TRIAGE),
+        }
+    }
+
+    /// The report under test: in WARD, khu phố 1, assigned to the infrastructure department.
+    fn report(ward: Uuid, took_part: bool) -> ReportScope {
+        let neighborhood_id = if ward == WARD { KP1 } else { Uuid::from_u128(0x2001) };
+        ReportScope { ward_id: ward, neighborhood_id, department_id: Some(INFRA), actor_took_part: took_part }
+    }
+
+    const HANDLE: &[Action] = &[Acknowledge, Start, Resolve, Reject, Reroute, MarkDuplicate, Comment];
+
+    #[test]
+    fn every_role_and_scope_sees_and_does_what_the_rules_say() {
+        use Role::*;
+        // (who, report's ward, took part, can view, permitted actions)
+        let table: Vec<(&str, Actor, Uuid, bool, bool, &[Action])> = vec![
+            ("head of kp1", actor(NeighborhoodHead, Some(WARD), Some(KP1), None), WARD, false, true, &[Comment, Reopen, Close]),
+            ("head of kp2", actor(NeighborhoodHead, Some(WARD), Some(KP2), None), WARD, false, false, &[]),
+            ("head, other ward", actor(NeighborhoodHead, Some(OTHER_WARD), Some(KP2), None), OTHER_WARD, false, false, &[]),
+            ("infra staff", actor(DepartmentStaff, Some(WARD), None, Some(INFRA)), WARD, false, true, HANDLE),
+            ("police staff", actor(DepartmentStaff, Some(WARD), None, Some(POLICE)), WARD, false, false, &[]),
+            ("police staff who acted", actor(DepartmentStaff, Some(WARD), None, Some(POLICE)), WARD, true, true, &[Comment]),
+            ("triage desk", actor(DepartmentStaff, Some(WARD), None, Some(TRIAGE)), WARD, false, true, HANDLE),
+            ("triage desk, other ward", actor(DepartmentStaff, Some(WARD), None, Some(TRIAGE)), OTHER_WARD, false, false, &[]),
+            ("infra staff, other ward", actor(DepartmentStaff, Some(OTHER_WARD), None, Some(INFRA)), WARD, false, false, &[]),
+            ("ward leader", actor(WardLeader, Some(WARD), None, None), WARD, false, true, &[Reroute, Comment]),
+            ("ward leader, other ward", actor(WardLeader, Some(OTHER_WARD), None, None), WARD, false, false, &[]),
+            ("city leader", actor(CityLeader, None, None, None), WARD, false, true, &[Comment]),
+            ("ward admin", actor(Admin, Some(WARD), None, None), WARD, false, true, &[]),
+            ("ward admin, other ward", actor(Admin, Some(OTHER_WARD), None, None), WARD, false, false, &[]),
+            ("city admin", actor(Admin, None, None, None), WARD, false, true, &[]),
+            ("head without neighborhood", actor(NeighborhoodHead, Some(WARD), None, None), WARD, false, false, &[]),
+            ("staff without department", actor(DepartmentStaff, Some(WARD), None, None), WARD, false, false, &[]),
+        ];
+        for (who, actor, ward, took_part, view, actions) in table {
+            let scope = report(ward, took_part);
+            assert_eq!(can_view(&actor, &scope), view, "{who}: view");
+            let permitted = permitted_actions(&actor, &scope);
+            for action in Action::ALL {
+                assert_eq!(permitted.contains(action), actions.contains(action), "{who}: {action}");
+            }
+        }
+    }
+
+    #[test]
+    fn reroute_destinations_depend_on_the_desk() {
+        let infra = actor(Role::DepartmentStaff, Some(WARD), None, Some(INFRA));
+        let desk = actor(Role::DepartmentStaff, Some(WARD), None, Some(TRIAGE));
+        let leader = actor(Role::WardLeader, Some(WARD), None, None);
+        let head = actor(Role::NeighborhoodHead, Some(WARD), Some(KP1), None);
+        for kind in [RerouteKind::ToTriage, RerouteKind::ToDepartment, RerouteKind::ToSubcategory] {
+            assert_eq!(may_reroute(&infra, kind), kind == RerouteKind::ToTriage, "{kind:?}");
+            assert!(may_reroute(&desk, kind));
+            assert!(may_reroute(&leader, kind));
+            assert!(!may_reroute(&head, kind));
+        }
+    }
+
+    #[test]
+    fn ward_organisation_is_seen_by_its_people_and_configured_by_its_admins() {
+        let ward_admin = actor(Role::Admin, Some(WARD), None, None);
+        let city_admin = actor(Role::Admin, None, None, None);
+        let leader = actor(Role::WardLeader, Some(WARD), None, None);
+        let city = actor(Role::CityLeader, None, None, None);
+        assert!(can_configure_ward(&ward_admin, WARD) && !can_configure_ward(&ward_admin, OTHER_WARD));
+        assert!(can_configure_ward(&city_admin, OTHER_WARD));
+        assert!(!can_configure_ward(&leader, WARD) && !can_configure_ward(&city, WARD));
+        assert!(can_view_ward(&leader, WARD) && !can_view_ward(&leader, OTHER_WARD));
+        assert!(can_view_ward(&city, OTHER_WARD));
+    }
+
+    #[test]
+    fn list_scopes_follow_roles() {
+        let staff = actor(Role::DepartmentStaff, Some(WARD), None, Some(INFRA));
+        assert_eq!(
+            list_scope(&staff),
+            ListScope::Department { ward_id: WARD, department_id: INFRA, user_id: staff.user_id }
+        );
+        let desk = actor(Role::DepartmentStaff, Some(WARD), None, Some(TRIAGE));
+        assert_eq!(list_scope(&desk), ListScope::Ward(WARD));
+        let head = actor(Role::NeighborhoodHead, Some(WARD), Some(KP1), None);
+        assert_eq!(list_scope(&head), ListScope::Neighborhood(KP1));
+        assert!(can_file_report(&head) && !can_file_report(&staff));
+        assert!(!sees_internal_notes(&head) && sees_internal_notes(&staff));
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure decision logic of SOS Khu Phố.
+//!
+//! Nothing here does IO, awaits, or knows about the database or HTTP: the `api` crate loads
+//! what a decision needs, calls in here, and stores what was decided.
+
+pub mod access;
+pub mod classify;
+pub mod lifecycle;
+pub mod place;
+pub mod routing;
+pub mod taxonomy;
+pub mod text;

@@ -1,0 +1,69 @@
+//! Where a new report goes: a department through the ward's routing table, or the triage desk.
+
+use crate::classify::Classification;
+use crate::taxonomy::Subcategory;
+
+/// The confidence under which the classifier's guess is left to a person at the triage desk.
+pub const DEFAULT_TRIAGE_THRESHOLD: f32 = 0.5;
+
+/// The routing decision for a new report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// The subcategory the report is filed under.
+    pub subcategory: Subcategory,
+    /// Send it to the triage desk instead of the department of the routing table.
+    pub to_triage: bool,
+}
+
+/// Decides the subcategory and destination of a report. A head who picked a subcategory knows
+/// the street better than the classifier does, so their choice routes the report; otherwise a
+/// confident guess routes it and anything unsure or `other` goes to the triage desk.
+pub fn route(classification: &Classification, chosen: Option<Subcategory>, threshold: f32) -> Route {
+    match chosen {
+        Some(subcategory) => Route { subcategory, to_triage: subcategory == Subcategory::Other },
+        None => Route {
+            subcategory: classification.subcategory,
+            to_triage: classification.subcategory == Subcategory::Other
+                || classification.confidence < threshold,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taxonomy::Priority;
+
+    fn guess(subcategory: Subcategory, confidence: f32) -> Classification {
+        Classification {
+            category: subcategory.category(),
+            subcategory,
+            priority: Priority::Normal,
+            confidence,
+            suggestions: Vec::new(),
+            matched_terms: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_confident_guess_goes_to_its_department() {
+        let r = route(&guess(Subcategory::Streetlight, 0.8), None, DEFAULT_TRIAGE_THRESHOLD);
+        assert_eq!(r, Route { subcategory: Subcategory::Streetlight, to_triage: false });
+    }
+
+    #[test]
+    fn an_unsure_guess_or_other_goes_to_triage() {
+        let unsure = route(&guess(Subcategory::Noise, 0.3), None, DEFAULT_TRIAGE_THRESHOLD);
+        assert_eq!(unsure, Route { subcategory: Subcategory::Noise, to_triage: true });
+        let other = route(&guess(Subcategory::Other, 0.9), None, DEFAULT_TRIAGE_THRESHOLD);
+        assert!(other.to_triage);
+    }
+
+    #[test]
+    fn the_heads_choice_wins_over_the_guess() {
+        let r = route(&guess(Subcategory::Noise, 0.2), Some(Subcategory::Trees), DEFAULT_TRIAGE_THRESHOLD);
+        assert_eq!(r, Route { subcategory: Subcategory::Trees, to_triage: false });
+        let r = route(&guess(Subcategory::Noise, 0.9), Some(Subcategory::Other), DEFAULT_TRIAGE_THRESHOLD);
+        assert_eq!(r, Route { subcategory: Subcategory::Other, to_triage: true });
+    }
+}

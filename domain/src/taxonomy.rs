@@ -1,0 +1,263 @@
+//! The codes of `TAXONOMY.md`: categories, subcategories, departments, priorities and states.
+//!
+//! Codes are the contract with the phone app and the dashboards: ASCII snake_case, never
+//! renamed. Labels are the Vietnamese words people see.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The error of parsing a code that is not in the taxonomy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCode {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+impl fmt::Display for UnknownCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown {} code `{}`", self.kind, self.value)
+    }
+}
+
+impl std::error::Error for UnknownCode {}
+
+/// Declares a closed set of codes with their Vietnamese labels, string conversions and serde.
+macro_rules! codes {
+    ($(#[$meta:meta])* $name:ident, $kind:literal { $($variant:ident => $code:literal, $label:literal;)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant,)+ }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let code = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                code.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl $name {
+            /// Every code, in the order of `TAXONOMY.md`.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $code,)+ }
+            }
+
+            /// The Vietnamese label shown to people.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label,)+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownCode;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($code => Ok($name::$variant),)+
+                    _ => Err(UnknownCode { kind: $kind, value: s.to_owned() }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+codes!(
+    /// The three areas of the service, plus `other` for what fits nowhere.
+    Category, "category" {
+        Infrastructure => "infrastructure", "Hạ tầng";
+        Security => "security", "An ninh trật tự";
+        Sanitation => "sanitation", "Vệ sinh môi trường";
+        Other => "other", "Khác";
+    }
+);
+
+codes!(
+    Subcategory, "subcategory" {
+        RoadDamage => "road_damage", "Hư hỏng đường, vỉa hè";
+        Streetlight => "streetlight", "Đèn chiếu sáng công cộng";
+        DrainageFlooding => "drainage_flooding", "Thoát nước, ngập";
+        Trees => "trees", "Cây xanh";
+        PowerLines => "power_lines", "Điện, cáp";
+        WaterSupply => "water_supply", "Cấp nước";
+        TrafficSignals => "traffic_signals", "Đèn tín hiệu, biển báo";
+        TheftRobbery => "theft_robbery", "Trộm cắp, cướp giật";
+        FightingDisturbance => "fighting_disturbance", "Gây rối, đánh nhau";
+        Noise => "noise", "Tiếng ồn";
+        DrugsGambling => "drugs_gambling", "Ma túy, cờ bạc";
+        Encroachment => "encroachment", "Lấn chiếm lòng lề đường";
+        IllegalConstruction => "illegal_construction", "Trật tự xây dựng";
+        FireHazard => "fire_hazard", "Cháy nổ";
+        IllegalDumping => "illegal_dumping", "Đổ rác, xả thải trái phép";
+        UncollectedWaste => "uncollected_waste", "Thu gom rác";
+        WastewaterOdor => "wastewater_odor", "Nước thải, mùi hôi";
+        AirPollution => "air_pollution", "Khói bụi, ô nhiễm không khí";
+        DiseaseVectors => "disease_vectors", "Dịch bệnh, côn trùng, xác động vật";
+        Other => "other", "Khác";
+    }
+);
+
+codes!(
+    /// The default units of a ward (`TAXONOMY.md`); a ward may rename them or add its own.
+    DepartmentCode, "department" {
+        WardOffice => "ward_office", "Văn phòng HĐND và UBND";
+        EconomyInfrastructure => "economy_infrastructure", "Phòng Kinh tế, Hạ tầng và Đô thị";
+        CultureSociety => "culture_society", "Phòng Văn hóa - Xã hội";
+        UrbanOrder => "urban_order", "Đội Trật tự đô thị";
+        WardPolice => "ward_police", "Công an phường";
+    }
+);
+
+codes!(
+    Priority, "priority" {
+        Urgent => "urgent", "Khẩn cấp";
+        High => "high", "Cao";
+        Normal => "normal", "Bình thường";
+        Low => "low", "Thấp";
+    }
+);
+
+codes!(
+    /// The states of a report (`TAXONOMY.md`, "Report states").
+    Status, "status" {
+        Submitted => "submitted", "Đã gửi";
+        Assigned => "assigned", "Đã chuyển xử lý";
+        Acknowledged => "acknowledged", "Đã tiếp nhận";
+        InProgress => "in_progress", "Đang xử lý";
+        Resolved => "resolved", "Đã xử lý";
+        Closed => "closed", "Đã đóng";
+        Rejected => "rejected", "Từ chối";
+        Duplicate => "duplicate", "Trùng lặp";
+    }
+);
+
+codes!(
+    Role, "role" {
+        NeighborhoodHead => "neighborhood_head", "Trưởng khu phố";
+        DepartmentStaff => "department_staff", "Cán bộ phòng ban";
+        WardLeader => "ward_leader", "Lãnh đạo phường";
+        CityLeader => "city_leader", "Lãnh đạo thành phố";
+        Admin => "admin", "Quản trị";
+    }
+);
+
+codes!(
+    /// What a person can do to a report (`POST /v1/reports/{id}/actions`).
+    Action, "action" {
+        Acknowledge => "acknowledge", "Tiếp nhận";
+        Start => "start", "Bắt đầu xử lý";
+        Resolve => "resolve", "Trả lời kết quả";
+        Reject => "reject", "Từ chối";
+        Reroute => "reroute", "Chuyển xử lý";
+        MarkDuplicate => "mark_duplicate", "Đánh dấu trùng";
+        Comment => "comment", "Ghi chú";
+        Reopen => "reopen", "Mở lại";
+        Close => "close", "Đóng";
+    }
+);
+
+codes!(
+    /// The kinds of event in a report's timeline; also the types of inbox entries.
+    EventType, "event type" {
+        Submitted => "report.submitted", "Phản ánh mới";
+        Assigned => "report.assigned", "Đã chuyển đến đơn vị xử lý";
+        Acknowledged => "report.acknowledged", "Đơn vị đã tiếp nhận";
+        InProgress => "report.in_progress", "Đang xử lý";
+        Resolved => "report.resolved", "Đã có kết quả xử lý";
+        Rejected => "report.rejected", "Phản ánh bị từ chối";
+        Duplicate => "report.duplicate", "Phản ánh trùng";
+        Rerouted => "report.rerouted", "Đã chuyển đơn vị khác";
+        Reopened => "report.reopened", "Phản ánh được mở lại";
+        Closed => "report.closed", "Phản ánh đã đóng";
+        Commented => "report.commented", "Có ý kiến mới";
+    }
+);
+
+impl Subcategory {
+    pub fn category(self) -> Category {
+        use Subcategory::*;
+        match self {
+            RoadDamage | Streetlight | DrainageFlooding | Trees | PowerLines | WaterSupply
+            | TrafficSignals => Category::Infrastructure,
+            TheftRobbery | FightingDisturbance | Noise | DrugsGambling | Encroachment
+            | IllegalConstruction | FireHazard => Category::Security,
+            IllegalDumping | UncollectedWaste | WastewaterOdor | AirPollution | DiseaseVectors => {
+                Category::Sanitation
+            }
+            Other => Category::Other,
+        }
+    }
+
+    /// The department of the TAXONOMY template; `other` goes to the triage desk.
+    pub fn default_department(self) -> DepartmentCode {
+        use Subcategory::*;
+        match self {
+            TheftRobbery | FightingDisturbance | Noise | DrugsGambling | FireHazard => {
+                DepartmentCode::WardPolice
+            }
+            Encroachment | IllegalConstruction => DepartmentCode::UrbanOrder,
+            DiseaseVectors => DepartmentCode::CultureSociety,
+            Other => DepartmentCode::WardOffice,
+            _ => DepartmentCode::EconomyInfrastructure,
+        }
+    }
+
+    /// Subcategories of one category, in taxonomy order.
+    pub fn of(category: Category) -> impl Iterator<Item = Subcategory> {
+        Subcategory::ALL.iter().copied().filter(move |s| s.category() == category)
+    }
+}
+
+impl Status {
+    /// Open reports still wait for the ward; the others are finished or merged.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Status::Closed | Status::Rejected | Status::Duplicate | Status::Resolved)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_strings_and_json() {
+        for s in Subcategory::ALL {
+            assert_eq!(s.as_str().parse::<Subcategory>(), Ok(*s));
+            assert_eq!(serde_json::to_string(s).unwrap(), format!("\"{}\"", s.as_str()));
+        }
+        for s in Status::ALL {
+            assert_eq!(s.as_str().parse::<Status>(), Ok(*s));
+        }
+    }
+
+    #[test]
+    fn unknown_code_names_its_kind() {
+        let err = "pothole".parse::<Subcategory>().unwrap_err();
+        assert_eq!(err.to_string(), "unknown subcategory code `pothole`");
+    }
+
+    #[test]
+    fn nineteen_subcategories_plus_other_follow_the_table() {
+        assert_eq!(Subcategory::ALL.len(), 20);
+        assert_eq!(Subcategory::of(Category::Infrastructure).count(), 7);
+        assert_eq!(Subcategory::of(Category::Security).count(), 7);
+        assert_eq!(Subcategory::of(Category::Sanitation).count(), 5);
+        assert_eq!(Subcategory::Encroachment.default_department(), DepartmentCode::UrbanOrder);
+        assert_eq!(Subcategory::FireHazard.default_department(), DepartmentCode::WardPolice);
+        assert_eq!(Subcategory::DiseaseVectors.default_department(), DepartmentCode::CultureSociety);
+        assert_eq!(Subcategory::IllegalDumping.default_department(), DepartmentCode::EconomyInfrastructure);
+        assert_eq!(Subcategory::Other.default_department(), DepartmentCode::WardOffice);
+    }
+}

@@ -1,0 +1,15 @@
+//! Database schema of SOS Khu Phố. One module per change, each with `up` and `down`; the same
+//! migrations run on SQLite (the embedded default) and PostgreSQL (production).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20251124_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20251124_000001_foundation::Migration)]
+    }
+}
