@@ -27,6 +27,7 @@ pub async fn state(settings: Settings) -> anyhow::Result<AppState> {
     let db = db::connect(&settings).await?;
     db::migrate(&db).await?;
     Ok(AppState {
+        writer: db::Writer::for_database(&db),
         db,
         jwt: Arc::new(JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl)),
         login_limiter: Arc::new(LoginLimiter::new(

@@ -55,6 +55,48 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
+/// A write transaction of the service. On SQLite it also holds the process's writer lock:
+/// SQLite admits one writer at a time anyway, and queueing writers here, in order, avoids the
+/// busy handler's sleep-and-retry, which would add tens of milliseconds under load.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+/// The writer lock of a SQLite database; PostgreSQL needs none.
+#[derive(Clone, Default)]
+pub struct Writer(Option<std::sync::Arc<tokio::sync::Mutex<()>>>);
+
+impl Writer {
+    pub fn for_database(db: &DatabaseConnection) -> Self {
+        match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Sqlite => Writer(Some(Default::default())),
+            _ => Writer(None),
+        }
+    }
+
+    pub async fn begin(&self, db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+        let writer = match &self.0 {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        Ok(WriteTxn { txn: begin_write(db).await?, _writer: writer })
+    }
+}
+
 /// True when the error is a violated unique constraint (a concurrent insert of the same key).
 pub fn is_unique_violation(error: &DbErr) -> bool {
     matches!(error.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))

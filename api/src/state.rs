@@ -3,6 +3,7 @@
 
 use crate::auth::{JwtKeys, LoginLimiter};
 use crate::config::Settings;
+use crate::db::{WriteTxn, Writer};
 use sea_orm::DatabaseConnection;
 use sos_domain::classify::Classifier;
 use std::sync::Arc;
@@ -14,4 +15,12 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub login_limiter: Arc<LoginLimiter>,
     pub classifier: Arc<dyn Classifier>,
+    pub writer: Writer,
+}
+
+impl AppState {
+    /// Starts a write transaction (see [`Writer`]).
+    pub async fn begin_write(&self) -> Result<WriteTxn, sea_orm::DbErr> {
+        self.writer.begin(&self.db).await
+    }
 }

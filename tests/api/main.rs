@@ -1,1 +1,10 @@
+//! HTTP tests of the service: the real server on a random port, against SQLite by default and
+//! PostgreSQL when `SOS_TEST_DATABASE_URL` is set. Every response is checked against
+//! `openapi.yaml` by the harness.
 
+mod access;
+mod auth;
+mod contract;
+mod errors;
+mod reports;
+mod wards;

@@ -1,1 +1,251 @@
+//! Test harness: starts the real service on `127.0.0.1:0` against a fresh database, SQLite by
+//! default or PostgreSQL when `SOS_TEST_DATABASE_URL` names a server, and checks every response
+//! against `openapi.yaml` on the way back.
 
+use reqwest::Method;
+use serde_json::{Value, json};
+use sos_api::config::Settings;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex};
+use uuid::Uuid;
+
+pub mod spec;
+
+pub use spec::SPEC;
+
+/// The PostgreSQL server to test against, e.g. `postgres://postgres@127.0.0.1:5432/postgres`.
+const POSTGRES_ENV: &str = "SOS_TEST_DATABASE_URL";
+
+pub const DEMO_PASSWORD: &str = "sos-demo";
+
+/// A fresh database for one test, removed when the test ends.
+enum TestDatabase {
+    Sqlite { dir: PathBuf },
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    async fn create() -> (TestDatabase, String) {
+        match std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty()) {
+            Some(admin_url) => {
+                let name = format!("sos_test_{}", Uuid::new_v4().simple());
+                let admin = sea_orm::Database::connect(&admin_url).await.expect("connect to PostgreSQL");
+                use sea_orm::ConnectionTrait;
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                admin.close().await.ok();
+                let url = replace_database(&admin_url, &name);
+                (TestDatabase::Postgres { admin_url, name }, url)
+            }
+            None => {
+                let dir = std::env::temp_dir().join(format!("sos-test-{}", Uuid::new_v4().simple()));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.join("sos.db").display());
+                (TestDatabase::Sqlite { dir }, url)
+            }
+        }
+    }
+
+    pub fn is_postgres() -> bool {
+        std::env::var(POSTGRES_ENV).is_ok_and(|v| !v.is_empty())
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self {
+            TestDatabase::Sqlite { dir } => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            TestDatabase::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime, which cannot block on itself.
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    runtime.block_on(async {
+                        use sea_orm::ConnectionTrait;
+                        let admin = sea_orm::Database::connect(&admin_url).await.ok()?;
+                        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
+                        admin.close().await.ok()
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: sea_orm::DatabaseConnection,
+    tokens: Mutex<HashMap<String, String>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _database: Arc<TestDatabase>,
+}
+
+/// A response, already checked against the spec.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl TestResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The problem type's last part, e.g. `validation`.
+    pub fn problem(&self) -> &str {
+        self.body["type"].as_str().and_then(|t| t.rsplit(':').next()).unwrap_or("")
+    }
+}
+
+impl TestApp {
+    /// The service with the demo wards and accounts.
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let (database, url) = TestDatabase::create().await;
+        let mut settings = Settings::from_env().expect("settings");
+        settings.database_url = url;
+        settings.data_dir = std::env::temp_dir();
+        settings.jwt_secret = b"test-secret-that-is-at-least-32-bytes".to_vec();
+        settings.login_attempts_per_minute = 1000;
+        settings.login_attempts_per_minute_per_ip = 10_000;
+        settings.max_db_connections = 5;
+        configure(&mut settings);
+        let state = sos_api::app::state(settings).await.expect("state");
+        sos_api::seed::seed_demo(&state.db).await.expect("demo data");
+        let db = state.db.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(sos_api::app::serve(listener, state, async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            addr,
+            client: reqwest::Client::new(),
+            db,
+            tokens: Mutex::new(HashMap::new()),
+            shutdown: Some(tx),
+            server: Some(server),
+            _database: Arc::new(database),
+        }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server result");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Sends a request and checks the response against `openapi.yaml`.
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> TestResponse {
+        let mut request = self.client.request(method.clone(), self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(method, path, request).await
+    }
+
+    /// Sends a prepared request (raw bodies, odd headers) and checks the response.
+    pub async fn send(&self, method: Method, path: &str, request: reqwest::RequestBuilder) -> TestResponse {
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body");
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let route = path.split('?').next().unwrap_or(path);
+        spec::check_response(method.as_str(), route, status, content_type, &bytes, &body);
+        TestResponse { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> TestResponse {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> TestResponse {
+        self.request(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn login_response(&self, username: &str, password: &str) -> TestResponse {
+        self.request(Method::POST, "/v1/auth/login", None, Some(json!({"username": username, "password": password})))
+            .await
+    }
+
+    /// An access token of a demo account, signed in once per test app.
+    pub async fn token(&self, username: &str) -> String {
+        if let Some(token) = self.tokens.lock().unwrap().get(username) {
+            return token.clone();
+        }
+        let response = self.login_response(username, DEMO_PASSWORD).await;
+        assert_eq!(response.status, 200, "login {username}: {:?}", response.body);
+        let token = response.body["access_token"].as_str().expect("access_token").to_owned();
+        self.tokens.lock().unwrap().insert(username.to_owned(), token.clone());
+        token
+    }
+
+    /// Files a report as a head and returns its JSON.
+    pub async fn file_report(&self, head: &str, body: Value) -> Value {
+        let token = self.token(head).await;
+        let response = self.post("/v1/reports", &token, body).await;
+        assert_eq!(response.status, 201, "{:?}", response.body);
+        response.body
+    }
+
+    /// Performs an action as `who`, expecting success.
+    pub async fn act(&self, who: &str, report_id: &str, body: Value) -> Value {
+        let response = self.try_act(who, report_id, body.clone()).await;
+        assert_eq!(response.status, 200, "{who} {body}: {:?}", response.body);
+        response.body
+    }
+
+    pub async fn try_act(&self, who: &str, report_id: &str, body: Value) -> TestResponse {
+        let token = self.token(who).await;
+        self.post(&format!("/v1/reports/{report_id}/actions"), &token, body).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Whether this run is against PostgreSQL (for messages only: every test runs on both).
+pub fn engine() -> &'static str {
+    static ENGINE: LazyLock<&str> =
+        LazyLock::new(|| if TestDatabase::is_postgres() { "postgres" } else { "sqlite" });
+    &ENGINE
+}

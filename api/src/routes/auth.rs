@@ -1,7 +1,6 @@
 //! Signing in, refreshing the session, signing out.
 
 use crate::auth::{hash_password, random_token, sha256_hex, verify_password};
-use crate::db::begin_write;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::Json;
 use crate::state::AppState;
@@ -147,10 +146,10 @@ pub async fn refresh(
     Json(body): Json<RefreshRequest>,
 ) -> ApiResult<axum::Json<TokenPair>> {
     let hash = sha256_hex(body.refresh_token.trim().as_bytes());
-    let txn = begin_write(&state.db).await?;
+    let txn = state.begin_write().await?;
     let token = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash))
-        .one(&txn)
+        .one(&*txn)
         .await?
         .ok_or_else(invalid_refresh)?;
     let now = Utc::now();
@@ -163,10 +162,10 @@ pub async fn refresh(
         .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
         .filter(refresh_token::Column::Id.eq(token.id))
         .filter(refresh_token::Column::UsedAt.is_null())
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     if spent.rows_affected != 1 {
-        revoke_family(&txn, token.family_id).await?;
+        revoke_family(&*txn, token.family_id).await?;
         txn.commit().await?;
         tracing::warn!(family = %token.family_id, "refresh token reused: session family revoked");
         return Err(invalid_refresh());
@@ -186,13 +185,13 @@ pub async fn logout(
     Json(body): Json<RefreshRequest>,
 ) -> ApiResult<StatusCode> {
     let hash = sha256_hex(body.refresh_token.trim().as_bytes());
-    let txn = begin_write(&state.db).await?;
+    let txn = state.begin_write().await?;
     if let Some(token) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash))
-        .one(&txn)
+        .one(&*txn)
         .await?
     {
-        revoke_family(&txn, token.family_id).await?;
+        revoke_family(&*txn, token.family_id).await?;
     }
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,7 +1,7 @@
 //! Reports: filing one from the phone, reading them, and working them through their states.
 
 use crate::auth::{CurrentUser, sha256_hex};
-use crate::db::{begin_write, is_unique_violation};
+use crate::db::is_unique_violation;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{Json, Path, Query};
 use crate::routes::views::{self, Page};
@@ -207,9 +207,9 @@ pub async fn create(
         closed_at: None,
     };
 
-    let txn = begin_write(&state.db).await?;
+    let txn = state.begin_write().await?;
     let active: report::ActiveModel = model.clone().into();
-    if let Err(error) = report::Entity::insert(active).exec_without_returning(&txn).await {
+    if let Err(error) = report::Entity::insert(active).exec_without_returning(&*txn).await {
         drop(txn);
         // Two copies of one retried submission raced; the first one won.
         if is_unique_violation(&error) {
@@ -221,7 +221,7 @@ pub async fn create(
     }
     let head = Some((current.user.id, actor.role));
     store::record_event(
-        &txn,
+        &*txn,
         &model,
         NewEvent {
             event_type: EventType::Submitted,
@@ -238,7 +238,7 @@ pub async fn create(
     .await?;
     if let Some(department) = &department {
         store::record_event(
-            &txn,
+            &*txn,
             &model,
             NewEvent {
                 event_type: EventType::Assigned,
@@ -742,7 +742,7 @@ pub async fn act(
         updated.rating = changes.rating;
     }
 
-    let txn = begin_write(&state.db).await?;
+    let txn = state.begin_write().await?;
     // Guarded by the version read above: if someone acted in between, nothing is written.
     let mut active: report::ActiveModel = updated.clone().into();
     active.id = sea_orm::ActiveValue::Unchanged(report.id);
@@ -750,7 +750,7 @@ pub async fn act(
         .set(active)
         .filter(report::Column::Id.eq(report.id))
         .filter(report::Column::Version.eq(report.version))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     if result.rows_affected != 1 {
         return Err(ApiError::conflict(
@@ -769,18 +769,18 @@ pub async fn act(
             actor_id: Set(current.user.id),
             created_at: Set(at),
         }
-        .insert(&txn)
+        .insert(&*txn)
         .await?;
     }
     let department_name = match &changes.department {
         Some(d) => Some(d.name.clone()),
         None => match updated.department_id {
-            Some(id) => department::Entity::find_by_id(id).one(&txn).await?.map(|d| d.name),
+            Some(id) => department::Entity::find_by_id(id).one(&*txn).await?.map(|d| d.name),
             None => None,
         },
     };
     store::record_event(
-        &txn,
+        &*txn,
         &updated,
         NewEvent {
             event_type: transition.event,

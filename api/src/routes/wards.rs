@@ -2,7 +2,7 @@
 //! to the ward may read it; its admins change it.
 
 use crate::auth::CurrentUser;
-use crate::db::{begin_write, is_unique_violation};
+use crate::db::is_unique_violation;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{Json, Path};
 use crate::routes::views::{Department, DepartmentRef, NeighborhoodRef};
@@ -325,18 +325,18 @@ pub async fn set_routing_rule(
         .ok_or_else(|| {
             ApiError::field("/department", "Phường không có đơn vị với mã này.", "The ward has no department with this code.")
         })?;
-    let txn = begin_write(&state.db).await?;
+    let txn = state.begin_write().await?;
     routing_rule::Entity::delete_many()
         .filter(routing_rule::Column::WardId.eq(ward.id))
         .filter(routing_rule::Column::Subcategory.eq(subcategory.as_str()))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     routing_rule::ActiveModel {
         ward_id: Set(ward.id),
         subcategory: Set(subcategory.as_str().to_owned()),
         department_id: Set(target.id),
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await?;
     txn.commit().await?;
     tracing::info!(ward = ward.code, %subcategory, department = %target.code, "routing rule changed");
