@@ -29,7 +29,10 @@ pub async fn state(settings: Settings) -> anyhow::Result<AppState> {
     Ok(AppState {
         writer: db::Writer::for_database(&db),
         db,
-        jwt: Arc::new(JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl)),
+        jwt: Arc::new(JwtKeys::new(
+            &settings.jwt_secret,
+            settings.access_token_ttl,
+        )),
         login_limiter: Arc::new(LoginLimiter::new(
             settings.login_attempts_per_minute,
             settings.login_attempts_per_minute_per_ip,
@@ -79,7 +82,10 @@ async fn route_not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "route-not-found",
-        Text::new("Địa chỉ này không có trong API.", "There is no such route in the API."),
+        Text::new(
+            "Địa chỉ này không có trong API.",
+            "There is no such route in the API.",
+        ),
     )
 }
 

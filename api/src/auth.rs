@@ -5,8 +5,8 @@
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::entities::{department, user};
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 use base64::Engine;
@@ -34,7 +34,9 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
 }
 
 /// A random token of 256 bits, URL-safe.
@@ -89,11 +91,17 @@ impl JwtKeys {
             iat: now,
             exp: now + self.access_ttl.as_secs() as i64,
         };
-        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
     }
 
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|d| d.claims)
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|d| d.claims)
     }
 }
 
@@ -122,7 +130,9 @@ impl LoginLimiter {
             not_until.wait_time_from(clock.now()).as_secs().max(1)
         };
         self.by_address.check_key(&address).map_err(wait)?;
-        self.by_username.check_key(&username.to_lowercase()).map_err(wait)?;
+        self.by_username
+            .check_key(&username.to_lowercase())
+            .map_err(wait)?;
         Ok(())
     }
 
@@ -149,7 +159,10 @@ impl FromRequestParts<AppState> for CurrentUser {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .ok_or_else(|| {
                 ApiError::unauthorized(
                     "Cần đăng nhập: thiếu mã truy cập (Authorization: Bearer ...).",
@@ -179,7 +192,10 @@ pub async fn actor_of(db: &sea_orm::DatabaseConnection, user: &user::Model) -> A
         .parse()
         .map_err(|e| ApiError::internal(anyhow::anyhow!("user {}: {e}", user.id)))?;
     let triage_desk = match user.department_id {
-        Some(id) => department::Entity::find_by_id(id).one(db).await?.is_some_and(|d| d.triage_desk),
+        Some(id) => department::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .is_some_and(|d| d.triage_desk),
         None => false,
     };
     Ok(Actor {
@@ -211,11 +227,20 @@ mod tests {
         let id = Uuid::now_v7();
         let token = keys.issue(id, Role::WardLeader).unwrap();
         assert_eq!(keys.verify(&token).unwrap().sub, id);
-        assert!(JwtKeys::new(&[8; 32], Duration::from_secs(900)).verify(&token).is_none());
+        assert!(
+            JwtKeys::new(&[8; 32], Duration::from_secs(900))
+                .verify(&token)
+                .is_none()
+        );
 
         let now = chrono::Utc::now().timestamp();
         let forge = |claims: serde_json::Value| {
-            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&[7; 32])).unwrap()
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &claims,
+                &EncodingKey::from_secret(&[7; 32]),
+            )
+            .unwrap()
         };
         let base = serde_json::json!({"sub": id, "role": "admin", "aud": AUDIENCE, "iss": ISSUER, "iat": now});
         let mut expired = base.clone();
@@ -224,7 +249,10 @@ mod tests {
         assert!(keys.verify(&forge(base.clone())).is_none(), "exp missing");
         let mut string_exp = base.clone();
         string_exp["exp"] = "never".into();
-        assert!(keys.verify(&forge(string_exp)).is_none(), "exp of the wrong type");
+        assert!(
+            keys.verify(&forge(string_exp)).is_none(),
+            "exp of the wrong type"
+        );
         let mut other_audience = base;
         other_audience["exp"] = (now + 600).into();
         other_audience["aud"] = "someone-else".into();

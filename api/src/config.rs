@@ -86,11 +86,17 @@ impl Settings {
             listen: var("SOS_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             jwt_secret: std::env::var("JWT_SECRET").unwrap_or_default().into_bytes(),
             access_token_ttl: Duration::from_secs(var("SOS_ACCESS_TOKEN_TTL_SECONDS", 900)?),
-            refresh_token_ttl: Duration::from_secs(var("SOS_REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400)?),
+            refresh_token_ttl: Duration::from_secs(var(
+                "SOS_REFRESH_TOKEN_TTL_SECONDS",
+                30 * 86_400,
+            )?),
             login_attempts_per_minute: var("SOS_LOGIN_ATTEMPTS_PER_MINUTE", 5)?,
             login_attempts_per_minute_per_ip: var("SOS_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP", 60)?,
             max_body_bytes: var("SOS_MAX_BODY_BYTES", 64 * 1024)?,
-            triage_threshold: var("SOS_TRIAGE_THRESHOLD", sos_domain::routing::DEFAULT_TRIAGE_THRESHOLD)?,
+            triage_threshold: var(
+                "SOS_TRIAGE_THRESHOLD",
+                sos_domain::routing::DEFAULT_TRIAGE_THRESHOLD,
+            )?,
             max_db_connections: var("SOS_DB_MAX_CONNECTIONS", 10)?,
             shutdown_grace: Duration::from_secs(var("SOS_SHUTDOWN_GRACE_SECONDS", 20)?),
             log_json: var("SOS_LOG_FORMAT", "text".to_owned())? == "json",
@@ -112,7 +118,9 @@ impl Settings {
         {
             bail!("DATABASE_URL must start with sqlite:, postgres:// or postgresql://");
         }
-        if self.access_token_ttl < Duration::from_secs(60) || self.access_token_ttl > Duration::from_secs(86_400) {
+        if self.access_token_ttl < Duration::from_secs(60)
+            || self.access_token_ttl > Duration::from_secs(86_400)
+        {
             bail!("SOS_ACCESS_TOKEN_TTL_SECONDS must be between 60 and 86400");
         }
         if self.refresh_token_ttl <= self.access_token_ttl {
@@ -144,7 +152,9 @@ impl Settings {
             return Ok(());
         }
         if !self.is_sqlite() {
-            bail!("JWT_SECRET is required with PostgreSQL: every replica must sign with the same key");
+            bail!(
+                "JWT_SECRET is required with PostgreSQL: every replica must sign with the same key"
+            );
         }
         let path = self.data_dir.join("jwt-secret");
         if let Ok(existing) = std::fs::read_to_string(&path) {
@@ -157,7 +167,8 @@ impl Settings {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
         let secret = crate::auth::random_token();
-        std::fs::write(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(&path, &secret)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         self.jwt_secret = secret.into_bytes();
         Ok(())
     }
@@ -173,7 +184,10 @@ mod tests {
 
     #[test]
     fn database_passwords_are_not_shown() {
-        assert_eq!(redact_url("postgres://sos:hunter2@db:5432/sos"), "postgres://***@db:5432/sos");
+        assert_eq!(
+            redact_url("postgres://sos:hunter2@db:5432/sos"),
+            "postgres://***@db:5432/sos"
+        );
         assert_eq!(redact_url("sqlite://data/sos.db"), "sqlite://data/sos.db");
     }
 }

@@ -4,8 +4,8 @@
 use crate::config::Settings;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sos_migrations::{Migrator, MigratorTrait};
 use std::time::Duration;
@@ -93,11 +93,17 @@ impl Writer {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        Ok(WriteTxn { txn: begin_write(db).await?, _writer: writer })
+        Ok(WriteTxn {
+            txn: begin_write(db).await?,
+            _writer: writer,
+        })
     }
 }
 
 /// True when the error is a violated unique constraint (a concurrent insert of the same key).
 pub fn is_unique_violation(error: &DbErr) -> bool {
-    matches!(error.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+    matches!(
+        error.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }

@@ -32,7 +32,10 @@ tokio::task_local! {
 
 /// Picks the first of Vietnamese or English that `Accept-Language` names, by preference order.
 pub fn negotiate_language(headers: &HeaderMap) -> Lang {
-    let Some(value) = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return Lang::Vi;
     };
     let mut tags: Vec<(f32, &str)> = value
@@ -73,7 +76,9 @@ pub async fn request_context(request: Request, next: Next) -> Response {
     };
     let mut response = REQUEST.scope(context.clone(), next.run(request)).await;
     let language = if context.lang == Lang::En { "en" } else { "vi" };
-    response.headers_mut().insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(language));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(language));
     response
 }
 
@@ -82,7 +87,10 @@ pub fn current_lang() -> Lang {
 }
 
 fn current_request_id() -> Option<String> {
-    REQUEST.try_with(|c| c.request_id.clone()).ok().filter(|id| !id.is_empty())
+    REQUEST
+        .try_with(|c| c.request_id.clone())
+        .ok()
+        .filter(|id| !id.is_empty())
 }
 
 /// A message in both languages of the service.
@@ -94,7 +102,10 @@ pub struct Text {
 
 impl Text {
     pub fn new(vi: impl Into<String>, en: impl Into<String>) -> Self {
-        Text { vi: vi.into(), en: en.into() }
+        Text {
+            vi: vi.into(),
+            en: en.into(),
+        }
     }
 
     pub fn pick(&self, lang: Lang) -> &str {
@@ -114,7 +125,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, vi: impl Into<String>, en: impl Into<String>) -> Self {
-        FieldError { field: field.into(), message: Text::new(vi, en) }
+        FieldError {
+            field: field.into(),
+            message: Text::new(vi, en),
+        }
     }
 }
 
@@ -251,9 +265,15 @@ fn title(kind: &str, lang: Lang) -> &'static str {
         "not-found" => ("Không tìm thấy", "Not found"),
         "route-not-found" => ("Không có địa chỉ này", "No such route"),
         "method-not-allowed" => ("Phương thức không được hỗ trợ", "Method not allowed"),
-        "transition-refused" => ("Thao tác không hợp lệ ở trạng thái này", "Action not allowed in this state"),
+        "transition-refused" => (
+            "Thao tác không hợp lệ ở trạng thái này",
+            "Action not allowed in this state",
+        ),
         "idempotency-conflict" => ("Mã phản ánh đã được dùng", "Report id already used"),
-        "stale" => ("Phản ánh vừa được người khác cập nhật", "Report changed meanwhile"),
+        "stale" => (
+            "Phản ánh vừa được người khác cập nhật",
+            "Report changed meanwhile",
+        ),
         "conflict" => ("Xung đột dữ liệu", "Conflict"),
         "payload-too-large" => ("Nội dung quá lớn", "Payload too large"),
         "unsupported-media-type" => ("Định dạng không được hỗ trợ", "Unsupported media type"),
@@ -280,15 +300,22 @@ impl IntoResponse for ApiError {
             errors: self
                 .errors
                 .iter()
-                .map(|e| ProblemField { field: &e.field, message: e.message.pick(lang) })
+                .map(|e| ProblemField {
+                    field: &e.field,
+                    message: e.message.pick(lang),
+                })
                 .collect(),
             allowed_actions: self.allowed_actions.as_deref(),
             retry_after_seconds: self.retry_after_seconds,
         };
         let mut response = (self.status, axum::Json(body)).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Some(seconds) = self.retry_after_seconds {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -309,7 +336,10 @@ mod tests {
         assert_eq!(negotiate_language(&HeaderMap::new()), Lang::Vi);
         assert_eq!(negotiate_language(&accept("en")), Lang::En);
         assert_eq!(negotiate_language(&accept("en-US,en;q=0.9")), Lang::En);
-        assert_eq!(negotiate_language(&accept("fr, vi;q=0.5, en;q=0.8")), Lang::En);
+        assert_eq!(
+            negotiate_language(&accept("fr, vi;q=0.5, en;q=0.8")),
+            Lang::En
+        );
         assert_eq!(negotiate_language(&accept("vi-VN, en;q=0.9")), Lang::Vi);
         assert_eq!(negotiate_language(&accept("de")), Lang::Vi);
     }

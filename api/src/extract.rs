@@ -23,7 +23,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
             .and_then(|v| v.split(';').next())
             .map(|mime| {
                 let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
             })
             .unwrap_or(false);
         if !is_json {
@@ -36,7 +37,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                 ),
             ));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(body_rejection)?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(body_rejection)?;
         parse_json(&bytes).map(Json)
     }
 }
@@ -46,7 +49,10 @@ fn body_rejection(rejection: BytesRejection) -> ApiError {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload-too-large",
-            crate::error::Text::new("Nội dung gửi lên quá lớn.", "The request body is too large."),
+            crate::error::Text::new(
+                "Nội dung gửi lên quá lớn.",
+                "The request body is too large.",
+            ),
         )
     } else {
         ApiError::bad_request(
@@ -67,7 +73,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 let field = pointer(&error.path().to_string());
                 let message = inner.to_string();
                 // serde's message ends with " at line L column C"; the pointer says where already.
-                let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_owned();
                 ApiError::validation(vec![FieldError::new(
                     field,
                     format!("Giá trị không hợp lệ: {message}"),
@@ -76,8 +86,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             _ => ApiError::bad_request(
                 "malformed-body",
-                format!("JSON không hợp lệ (dòng {}, cột {}).", inner.line(), inner.column()),
-                format!("Malformed JSON (line {}, column {}).", inner.line(), inner.column()),
+                format!(
+                    "JSON không hợp lệ (dòng {}, cột {}).",
+                    inner.line(),
+                    inner.column()
+                ),
+                format!(
+                    "Malformed JSON (line {}, column {}).",
+                    inner.line(),
+                    inner.column()
+                ),
             ),
         }
     })?;

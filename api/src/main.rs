@@ -6,7 +6,11 @@ use sos_api::{app, config::Settings, db, seed};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "sos", version, about = "SOS Khu Phố: neighborhood reports for Vietnamese wards")]
+#[command(
+    name = "sos",
+    version,
+    about = "SOS Khu Phố: neighborhood reports for Vietnamese wards"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,7 +44,9 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { demo } => {
             let listen = settings.listen;
-            let state = app::state(settings).await.context("cannot open the database")?;
+            let state = app::state(settings)
+                .await
+                .context("cannot open the database")?;
             seed::seed_reference(&state.db).await?;
             if demo {
                 seed::seed_demo(&state.db).await?;
@@ -70,7 +76,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn init_tracing(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if json {
         builder.json().init();

@@ -9,7 +9,11 @@ const EXCERPT_CHARS: usize = 60;
 fn excerpt(text: &str) -> String {
     let mut chars = text.chars();
     let head: String = chars.by_ref().take(EXCERPT_CHARS).collect();
-    if chars.next().is_some() { format!("{head}…") } else { head }
+    if chars.next().is_some() {
+        format!("{head}…")
+    } else {
+        head
+    }
 }
 
 /// Title and body of an inbox entry for an event on a report.
@@ -26,11 +30,16 @@ pub fn inbox_text(
         EventType::Acknowledged => format!("{unit} đã tiếp nhận phản ánh {about}."),
         EventType::InProgress => format!("{unit} đang xử lý phản ánh {about}."),
         EventType::Resolved => format!("Kết quả xử lý phản ánh {about}: {}", text.unwrap_or("")),
-        EventType::Rejected => format!("Phản ánh {about} không được tiếp nhận. Lý do: {}", text.unwrap_or("")),
+        EventType::Rejected => format!(
+            "Phản ánh {about} không được tiếp nhận. Lý do: {}",
+            text.unwrap_or("")
+        ),
         EventType::Duplicate => format!("Phản ánh {about} trùng với một phản ánh đang được xử lý."),
         EventType::Rerouted => format!("Phản ánh {about} đã được chuyển sang {unit}."),
         EventType::Commented => format!("Ý kiến về phản ánh {about}: {}", text.unwrap_or("")),
-        EventType::Submitted | EventType::Reopened | EventType::Closed => format!("Phản ánh {about}."),
+        EventType::Submitted | EventType::Reopened | EventType::Closed => {
+            format!("Phản ánh {about}.")
+        }
     };
     (event.label().to_owned(), body)
 }

@@ -7,8 +7,8 @@ use crate::db::begin_write;
 use crate::store::entities::{department, neighborhood, province, routing_rule, user, ward};
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
-
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, Set,
 };
 use sos_domain::taxonomy::{DepartmentCode, Role, Subcategory};
 use uuid::Uuid;
@@ -55,12 +55,16 @@ pub async fn seed_reference(db: &DatabaseConnection) -> anyhow::Result<()> {
     }
     let rows = ward_rows()?;
     let txn = begin_write(db).await?;
-    let mut provinces: Vec<(i32, &str)> = rows.iter().map(|r| (r.province_code, r.province_name.as_str())).collect();
+    let mut provinces: Vec<(i32, &str)> = rows
+        .iter()
+        .map(|r| (r.province_code, r.province_name.as_str()))
+        .collect();
     provinces.sort();
     provinces.dedup();
-    province::Entity::insert_many(
-        provinces.iter().map(|(code, name)| province::ActiveModel { code: Set(*code), name: Set((*name).to_owned()) }),
-    )
+    province::Entity::insert_many(provinces.iter().map(|(code, name)| province::ActiveModel {
+        code: Set(*code),
+        name: Set((*name).to_owned()),
+    }))
     .exec_without_returning(&txn)
     .await?;
     let now = Utc::now();
@@ -78,7 +82,11 @@ pub async fn seed_reference(db: &DatabaseConnection) -> anyhow::Result<()> {
         .await?;
     }
     txn.commit().await?;
-    tracing::info!(provinces = provinces.len(), wards = rows.len(), "reference data loaded");
+    tracing::info!(
+        provinces = provinces.len(),
+        wards = rows.len(),
+        "reference data loaded"
+    );
     Ok(())
 }
 
@@ -92,7 +100,12 @@ const DEMO_AGENCIES: [(&str, &str, &str); 3] = [
 /// Creates the demo wards' organisation and accounts, unless they exist already.
 pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<()> {
     seed_reference(db).await?;
-    if user::Entity::find().filter(user::Column::Username.eq("admin")).count(db).await? > 0 {
+    if user::Entity::find()
+        .filter(user::Column::Username.eq("admin"))
+        .count(db)
+        .await?
+        > 0
+    {
         return Ok(());
     }
     // One hash for every demo account: they share the published demo password anyway, and
@@ -113,8 +126,12 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<()> {
         active: Set(true),
         created_at: Set(now),
     };
-    account("admin", "Quản trị hệ thống", Role::Admin).insert(&txn).await?;
-    account("city.leader", "Lãnh đạo Thành phố", Role::CityLeader).insert(&txn).await?;
+    account("admin", "Quản trị hệ thống", Role::Admin)
+        .insert(&txn)
+        .await?;
+    account("city.leader", "Lãnh đạo Thành phố", Role::CityLeader)
+        .insert(&txn)
+        .await?;
 
     for (code, prefix) in DEMO_WARDS {
         let ward = ward::Entity::find()
@@ -159,9 +176,13 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<()> {
             model.ward_id = Set(Some(ward.id));
             model
         };
-        attached(account(&format!("{prefix}.leader"), &format!("Lãnh đạo {}", ward.name), Role::WardLeader))
-            .insert(&txn)
-            .await?;
+        attached(account(
+            &format!("{prefix}.leader"),
+            &format!("Lãnh đạo {}", ward.name),
+            Role::WardLeader,
+        ))
+        .insert(&txn)
+        .await?;
         for (suffix, template) in [
             ("triage", DepartmentCode::WardOffice),
             ("infra", DepartmentCode::EconomyInfrastructure),
@@ -169,7 +190,11 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<()> {
             ("order", DepartmentCode::UrbanOrder),
             ("culture", DepartmentCode::CultureSociety),
         ] {
-            let department = &departments.iter().find(|(t, _)| *t == template).expect("template department").1;
+            let department = &departments
+                .iter()
+                .find(|(t, _)| *t == template)
+                .expect("template department")
+                .1;
             let mut staff = attached(account(
                 &format!("{prefix}.{suffix}"),
                 &format!("Cán bộ {}", department.name),
@@ -209,13 +234,18 @@ async fn seed_routing(
     departments: &[(DepartmentCode, department::Model)],
 ) -> anyhow::Result<()> {
     let rules = Subcategory::ALL.iter().filter_map(|s| {
-        departments.iter().find(|(t, _)| *t == s.default_department()).map(|(_, d)| routing_rule::ActiveModel {
-            ward_id: Set(ward_id),
-            subcategory: Set(s.as_str().to_owned()),
-            department_id: Set(d.id),
-        })
+        departments
+            .iter()
+            .find(|(t, _)| *t == s.default_department())
+            .map(|(_, d)| routing_rule::ActiveModel {
+                ward_id: Set(ward_id),
+                subcategory: Set(s.as_str().to_owned()),
+                department_id: Set(d.id),
+            })
     });
-    routing_rule::Entity::insert_many(rules).exec_without_returning(txn).await?;
+    routing_rule::Entity::insert_many(rules)
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }
 

@@ -43,7 +43,11 @@ pub struct ReportScope {
 pub enum ListScope {
     Neighborhood(Uuid),
     /// Reports of the department, plus reports the user wrote an event on.
-    Department { ward_id: Uuid, department_id: Uuid, user_id: Uuid },
+    Department {
+        ward_id: Uuid,
+        department_id: Uuid,
+        user_id: Uuid,
+    },
     Ward(Uuid),
     All,
     /// An account that is not attached where its role needs it sees nothing.
@@ -76,13 +80,20 @@ impl Actor {
 }
 
 pub fn list_scope(actor: &Actor) -> ListScope {
-    match (actor.role, actor.ward_id, actor.neighborhood_id, actor.department_id) {
+    match (
+        actor.role,
+        actor.ward_id,
+        actor.neighborhood_id,
+        actor.department_id,
+    ) {
         (Role::CityLeader, ..) | (Role::Admin, None, ..) => ListScope::All,
         (Role::NeighborhoodHead, _, Some(n), _) => ListScope::Neighborhood(n),
         (Role::DepartmentStaff, Some(w), _, Some(_)) if actor.triage_desk => ListScope::Ward(w),
-        (Role::DepartmentStaff, Some(ward_id), _, Some(department_id)) => {
-            ListScope::Department { ward_id, department_id, user_id: actor.user_id }
-        }
+        (Role::DepartmentStaff, Some(ward_id), _, Some(department_id)) => ListScope::Department {
+            ward_id,
+            department_id,
+            user_id: actor.user_id,
+        },
         (Role::WardLeader | Role::Admin, Some(w), ..) => ListScope::Ward(w),
         _ => ListScope::Nothing,
     }
@@ -93,7 +104,11 @@ pub fn can_view(actor: &Actor, scope: &ReportScope) -> bool {
         ListScope::All => true,
         ListScope::Neighborhood(n) => scope.neighborhood_id == n,
         ListScope::Ward(w) => scope.ward_id == w,
-        ListScope::Department { ward_id, department_id, .. } => {
+        ListScope::Department {
+            ward_id,
+            department_id,
+            ..
+        } => {
             scope.ward_id == ward_id
                 && (scope.department_id == Some(department_id) || scope.actor_took_part)
         }
@@ -111,7 +126,15 @@ pub fn permitted_actions(actor: &Actor, scope: &ReportScope) -> Vec<Action> {
     match actor.role {
         Role::NeighborhoodHead => vec![Comment, Reopen, Close],
         Role::DepartmentStaff if actor.works_on(scope) => {
-            vec![Acknowledge, Start, Resolve, Reject, Reroute, MarkDuplicate, Comment]
+            vec![
+                Acknowledge,
+                Start,
+                Resolve,
+                Reject,
+                Reroute,
+                MarkDuplicate,
+                Comment,
+            ]
         }
         // Staff who acted on a report that has since moved on may still add notes to it.
         Role::DepartmentStaff => vec![Comment],
@@ -182,41 +205,181 @@ mod tests {
 
     /// The report under test: in WARD, khu phố 1, assigned to the infrastructure department.
     fn report(ward: Uuid, took_part: bool) -> ReportScope {
-        let neighborhood_id = if ward == WARD { KP1 } else { Uuid::from_u128(0x2001) };
-        ReportScope { ward_id: ward, neighborhood_id, department_id: Some(INFRA), actor_took_part: took_part }
+        let neighborhood_id = if ward == WARD {
+            KP1
+        } else {
+            Uuid::from_u128(0x2001)
+        };
+        ReportScope {
+            ward_id: ward,
+            neighborhood_id,
+            department_id: Some(INFRA),
+            actor_took_part: took_part,
+        }
     }
 
-    const HANDLE: &[Action] = &[Acknowledge, Start, Resolve, Reject, Reroute, MarkDuplicate, Comment];
+    const HANDLE: &[Action] = &[
+        Acknowledge,
+        Start,
+        Resolve,
+        Reject,
+        Reroute,
+        MarkDuplicate,
+        Comment,
+    ];
 
     #[test]
     fn every_role_and_scope_sees_and_does_what_the_rules_say() {
         use Role::*;
         // (who, report's ward, took part, can view, permitted actions)
         let table: Vec<(&str, Actor, Uuid, bool, bool, &[Action])> = vec![
-            ("head of kp1", actor(NeighborhoodHead, Some(WARD), Some(KP1), None), WARD, false, true, &[Comment, Reopen, Close]),
-            ("head of kp2", actor(NeighborhoodHead, Some(WARD), Some(KP2), None), WARD, false, false, &[]),
-            ("head, other ward", actor(NeighborhoodHead, Some(OTHER_WARD), Some(KP2), None), OTHER_WARD, false, false, &[]),
-            ("infra staff", actor(DepartmentStaff, Some(WARD), None, Some(INFRA)), WARD, false, true, HANDLE),
-            ("police staff", actor(DepartmentStaff, Some(WARD), None, Some(POLICE)), WARD, false, false, &[]),
-            ("police staff who acted", actor(DepartmentStaff, Some(WARD), None, Some(POLICE)), WARD, true, true, &[Comment]),
-            ("triage desk", actor(DepartmentStaff, Some(WARD), None, Some(TRIAGE)), WARD, false, true, HANDLE),
-            ("triage desk, other ward", actor(DepartmentStaff, Some(WARD), None, Some(TRIAGE)), OTHER_WARD, false, false, &[]),
-            ("infra staff, other ward", actor(DepartmentStaff, Some(OTHER_WARD), None, Some(INFRA)), WARD, false, false, &[]),
-            ("ward leader", actor(WardLeader, Some(WARD), None, None), WARD, false, true, &[Reroute, Comment]),
-            ("ward leader, other ward", actor(WardLeader, Some(OTHER_WARD), None, None), WARD, false, false, &[]),
-            ("city leader", actor(CityLeader, None, None, None), WARD, false, true, &[Comment]),
-            ("ward admin", actor(Admin, Some(WARD), None, None), WARD, false, true, &[]),
-            ("ward admin, other ward", actor(Admin, Some(OTHER_WARD), None, None), WARD, false, false, &[]),
-            ("city admin", actor(Admin, None, None, None), WARD, false, true, &[]),
-            ("head without neighborhood", actor(NeighborhoodHead, Some(WARD), None, None), WARD, false, false, &[]),
-            ("staff without department", actor(DepartmentStaff, Some(WARD), None, None), WARD, false, false, &[]),
+            (
+                "head of kp1",
+                actor(NeighborhoodHead, Some(WARD), Some(KP1), None),
+                WARD,
+                false,
+                true,
+                &[Comment, Reopen, Close],
+            ),
+            (
+                "head of kp2",
+                actor(NeighborhoodHead, Some(WARD), Some(KP2), None),
+                WARD,
+                false,
+                false,
+                &[],
+            ),
+            (
+                "head, other ward",
+                actor(NeighborhoodHead, Some(OTHER_WARD), Some(KP2), None),
+                OTHER_WARD,
+                false,
+                false,
+                &[],
+            ),
+            (
+                "infra staff",
+                actor(DepartmentStaff, Some(WARD), None, Some(INFRA)),
+                WARD,
+                false,
+                true,
+                HANDLE,
+            ),
+            (
+                "police staff",
+                actor(DepartmentStaff, Some(WARD), None, Some(POLICE)),
+                WARD,
+                false,
+                false,
+                &[],
+            ),
+            (
+                "police staff who acted",
+                actor(DepartmentStaff, Some(WARD), None, Some(POLICE)),
+                WARD,
+                true,
+                true,
+                &[Comment],
+            ),
+            (
+                "triage desk",
+                actor(DepartmentStaff, Some(WARD), None, Some(TRIAGE)),
+                WARD,
+                false,
+                true,
+                HANDLE,
+            ),
+            (
+                "triage desk, other ward",
+                actor(DepartmentStaff, Some(WARD), None, Some(TRIAGE)),
+                OTHER_WARD,
+                false,
+                false,
+                &[],
+            ),
+            (
+                "infra staff, other ward",
+                actor(DepartmentStaff, Some(OTHER_WARD), None, Some(INFRA)),
+                WARD,
+                false,
+                false,
+                &[],
+            ),
+            (
+                "ward leader",
+                actor(WardLeader, Some(WARD), None, None),
+                WARD,
+                false,
+                true,
+                &[Reroute, Comment],
+            ),
+            (
+                "ward leader, other ward",
+                actor(WardLeader, Some(OTHER_WARD), None, None),
+                WARD,
+                false,
+                false,
+                &[],
+            ),
+            (
+                "city leader",
+                actor(CityLeader, None, None, None),
+                WARD,
+                false,
+                true,
+                &[Comment],
+            ),
+            (
+                "ward admin",
+                actor(Admin, Some(WARD), None, None),
+                WARD,
+                false,
+                true,
+                &[],
+            ),
+            (
+                "ward admin, other ward",
+                actor(Admin, Some(OTHER_WARD), None, None),
+                WARD,
+                false,
+                false,
+                &[],
+            ),
+            (
+                "city admin",
+                actor(Admin, None, None, None),
+                WARD,
+                false,
+                true,
+                &[],
+            ),
+            (
+                "head without neighborhood",
+                actor(NeighborhoodHead, Some(WARD), None, None),
+                WARD,
+                false,
+                false,
+                &[],
+            ),
+            (
+                "staff without department",
+                actor(DepartmentStaff, Some(WARD), None, None),
+                WARD,
+                false,
+                false,
+                &[],
+            ),
         ];
         for (who, actor, ward, took_part, view, actions) in table {
             let scope = report(ward, took_part);
             assert_eq!(can_view(&actor, &scope), view, "{who}: view");
             let permitted = permitted_actions(&actor, &scope);
             for action in Action::ALL {
-                assert_eq!(permitted.contains(action), actions.contains(action), "{who}: {action}");
+                assert_eq!(
+                    permitted.contains(action),
+                    actions.contains(action),
+                    "{who}: {action}"
+                );
             }
         }
     }
@@ -227,8 +390,16 @@ mod tests {
         let desk = actor(Role::DepartmentStaff, Some(WARD), None, Some(TRIAGE));
         let leader = actor(Role::WardLeader, Some(WARD), None, None);
         let head = actor(Role::NeighborhoodHead, Some(WARD), Some(KP1), None);
-        for kind in [RerouteKind::ToTriage, RerouteKind::ToDepartment, RerouteKind::ToSubcategory] {
-            assert_eq!(may_reroute(&infra, kind), kind == RerouteKind::ToTriage, "{kind:?}");
+        for kind in [
+            RerouteKind::ToTriage,
+            RerouteKind::ToDepartment,
+            RerouteKind::ToSubcategory,
+        ] {
+            assert_eq!(
+                may_reroute(&infra, kind),
+                kind == RerouteKind::ToTriage,
+                "{kind:?}"
+            );
             assert!(may_reroute(&desk, kind));
             assert!(may_reroute(&leader, kind));
             assert!(!may_reroute(&head, kind));
@@ -241,7 +412,9 @@ mod tests {
         let city_admin = actor(Role::Admin, None, None, None);
         let leader = actor(Role::WardLeader, Some(WARD), None, None);
         let city = actor(Role::CityLeader, None, None, None);
-        assert!(can_configure_ward(&ward_admin, WARD) && !can_configure_ward(&ward_admin, OTHER_WARD));
+        assert!(
+            can_configure_ward(&ward_admin, WARD) && !can_configure_ward(&ward_admin, OTHER_WARD)
+        );
         assert!(can_configure_ward(&city_admin, OTHER_WARD));
         assert!(!can_configure_ward(&leader, WARD) && !can_configure_ward(&city, WARD));
         assert!(can_view_ward(&leader, WARD) && !can_view_ward(&leader, OTHER_WARD));
@@ -253,7 +426,11 @@ mod tests {
         let staff = actor(Role::DepartmentStaff, Some(WARD), None, Some(INFRA));
         assert_eq!(
             list_scope(&staff),
-            ListScope::Department { ward_id: WARD, department_id: INFRA, user_id: staff.user_id }
+            ListScope::Department {
+                ward_id: WARD,
+                department_id: INFRA,
+                user_id: staff.user_id
+            }
         );
         let desk = actor(Role::DepartmentStaff, Some(WARD), None, Some(TRIAGE));
         assert_eq!(list_scope(&desk), ListScope::Ward(WARD));

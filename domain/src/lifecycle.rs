@@ -27,7 +27,15 @@ pub fn allowed_actions(status: Status) -> &'static [Action] {
         // Intake routes a report in the same transaction that creates it, so `submitted` is
         // only seen if routing found no desk at all: then it can still be routed by hand.
         Status::Submitted => &[Reroute, Reject, MarkDuplicate, Comment],
-        Status::Assigned => &[Acknowledge, Start, Resolve, Reject, Reroute, MarkDuplicate, Comment],
+        Status::Assigned => &[
+            Acknowledge,
+            Start,
+            Resolve,
+            Reject,
+            Reroute,
+            MarkDuplicate,
+            Comment,
+        ],
         Status::Acknowledged => &[Start, Resolve, Reject, Reroute, MarkDuplicate, Comment],
         Status::InProgress => &[Resolve, Reject, Reroute, MarkDuplicate, Comment],
         Status::Resolved => &[Reopen, Close, Comment],
@@ -39,7 +47,11 @@ pub fn allowed_actions(status: Status) -> &'static [Action] {
 /// Applies `action` to a report in `status`.
 pub fn transition(status: Status, action: Action) -> Result<Transition, Refused> {
     if !allowed_actions(status).contains(&action) {
-        return Err(Refused { status, action, allowed: allowed_actions(status).to_vec() });
+        return Err(Refused {
+            status,
+            action,
+            allowed: allowed_actions(status).to_vec(),
+        });
     }
     let (to, event) = match action {
         Action::Acknowledge => (Status::Acknowledged, EventType::Acknowledged),
@@ -117,7 +129,9 @@ mod tests {
         let mut refused = 0;
         for &status in Status::ALL {
             for &action in Action::ALL {
-                let expected = ALLOWED.iter().find(|(s, a, _, _)| *s == status && *a == action);
+                let expected = ALLOWED
+                    .iter()
+                    .find(|(s, a, _, _)| *s == status && *a == action);
                 match (transition(status, action), expected) {
                     (Ok(t), Some(&(_, _, to, event))) => {
                         assert_eq!(t, Transition { to, event }, "{status} + {action}")
@@ -135,7 +149,10 @@ mod tests {
                 }
             }
         }
-        assert_eq!(refused, Status::ALL.len() * Action::ALL.len() - ALLOWED.len());
+        assert_eq!(
+            refused,
+            Status::ALL.len() * Action::ALL.len() - ALLOWED.len()
+        );
     }
 
     #[test]
@@ -147,12 +164,20 @@ mod tests {
     #[test]
     fn heads_hear_of_the_wards_work_and_public_answers_only() {
         for event in EventType::ALL {
-            let expected =
-                !matches!(event, EventType::Submitted | EventType::Reopened | EventType::Closed);
+            let expected = !matches!(
+                event,
+                EventType::Submitted | EventType::Reopened | EventType::Closed
+            );
             assert_eq!(notifies_heads(*event, true, false), expected, "{event}");
         }
-        assert!(!notifies_heads(EventType::Commented, false, false), "internal note");
-        assert!(!notifies_heads(EventType::Commented, true, true), "a head's own comment");
+        assert!(
+            !notifies_heads(EventType::Commented, false, false),
+            "internal note"
+        );
+        assert!(
+            !notifies_heads(EventType::Commented, true, true),
+            "a head's own comment"
+        );
     }
 
     #[test]

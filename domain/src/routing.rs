@@ -18,9 +18,16 @@ pub struct Route {
 /// Decides the subcategory and destination of a report. A head who picked a subcategory knows
 /// the street better than the classifier does, so their choice routes the report; otherwise a
 /// confident guess routes it and anything unsure or `other` goes to the triage desk.
-pub fn route(classification: &Classification, chosen: Option<Subcategory>, threshold: f32) -> Route {
+pub fn route(
+    classification: &Classification,
+    chosen: Option<Subcategory>,
+    threshold: f32,
+) -> Route {
     match chosen {
-        Some(subcategory) => Route { subcategory, to_triage: subcategory == Subcategory::Other },
+        Some(subcategory) => Route {
+            subcategory,
+            to_triage: subcategory == Subcategory::Other,
+        },
         None => Route {
             subcategory: classification.subcategory,
             to_triage: classification.subcategory == Subcategory::Other
@@ -47,23 +54,67 @@ mod tests {
 
     #[test]
     fn a_confident_guess_goes_to_its_department() {
-        let r = route(&guess(Subcategory::Streetlight, 0.8), None, DEFAULT_TRIAGE_THRESHOLD);
-        assert_eq!(r, Route { subcategory: Subcategory::Streetlight, to_triage: false });
+        let r = route(
+            &guess(Subcategory::Streetlight, 0.8),
+            None,
+            DEFAULT_TRIAGE_THRESHOLD,
+        );
+        assert_eq!(
+            r,
+            Route {
+                subcategory: Subcategory::Streetlight,
+                to_triage: false
+            }
+        );
     }
 
     #[test]
     fn an_unsure_guess_or_other_goes_to_triage() {
-        let unsure = route(&guess(Subcategory::Noise, 0.3), None, DEFAULT_TRIAGE_THRESHOLD);
-        assert_eq!(unsure, Route { subcategory: Subcategory::Noise, to_triage: true });
-        let other = route(&guess(Subcategory::Other, 0.9), None, DEFAULT_TRIAGE_THRESHOLD);
+        let unsure = route(
+            &guess(Subcategory::Noise, 0.3),
+            None,
+            DEFAULT_TRIAGE_THRESHOLD,
+        );
+        assert_eq!(
+            unsure,
+            Route {
+                subcategory: Subcategory::Noise,
+                to_triage: true
+            }
+        );
+        let other = route(
+            &guess(Subcategory::Other, 0.9),
+            None,
+            DEFAULT_TRIAGE_THRESHOLD,
+        );
         assert!(other.to_triage);
     }
 
     #[test]
     fn the_heads_choice_wins_over_the_guess() {
-        let r = route(&guess(Subcategory::Noise, 0.2), Some(Subcategory::Trees), DEFAULT_TRIAGE_THRESHOLD);
-        assert_eq!(r, Route { subcategory: Subcategory::Trees, to_triage: false });
-        let r = route(&guess(Subcategory::Noise, 0.9), Some(Subcategory::Other), DEFAULT_TRIAGE_THRESHOLD);
-        assert_eq!(r, Route { subcategory: Subcategory::Other, to_triage: true });
+        let r = route(
+            &guess(Subcategory::Noise, 0.2),
+            Some(Subcategory::Trees),
+            DEFAULT_TRIAGE_THRESHOLD,
+        );
+        assert_eq!(
+            r,
+            Route {
+                subcategory: Subcategory::Trees,
+                to_triage: false
+            }
+        );
+        let r = route(
+            &guess(Subcategory::Noise, 0.9),
+            Some(Subcategory::Other),
+            DEFAULT_TRIAGE_THRESHOLD,
+        );
+        assert_eq!(
+            r,
+            Route {
+                subcategory: Subcategory::Other,
+                to_triage: true
+            }
+        );
     }
 }

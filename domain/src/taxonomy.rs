@@ -216,14 +216,20 @@ impl Subcategory {
 
     /// Subcategories of one category, in taxonomy order.
     pub fn of(category: Category) -> impl Iterator<Item = Subcategory> {
-        Subcategory::ALL.iter().copied().filter(move |s| s.category() == category)
+        Subcategory::ALL
+            .iter()
+            .copied()
+            .filter(move |s| s.category() == category)
     }
 }
 
 impl Status {
     /// Open reports still wait for the ward; the others are finished or merged.
     pub fn is_open(self) -> bool {
-        !matches!(self, Status::Closed | Status::Rejected | Status::Duplicate | Status::Resolved)
+        !matches!(
+            self,
+            Status::Closed | Status::Rejected | Status::Duplicate | Status::Resolved
+        )
     }
 }
 
@@ -235,7 +241,10 @@ mod tests {
     fn codes_round_trip_through_strings_and_json() {
         for s in Subcategory::ALL {
             assert_eq!(s.as_str().parse::<Subcategory>(), Ok(*s));
-            assert_eq!(serde_json::to_string(s).unwrap(), format!("\"{}\"", s.as_str()));
+            assert_eq!(
+                serde_json::to_string(s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
         }
         for s in Status::ALL {
             assert_eq!(s.as_str().parse::<Status>(), Ok(*s));
@@ -254,10 +263,25 @@ mod tests {
         assert_eq!(Subcategory::of(Category::Infrastructure).count(), 7);
         assert_eq!(Subcategory::of(Category::Security).count(), 7);
         assert_eq!(Subcategory::of(Category::Sanitation).count(), 5);
-        assert_eq!(Subcategory::Encroachment.default_department(), DepartmentCode::UrbanOrder);
-        assert_eq!(Subcategory::FireHazard.default_department(), DepartmentCode::WardPolice);
-        assert_eq!(Subcategory::DiseaseVectors.default_department(), DepartmentCode::CultureSociety);
-        assert_eq!(Subcategory::IllegalDumping.default_department(), DepartmentCode::EconomyInfrastructure);
-        assert_eq!(Subcategory::Other.default_department(), DepartmentCode::WardOffice);
+        assert_eq!(
+            Subcategory::Encroachment.default_department(),
+            DepartmentCode::UrbanOrder
+        );
+        assert_eq!(
+            Subcategory::FireHazard.default_department(),
+            DepartmentCode::WardPolice
+        );
+        assert_eq!(
+            Subcategory::DiseaseVectors.default_department(),
+            DepartmentCode::CultureSociety
+        );
+        assert_eq!(
+            Subcategory::IllegalDumping.default_department(),
+            DepartmentCode::EconomyInfrastructure
+        );
+        assert_eq!(
+            Subcategory::Other.default_department(),
+            DepartmentCode::WardOffice
+        );
     }
 }

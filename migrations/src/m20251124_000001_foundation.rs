@@ -16,7 +16,9 @@ fn fk(from: &str, column: &str, to: &str) -> ForeignKeyCreateStatement {
 
 fn index(table: &str, columns: &[&'static str]) -> IndexCreateStatement {
     let mut index = Index::create();
-    index.name(format!("ix_{table}_{}", columns.join("_"))).table(table.to_owned());
+    index
+        .name(format!("ix_{table}_{}", columns.join("_")))
+        .table(table.to_owned());
     for column in columns {
         index.col(*column);
     }
@@ -82,7 +84,9 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        manager.create_index(index("neighborhoods", &["ward_id", "code"]).unique().take()).await?;
+        manager
+            .create_index(index("neighborhoods", &["ward_id", "code"]).unique().take())
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -99,7 +103,9 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        manager.create_index(index("departments", &["ward_id", "code"]).unique().take()).await?;
+        manager
+            .create_index(index("departments", &["ward_id", "code"]).unique().take())
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -134,7 +140,9 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        manager.create_index(index("users", &["neighborhood_id"])).await?;
+        manager
+            .create_index(index("users", &["neighborhood_id"]))
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -151,7 +159,9 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        manager.create_index(index("refresh_tokens", &["family_id"])).await?;
+        manager
+            .create_index(index("refresh_tokens", &["family_id"]))
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -220,8 +230,12 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        manager.create_index(index("report_events", &["report_id", "id"])).await?;
-        manager.create_index(index("report_events", &["actor_id", "report_id"])).await?;
+        manager
+            .create_index(index("report_events", &["report_id", "id"]))
+            .await?;
+        manager
+            .create_index(index("report_events", &["actor_id", "report_id"]))
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -241,9 +255,17 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        manager.create_index(index("notifications", &["user_id", "id"])).await?;
+        manager
+            .create_index(index("notifications", &["user_id", "id"]))
+            .await?;
         // One inbox entry per user and event, whatever retries happen.
-        manager.create_index(index("notifications", &["event_id", "user_id"]).unique().take()).await?;
+        manager
+            .create_index(
+                index("notifications", &["event_id", "user_id"])
+                    .unique()
+                    .take(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -265,7 +287,9 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in TABLES.iter().rev() {
-            manager.drop_table(Table::drop().table(*table).take()).await?;
+            manager
+                .drop_table(Table::drop().table(*table).take())
+                .await?;
         }
         Ok(())
     }

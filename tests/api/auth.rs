@@ -33,7 +33,10 @@ async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
     assert_eq!(unknown.status, 401);
     assert_eq!(wrong.body["detail"], unknown.body["detail"]);
     // Usernames are not case-sensitive on a phone keyboard.
-    assert_eq!(app.login_response("TNP.KP1", DEMO_PASSWORD).await.status, 200);
+    assert_eq!(
+        app.login_response("TNP.KP1", DEMO_PASSWORD).await.status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -46,7 +49,11 @@ async fn requests_without_a_valid_token_are_401() {
     assert_eq!(garbage.status, 401);
     let mut token = app.token("tnp.kp1").await;
     token.pop();
-    assert_eq!(app.get("/v1/me", &token).await.status, 401, "tampered signature");
+    assert_eq!(
+        app.get("/v1/me", &token).await.status,
+        401,
+        "tampered signature"
+    );
 }
 
 #[tokio::test]
@@ -56,13 +63,24 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_session() {
     let first = login.body["refresh_token"].as_str().unwrap().to_owned();
     let app = &app;
     let refresh = |token: String| async move {
-        app.request(Method::POST, "/v1/auth/refresh", None, Some(json!({"refresh_token": token}))).await
+        app.request(
+            Method::POST,
+            "/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": token})),
+        )
+        .await
     };
     let rotated = refresh(first.clone()).await;
     assert_eq!(rotated.status, 200);
     let second = rotated.body["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(first, second);
-    assert_eq!(app.get("/v1/me", rotated.body["access_token"].as_str().unwrap()).await.status, 200);
+    assert_eq!(
+        app.get("/v1/me", rotated.body["access_token"].as_str().unwrap())
+            .await
+            .status,
+        200
+    );
 
     // Someone replays the first token: the whole family dies, the legitimate holder too.
     assert_eq!(refresh(first).await.status, 401);
@@ -74,9 +92,23 @@ async fn logout_ends_the_session() {
     let app = TestApp::spawn().await;
     let login = app.login_response("tnp.kp2", DEMO_PASSWORD).await;
     let token = login.body["refresh_token"].as_str().unwrap().to_owned();
-    let out = app.request(Method::POST, "/v1/auth/logout", None, Some(json!({"refresh_token": token.clone()}))).await;
+    let out = app
+        .request(
+            Method::POST,
+            "/v1/auth/logout",
+            None,
+            Some(json!({"refresh_token": token.clone()})),
+        )
+        .await;
     assert_eq!(out.status, 204);
-    let again = app.request(Method::POST, "/v1/auth/refresh", None, Some(json!({"refresh_token": token}))).await;
+    let again = app
+        .request(
+            Method::POST,
+            "/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": token})),
+        )
+        .await;
     assert_eq!(again.status, 401);
 }
 
@@ -89,7 +121,17 @@ async fn login_attempts_are_rate_limited() {
     let limited = app.login_response("tnp.kp3", DEMO_PASSWORD).await;
     assert_eq!(limited.status, 429);
     assert_eq!(limited.problem(), "rate-limited");
-    assert!(limited.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+    assert!(
+        limited
+            .header("retry-after")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
     // Another account is not locked out by someone guessing at this one.
-    assert_eq!(app.login_response("tnp.kp4", DEMO_PASSWORD).await.status, 200);
+    assert_eq!(
+        app.login_response("tnp.kp4", DEMO_PASSWORD).await.status,
+        200
+    );
 }

@@ -5,23 +5,41 @@ use std::collections::BTreeSet;
 
 #[test]
 fn the_router_and_the_spec_list_the_same_operations() {
-    let router: BTreeSet<(String, String)> =
-        sos_api::routes::table().into_iter().map(|(method, path, _)| (method.to_string(), path.to_owned())).collect();
+    let router: BTreeSet<(String, String)> = sos_api::routes::table()
+        .into_iter()
+        .map(|(method, path, _)| (method.to_string(), path.to_owned()))
+        .collect();
     let documented: BTreeSet<(String, String)> = spec::operations().into_iter().collect();
     let undocumented: Vec<_> = router.difference(&documented).collect();
     let unserved: Vec<_> = documented.difference(&router).collect();
-    assert!(undocumented.is_empty(), "routes missing from openapi.yaml: {undocumented:?}");
-    assert!(unserved.is_empty(), "operations of openapi.yaml without a route: {unserved:?}");
+    assert!(
+        undocumented.is_empty(),
+        "routes missing from openapi.yaml: {undocumented:?}"
+    );
+    assert!(
+        unserved.is_empty(),
+        "operations of openapi.yaml without a route: {unserved:?}"
+    );
 }
 
 #[test]
 fn every_operation_documents_its_errors_as_problems() {
     for (method, template) in spec::operations() {
         let operation = &spec::SPEC["paths"][&template][method.to_lowercase()];
-        assert!(operation["operationId"].is_string(), "{method} {template}: operationId");
+        assert!(
+            operation["operationId"].is_string(),
+            "{method} {template}: operationId"
+        );
         let responses = operation["responses"].as_object().unwrap();
         assert!(responses.contains_key("500"), "{method} {template}: 500");
-        let public = ["/healthz", "/readyz", "/v1/auth/login", "/v1/auth/refresh", "/v1/auth/logout", "/v1/taxonomy"];
+        let public = [
+            "/healthz",
+            "/readyz",
+            "/v1/auth/login",
+            "/v1/auth/refresh",
+            "/v1/auth/logout",
+            "/v1/taxonomy",
+        ];
         if !public.contains(&template.as_str()) {
             assert!(responses.contains_key("401"), "{method} {template}: 401");
         }
@@ -44,7 +62,11 @@ async fn every_documented_operation_is_served() {
             .replace("{code}", "ward_office")
             .replace("{subcategory}", "noise");
         let method: Method = method.parse().unwrap();
-        let body = if method == Method::GET { None } else { Some(json!({})) };
+        let body = if method == Method::GET {
+            None
+        } else {
+            Some(json!({}))
+        };
         let response = app.request(method.clone(), &path, Some(&token), body).await;
         assert_ne!(response.status, 405, "{method} {template}");
         assert_ne!(response.problem(), "route-not-found", "{method} {template}");
@@ -54,13 +76,24 @@ async fn every_documented_operation_is_served() {
 #[tokio::test]
 async fn health_and_taxonomy_are_public() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.request(Method::GET, "/healthz", None, None).await.status, 200);
-    assert_eq!(app.request(Method::GET, "/readyz", None, None).await.status, 200);
+    assert_eq!(
+        app.request(Method::GET, "/healthz", None, None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.request(Method::GET, "/readyz", None, None).await.status,
+        200
+    );
     let taxonomy = app.request(Method::GET, "/v1/taxonomy", None, None).await;
     assert_eq!(taxonomy.status, 200);
     let categories = taxonomy.body["categories"].as_array().unwrap();
     assert_eq!(categories.len(), 4);
-    let subcategories: usize = categories.iter().map(|c| c["subcategories"].as_array().unwrap().len()).sum();
+    let subcategories: usize = categories
+        .iter()
+        .map(|c| c["subcategories"].as_array().unwrap().len())
+        .sum();
     assert_eq!(subcategories, 20);
     assert_eq!(categories[0]["label"], "Hạ tầng");
 }

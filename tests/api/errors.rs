@@ -3,7 +3,9 @@ use serde_json::json;
 use sos_tests::TestApp;
 
 async fn report_count(app: &TestApp) -> usize {
-    let list = app.get("/v1/reports?limit=100", &app.token("tnp.leader").await).await;
+    let list = app
+        .get("/v1/reports?limit=100", &app.token("tnp.leader").await)
+        .await;
     list.body["items"].as_array().unwrap().len()
 }
 
@@ -19,27 +21,96 @@ async fn bad_bodies_get_clear_problems_and_write_nothing() {
             .body(body)
     };
     let cases = [
-        (raw("{\"description\": ", "application/json"), 400, "malformed-body"),
-        (raw("{\"description\": \"a\"} trailing", "application/json"), 400, "malformed-body"),
-        (raw("description=den", "application/x-www-form-urlencoded"), 415, "unsupported-media-type"),
-        (raw("{\"description\": 12}", "application/json"), 422, "validation"),
-        (raw("{\"description\": \"den\", \"priority\": \"urgent\"}", "application/json"), 422, "validation"),
-        (raw("{\"description\": \"den\", \"subcategory\": \"pothole\"}", "application/json"), 422, "validation"),
-        (raw("{\"description\": \"den\", \"id\": \"not-a-uuid\"}", "application/json"), 422, "validation"),
-        (raw("{\"description\": \"   \"}", "application/json"), 422, "validation"),
-        (raw("{\"description\": \"den\", \"location\": {\"lat\": 95, \"lon\": 106}}", "application/json"), 422, "validation"),
+        (
+            raw("{\"description\": ", "application/json"),
+            400,
+            "malformed-body",
+        ),
+        (
+            raw("{\"description\": \"a\"} trailing", "application/json"),
+            400,
+            "malformed-body",
+        ),
+        (
+            raw("description=den", "application/x-www-form-urlencoded"),
+            415,
+            "unsupported-media-type",
+        ),
+        (
+            raw("{\"description\": 12}", "application/json"),
+            422,
+            "validation",
+        ),
+        (
+            raw(
+                "{\"description\": \"den\", \"priority\": \"urgent\"}",
+                "application/json",
+            ),
+            422,
+            "validation",
+        ),
+        (
+            raw(
+                "{\"description\": \"den\", \"subcategory\": \"pothole\"}",
+                "application/json",
+            ),
+            422,
+            "validation",
+        ),
+        (
+            raw(
+                "{\"description\": \"den\", \"id\": \"not-a-uuid\"}",
+                "application/json",
+            ),
+            422,
+            "validation",
+        ),
+        (
+            raw("{\"description\": \"   \"}", "application/json"),
+            422,
+            "validation",
+        ),
+        (
+            raw(
+                "{\"description\": \"den\", \"location\": {\"lat\": 95, \"lon\": 106}}",
+                "application/json",
+            ),
+            422,
+            "validation",
+        ),
     ];
     for (request, status, problem) in cases {
         let response = app.send(Method::POST, "/v1/reports", request).await;
         assert_eq!(response.status, status, "{:?}", response.body);
         assert_eq!(response.problem(), problem);
-        assert_eq!(response.header("content-type"), Some("application/problem+json"));
-        assert!(response.body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        assert_eq!(
+            response.header("content-type"),
+            Some("application/problem+json")
+        );
+        assert!(
+            response.body["detail"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty())
+        );
     }
-    let wrong_type = app.send(Method::POST, "/v1/reports", raw("{\"description\": 12}", "application/json")).await;
+    let wrong_type = app
+        .send(
+            Method::POST,
+            "/v1/reports",
+            raw("{\"description\": 12}", "application/json"),
+        )
+        .await;
     assert_eq!(wrong_type.body["errors"][0]["field"], "/description");
-    let unknown_code =
-        app.send(Method::POST, "/v1/reports", raw("{\"description\": \"den\", \"subcategory\": \"pothole\"}", "application/json")).await;
+    let unknown_code = app
+        .send(
+            Method::POST,
+            "/v1/reports",
+            raw(
+                "{\"description\": \"den\", \"subcategory\": \"pothole\"}",
+                "application/json",
+            ),
+        )
+        .await;
     assert_eq!(unknown_code.body["errors"][0]["field"], "/subcategory");
     assert_eq!(report_count(&app).await, 0, "nothing half-written");
 }
@@ -52,7 +123,13 @@ async fn huge_bodies_are_refused() {
     let response = app.post("/v1/reports", &token, huge).await;
     assert_eq!(response.status, 413);
     assert_eq!(response.problem(), "payload-too-large");
-    let long = app.post("/v1/reports", &token, json!({"description": "a".repeat(4001)})).await;
+    let long = app
+        .post(
+            "/v1/reports",
+            &token,
+            json!({"description": "a".repeat(4001)}),
+        )
+        .await;
     assert_eq!(long.status, 422);
     assert_eq!(report_count(&app).await, 0);
 }
@@ -68,13 +145,24 @@ async fn bad_ids_unknown_routes_and_methods_are_problems() {
     let nowhere = app.client.get(app.url("/v1/nowhere"));
     let response = app.client.execute(nowhere.build().unwrap()).await.unwrap();
     assert_eq!(response.status(), 404);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["type"], "urn:sos-khu-pho:problem:route-not-found");
 
-    let wrong_method = app.client.delete(app.url("/v1/reports")).send().await.unwrap();
+    let wrong_method = app
+        .client
+        .delete(app.url("/v1/reports"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_method.status(), 405);
-    assert_eq!(wrong_method.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        wrong_method.headers()["content-type"],
+        "application/problem+json"
+    );
 }
 
 #[tokio::test]
@@ -93,5 +181,8 @@ async fn problems_are_vietnamese_by_default_and_english_on_request() {
     assert_eq!(english.body["title"], "Not signed in");
     assert_eq!(english.body["detail"], "Wrong username or password.");
     assert!(english.body["request_id"].is_string());
-    assert_eq!(english.header("x-request-id"), english.body["request_id"].as_str());
+    assert_eq!(
+        english.header("x-request-id"),
+        english.body["request_id"].as_str()
+    );
 }

@@ -9,14 +9,22 @@ fn id(report: &Value) -> String {
 async fn inbox_types(app: &TestApp, head: &str) -> Vec<String> {
     let inbox = app.get("/v1/notifications", &app.token(head).await).await;
     assert_eq!(inbox.status, 200);
-    inbox.body["items"].as_array().unwrap().iter().map(|n| n["type"].as_str().unwrap().to_owned()).collect()
+    inbox.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["type"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
 async fn the_whole_loop_from_head_to_department_and_back() {
     let app = TestApp::spawn().await;
     let report = app
-        .file_report("tnp.kp1", json!({"description": "den duong hu truoc nha so 12, toi om"}))
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "den duong hu truoc nha so 12, toi om"}),
+        )
         .await;
     assert_eq!(report["status"], "assigned");
     assert_eq!(report["category"], "infrastructure");
@@ -28,18 +36,49 @@ async fn the_whole_loop_from_head_to_department_and_back() {
     assert_eq!(inbox_types(&app, "tnp.kp1").await, ["report.assigned"]);
 
     // The department sees it in its queue with what it may do now.
-    let queue = app.get("/v1/reports?status=assigned", &app.token("tnp.infra").await).await;
-    assert!(queue.body["items"].as_array().unwrap().iter().any(|r| r["id"] == report["id"]));
-    let detail = app.get(&format!("/v1/reports/{report_id}"), &app.token("tnp.infra").await).await;
-    let allowed: Vec<&str> = detail.body["allowed_actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-    assert!(allowed.contains(&"acknowledge") && allowed.contains(&"resolve") && !allowed.contains(&"close"));
+    let queue = app
+        .get("/v1/reports?status=assigned", &app.token("tnp.infra").await)
+        .await;
+    assert!(
+        queue.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == report["id"])
+    );
+    let detail = app
+        .get(
+            &format!("/v1/reports/{report_id}"),
+            &app.token("tnp.infra").await,
+        )
+        .await;
+    let allowed: Vec<&str> = detail.body["allowed_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(
+        allowed.contains(&"acknowledge")
+            && allowed.contains(&"resolve")
+            && !allowed.contains(&"close")
+    );
 
-    let acknowledged = app.act("tnp.infra", &report_id, json!({"action": "acknowledge"})).await;
+    let acknowledged = app
+        .act("tnp.infra", &report_id, json!({"action": "acknowledge"}))
+        .await;
     assert_eq!(acknowledged["status"], "acknowledged");
     assert!(acknowledged["acknowledged_at"].is_string());
-    app.act("tnp.infra", &report_id, json!({"action": "start"})).await;
+    app.act("tnp.infra", &report_id, json!({"action": "start"}))
+        .await;
     let response = "Đã thay bóng đèn mới lúc 16h, đèn sáng bình thường.";
-    let resolved = app.act("tnp.infra", &report_id, json!({"action": "resolve", "response": response})).await;
+    let resolved = app
+        .act(
+            "tnp.infra",
+            &report_id,
+            json!({"action": "resolve", "response": response}),
+        )
+        .await;
     assert_eq!(resolved["status"], "resolved");
     assert_eq!(resolved["response"], response);
 
@@ -47,19 +86,49 @@ async fn the_whole_loop_from_head_to_department_and_back() {
     // inbox would; the head of khu phố 2 hears nothing.
     assert_eq!(
         inbox_types(&app, "tnp.kp1").await,
-        ["report.resolved", "report.in_progress", "report.acknowledged", "report.assigned"]
+        [
+            "report.resolved",
+            "report.in_progress",
+            "report.acknowledged",
+            "report.assigned"
+        ]
     );
     assert!(inbox_types(&app, "tnp.kp2").await.is_empty());
-    let inbox = app.get("/v1/notifications", &app.token("tnp.kp1").await).await;
-    assert!(inbox.body["items"][0]["body"].as_str().unwrap().contains(response));
+    let inbox = app
+        .get("/v1/notifications", &app.token("tnp.kp1").await)
+        .await;
+    assert!(
+        inbox.body["items"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains(response)
+    );
 
-    let closed = app.act("tnp.kp1", &report_id, json!({"action": "close", "rating": 5})).await;
+    let closed = app
+        .act(
+            "tnp.kp1",
+            &report_id,
+            json!({"action": "close", "rating": 5}),
+        )
+        .await;
     assert_eq!(closed["status"], "closed");
     assert_eq!(closed["rating"], 5);
-    let types: Vec<&str> = closed["timeline"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let types: Vec<&str> = closed["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
     assert_eq!(
         types,
-        ["report.submitted", "report.assigned", "report.acknowledged", "report.in_progress", "report.resolved", "report.closed"]
+        [
+            "report.submitted",
+            "report.assigned",
+            "report.acknowledged",
+            "report.in_progress",
+            "report.resolved",
+            "report.closed"
+        ]
     );
     assert_eq!(closed["allowed_actions"], json!(["comment"]));
 }
@@ -67,16 +136,32 @@ async fn the_whole_loop_from_head_to_department_and_back() {
 #[tokio::test]
 async fn reading_a_notification_marks_it_and_the_unread_filter_follows() {
     let app = TestApp::spawn().await;
-    app.file_report("tnp.kp1", json!({"description": "den duong hu o hem 5"})).await;
+    app.file_report("tnp.kp1", json!({"description": "den duong hu o hem 5"}))
+        .await;
     let token = app.token("tnp.kp1").await;
     let unread = app.get("/v1/notifications?unread=true", &token).await;
     let entry = unread.body["items"][0]["id"].as_str().unwrap().to_owned();
-    let read = app.post(&format!("/v1/notifications/{entry}/read"), &token, json!({})).await;
+    let read = app
+        .post(
+            &format!("/v1/notifications/{entry}/read"),
+            &token,
+            json!({}),
+        )
+        .await;
     assert_eq!(read.status, 200);
     assert!(read.body["read_at"].is_string());
-    assert_eq!(app.get("/v1/notifications?unread=true", &token).await.body["items"], json!([]));
+    assert_eq!(
+        app.get("/v1/notifications?unread=true", &token).await.body["items"],
+        json!([])
+    );
     // Another head cannot touch it.
-    let other = app.post(&format!("/v1/notifications/{entry}/read"), &app.token("tnp.kp2").await, json!({})).await;
+    let other = app
+        .post(
+            &format!("/v1/notifications/{entry}/read"),
+            &app.token("tnp.kp2").await,
+            json!({}),
+        )
+        .await;
     assert_eq!(other.status, 404);
 }
 
@@ -88,7 +173,10 @@ async fn a_retried_submission_is_stored_once() {
     let body = json!({"id": report_id, "description": "Rác không ai thu gom ba ngày nay ở đầu hẻm 45", "address": "Hẻm 45 Lã Xuân Oai"});
     let first = app.post("/v1/reports", &token, body.clone()).await;
     assert_eq!(first.status, 201);
-    assert_eq!(first.header("location"), Some(format!("/v1/reports/{report_id}").as_str()));
+    assert_eq!(
+        first.header("location"),
+        Some(format!("/v1/reports/{report_id}").as_str())
+    );
     let retry = app.post("/v1/reports", &token, body.clone()).await;
     assert_eq!(retry.status, 200);
     assert_eq!(retry.body, first.body);
@@ -99,36 +187,63 @@ async fn a_retried_submission_is_stored_once() {
     assert_eq!(conflict.status, 409);
     assert_eq!(conflict.problem(), "idempotency-conflict");
     // Someone else's retry with the same id is a conflict too, never their report.
-    let stranger = app.post("/v1/reports", &app.token("tnp.kp1").await, body).await;
+    let stranger = app
+        .post("/v1/reports", &app.token("tnp.kp1").await, body)
+        .await;
     assert_eq!(stranger.status, 409);
 
     let list = app.get("/v1/reports", &token).await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
     let events = app.get(&format!("/v1/reports/{report_id}"), &token).await;
-    assert_eq!(events.body["timeline"].as_array().unwrap().len(), 2, "submitted + assigned, once");
+    assert_eq!(
+        events.body["timeline"].as_array().unwrap().len(),
+        2,
+        "submitted + assigned, once"
+    );
 }
 
 #[tokio::test]
 async fn refused_transitions_say_what_is_allowed_and_change_nothing() {
     let app = TestApp::spawn().await;
-    let report = app.file_report("tnp.kp1", json!({"description": "den duong hu, toi om ca hem"})).await;
+    let report = app
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "den duong hu, toi om ca hem"}),
+        )
+        .await;
     let report_id = id(&report);
 
-    let early_close = app.try_act("tnp.kp1", &report_id, json!({"action": "close"})).await;
+    let early_close = app
+        .try_act("tnp.kp1", &report_id, json!({"action": "close"}))
+        .await;
     assert_eq!(early_close.status, 409);
     assert_eq!(early_close.problem(), "transition-refused");
     assert_eq!(early_close.body["allowed_actions"], json!(["comment"]));
 
-    app.act("tnp.infra", &report_id, json!({"action": "resolve", "response": "Đã sửa xong."})).await;
-    let late = app.try_act("tnp.infra", &report_id, json!({"action": "acknowledge"})).await;
+    app.act(
+        "tnp.infra",
+        &report_id,
+        json!({"action": "resolve", "response": "Đã sửa xong."}),
+    )
+    .await;
+    let late = app
+        .try_act("tnp.infra", &report_id, json!({"action": "acknowledge"}))
+        .await;
     assert_eq!(late.status, 409);
     assert_eq!(late.body["allowed_actions"], json!(["comment"]));
 
     // A role that may never do it is forbidden, whatever the state.
-    let head_ack = app.try_act("tnp.kp1", &report_id, json!({"action": "acknowledge"})).await;
+    let head_ack = app
+        .try_act("tnp.kp1", &report_id, json!({"action": "acknowledge"}))
+        .await;
     assert_eq!(head_ack.status, 403);
 
-    let detail = app.get(&format!("/v1/reports/{report_id}"), &app.token("tnp.infra").await).await;
+    let detail = app
+        .get(
+            &format!("/v1/reports/{report_id}"),
+            &app.token("tnp.infra").await,
+        )
+        .await;
     assert_eq!(detail.body["status"], "resolved");
     assert_eq!(detail.body["timeline"].as_array().unwrap().len(), 3);
 }
@@ -136,9 +251,25 @@ async fn refused_transitions_say_what_is_allowed_and_change_nothing() {
 #[tokio::test]
 async fn a_resolved_report_can_be_reopened_by_its_head() {
     let app = TestApp::spawn().await;
-    let report_id = id(&app.file_report("tnp.kp3", json!({"description": "den duong hu tren duong so 7"})).await);
-    app.act("tnp.infra", &report_id, json!({"action": "resolve", "response": "Đã thay bóng."})).await;
-    let reopened = app.act("tnp.kp3", &report_id, json!({"action": "reopen", "reason": "Đèn lại tắt sau một đêm."})).await;
+    let report_id = id(&app
+        .file_report(
+            "tnp.kp3",
+            json!({"description": "den duong hu tren duong so 7"}),
+        )
+        .await);
+    app.act(
+        "tnp.infra",
+        &report_id,
+        json!({"action": "resolve", "response": "Đã thay bóng."}),
+    )
+    .await;
+    let reopened = app
+        .act(
+            "tnp.kp3",
+            &report_id,
+            json!({"action": "reopen", "reason": "Đèn lại tắt sau một đêm."}),
+        )
+        .await;
     assert_eq!(reopened["status"], "assigned");
     assert!(reopened["resolved_at"].is_null());
     assert_eq!(reopened["department"]["code"], "economy_infrastructure");
@@ -147,7 +278,9 @@ async fn a_resolved_report_can_be_reopened_by_its_head() {
 #[tokio::test]
 async fn actions_missing_what_they_need_are_422() {
     let app = TestApp::spawn().await;
-    let report_id = id(&app.file_report("tnp.kp1", json!({"description": "den duong hu"})).await);
+    let report_id = id(&app
+        .file_report("tnp.kp1", json!({"description": "den duong hu"}))
+        .await);
     let cases = [
         (json!({"action": "resolve"}), "/response"),
         (json!({"action": "resolve", "response": "   "}), "/response"),
@@ -161,9 +294,23 @@ async fn actions_missing_what_they_need_are_422() {
         assert_eq!(response.status, 422, "{body}");
         assert_eq!(response.body["errors"][0]["field"], field, "{body}");
     }
-    let rating = app.try_act("tnp.kp1", &report_id, json!({"action": "close", "rating": 9})).await;
-    assert_eq!(rating.status, 409, "not resolved yet: the state is checked first");
-    let detail = app.get(&format!("/v1/reports/{report_id}"), &app.token("tnp.infra").await).await;
+    let rating = app
+        .try_act(
+            "tnp.kp1",
+            &report_id,
+            json!({"action": "close", "rating": 9}),
+        )
+        .await;
+    assert_eq!(
+        rating.status, 409,
+        "not resolved yet: the state is checked first"
+    );
+    let detail = app
+        .get(
+            &format!("/v1/reports/{report_id}"),
+            &app.token("tnp.infra").await,
+        )
+        .await;
     assert_eq!(detail.body["status"], "assigned");
     assert_eq!(detail.body["timeline"].as_array().unwrap().len(), 2);
 }
@@ -171,30 +318,61 @@ async fn actions_missing_what_they_need_are_422() {
 #[tokio::test]
 async fn an_unclear_report_goes_to_the_triage_desk_which_routes_it() {
     let app = TestApp::spawn().await;
-    let report = app.file_report("tnp.kp4", json!({"description": "Có việc cần báo với phường, nhờ cán bộ xuống xem giúp"})).await;
+    let report = app
+        .file_report(
+            "tnp.kp4",
+            json!({"description": "Có việc cần báo với phường, nhờ cán bộ xuống xem giúp"}),
+        )
+        .await;
     assert_eq!(report["department"]["code"], "ward_office");
     assert_eq!(report["classification"]["routed_to_triage"], true);
     let report_id = id(&report);
     // The infrastructure department does not see it; the desk does.
-    let infra = app.get(&format!("/v1/reports/{report_id}"), &app.token("tnp.infra").await).await;
+    let infra = app
+        .get(
+            &format!("/v1/reports/{report_id}"),
+            &app.token("tnp.infra").await,
+        )
+        .await;
     assert_eq!(infra.status, 404);
 
-    let routed = app.act("tnp.triage", &report_id, json!({"action": "reroute", "subcategory": "noise"})).await;
+    let routed = app
+        .act(
+            "tnp.triage",
+            &report_id,
+            json!({"action": "reroute", "subcategory": "noise"}),
+        )
+        .await;
     assert_eq!(routed["subcategory"], "noise");
     assert_eq!(routed["category"], "security");
     assert_eq!(routed["department"]["code"], "ward_police");
     assert_eq!(routed["status"], "assigned");
-    assert!(inbox_types(&app, "tnp.kp4").await.contains(&"report.rerouted".to_owned()));
+    assert!(
+        inbox_types(&app, "tnp.kp4")
+            .await
+            .contains(&"report.rerouted".to_owned())
+    );
 
     // The police hand it back with a reason; they may not pick another department themselves.
-    let sideways = app.try_act("tnp.police", &report_id, json!({"action": "reroute", "department": "urban_order"})).await;
+    let sideways = app
+        .try_act(
+            "tnp.police",
+            &report_id,
+            json!({"action": "reroute", "department": "urban_order"}),
+        )
+        .await;
     assert_eq!(sideways.status, 403);
     let back = app
         .act("tnp.police", &report_id, json!({"action": "reroute", "to_triage": true, "reason": "Không thuộc thẩm quyền công an."}))
         .await;
     assert_eq!(back["department"]["code"], "ward_office");
     // Having acted on it, the police still see it.
-    let still = app.get(&format!("/v1/reports/{report_id}"), &app.token("tnp.police").await).await;
+    let still = app
+        .get(
+            &format!("/v1/reports/{report_id}"),
+            &app.token("tnp.police").await,
+        )
+        .await;
     assert_eq!(still.status, 200);
     assert_eq!(still.body["allowed_actions"], json!(["comment"]));
 }
@@ -213,35 +391,97 @@ async fn the_heads_choice_of_subcategory_routes_the_report() {
 #[tokio::test]
 async fn duplicates_point_to_their_original() {
     let app = TestApp::spawn().await;
-    let original = id(&app.file_report("tnp.kp1", json!({"description": "den duong hu truoc cho"})).await);
-    let copy = id(&app.file_report("tnp.kp2", json!({"description": "den duong truoc cho bi hu"})).await);
-    let self_dup = app.try_act("tnp.infra", &copy, json!({"action": "mark_duplicate", "duplicate_of": copy})).await;
+    let original = id(&app
+        .file_report("tnp.kp1", json!({"description": "den duong hu truoc cho"}))
+        .await);
+    let copy = id(&app
+        .file_report(
+            "tnp.kp2",
+            json!({"description": "den duong truoc cho bi hu"}),
+        )
+        .await);
+    let self_dup = app
+        .try_act(
+            "tnp.infra",
+            &copy,
+            json!({"action": "mark_duplicate", "duplicate_of": copy}),
+        )
+        .await;
     assert_eq!(self_dup.status, 422);
-    let marked = app.act("tnp.infra", &copy, json!({"action": "mark_duplicate", "duplicate_of": original})).await;
+    let marked = app
+        .act(
+            "tnp.infra",
+            &copy,
+            json!({"action": "mark_duplicate", "duplicate_of": original}),
+        )
+        .await;
     assert_eq!(marked["status"], "duplicate");
     assert_eq!(marked["duplicate_of"], json!(original));
-    assert!(inbox_types(&app, "tnp.kp2").await.contains(&"report.duplicate".to_owned()));
+    assert!(
+        inbox_types(&app, "tnp.kp2")
+            .await
+            .contains(&"report.duplicate".to_owned())
+    );
 }
 
 #[tokio::test]
 async fn internal_notes_stay_inside_the_ward_and_public_answers_reach_the_head() {
     let app = TestApp::spawn().await;
-    let report_id = id(&app.file_report("tnp.kp5", json!({"description": "den duong hu cuoi hem"})).await);
-    app.act("tnp.infra", &report_id, json!({"action": "comment", "text": "Chờ vật tư từ công ty chiếu sáng."})).await;
-    app.act("tnp.infra", &report_id, json!({"action": "comment", "text": "Tuần này sẽ thay đèn.", "visibility": "public"})).await;
+    let report_id = id(&app
+        .file_report("tnp.kp5", json!({"description": "den duong hu cuoi hem"}))
+        .await);
+    app.act(
+        "tnp.infra",
+        &report_id,
+        json!({"action": "comment", "text": "Chờ vật tư từ công ty chiếu sáng."}),
+    )
+    .await;
+    app.act(
+        "tnp.infra",
+        &report_id,
+        json!({"action": "comment", "text": "Tuần này sẽ thay đèn.", "visibility": "public"}),
+    )
+    .await;
 
-    let head_view = app.get(&format!("/v1/reports/{report_id}"), &app.token("tnp.kp5").await).await;
-    let texts: Vec<&str> = head_view.body["timeline"].as_array().unwrap().iter().filter_map(|e| e["text"].as_str()).collect();
+    let head_view = app
+        .get(
+            &format!("/v1/reports/{report_id}"),
+            &app.token("tnp.kp5").await,
+        )
+        .await;
+    let texts: Vec<&str> = head_view.body["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["text"].as_str())
+        .collect();
     assert_eq!(texts, ["Tuần này sẽ thay đèn."]);
-    let staff_view = app.get(&format!("/v1/reports/{report_id}"), &app.token("tnp.leader").await).await;
+    let staff_view = app
+        .get(
+            &format!("/v1/reports/{report_id}"),
+            &app.token("tnp.leader").await,
+        )
+        .await;
     assert_eq!(staff_view.body["timeline"].as_array().unwrap().len(), 4);
-    assert_eq!(inbox_types(&app, "tnp.kp5").await, ["report.commented", "report.assigned"]);
+    assert_eq!(
+        inbox_types(&app, "tnp.kp5").await,
+        ["report.commented", "report.assigned"]
+    );
 
     let internal = app
-        .try_act("tnp.kp5", &report_id, json!({"action": "comment", "text": "Cảm ơn", "visibility": "internal"}))
+        .try_act(
+            "tnp.kp5",
+            &report_id,
+            json!({"action": "comment", "text": "Cảm ơn", "visibility": "internal"}),
+        )
         .await;
     assert_eq!(internal.status, 422);
-    app.act("tnp.kp5", &report_id, json!({"action": "comment", "text": "Cảm ơn phường."})).await;
+    app.act(
+        "tnp.kp5",
+        &report_id,
+        json!({"action": "comment", "text": "Cảm ơn phường."}),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -254,7 +494,8 @@ async fn lists_filter_search_without_accents_and_page_stably() {
         "den duong chop tat ca dem",
         "Ổ gà lớn giữa đường Lê Văn Việt",
     ] {
-        app.file_report("tnp.kp1", json!({"description": text})).await;
+        app.file_report("tnp.kp1", json!({"description": text}))
+            .await;
     }
     let token = app.token("tnp.leader").await;
     let mut seen = Vec::new();
@@ -263,7 +504,9 @@ async fn lists_filter_search_without_accents_and_page_stably() {
         let page = app.get(&path, &token).await;
         assert_eq!(page.status, 200);
         for item in page.body["items"].as_array().unwrap() {
-            seen.push(item["created_at"].as_str().unwrap().to_owned() + item["id"].as_str().unwrap());
+            seen.push(
+                item["created_at"].as_str().unwrap().to_owned() + item["id"].as_str().unwrap(),
+            );
         }
         match page.body["next_cursor"].as_str() {
             Some(cursor) => path = format!("/v1/reports?limit=2&cursor={cursor}"),
@@ -277,16 +520,35 @@ async fn lists_filter_search_without_accents_and_page_stably() {
     assert_eq!(seen, sorted, "newest first, each report once");
 
     let search = app.get("/v1/reports?q=den%20duong", &token).await;
-    assert_eq!(search.body["items"].as_array().unwrap().len(), 2, "accented and unaccented both match");
-    let accented = app.get("/v1/reports?q=%C4%91%C3%A8n%20%C4%91%C6%B0%E1%BB%9Dng", &token).await;
+    assert_eq!(
+        search.body["items"].as_array().unwrap().len(),
+        2,
+        "accented and unaccented both match"
+    );
+    let accented = app
+        .get(
+            "/v1/reports?q=%C4%91%C3%A8n%20%C4%91%C6%B0%E1%BB%9Dng",
+            &token,
+        )
+        .await;
     assert_eq!(accented.body["items"].as_array().unwrap().len(), 2);
-    let by_subcategory = app.get("/v1/reports?subcategory=streetlight,noise", &token).await;
+    let by_subcategory = app
+        .get("/v1/reports?subcategory=streetlight,noise", &token)
+        .await;
     for item in by_subcategory.body["items"].as_array().unwrap() {
         assert!(["streetlight", "noise"].contains(&item["subcategory"].as_str().unwrap()));
     }
     let by_department = app.get("/v1/reports?department=ward_police", &token).await;
-    assert!(by_department.body["items"].as_array().unwrap().iter().all(|r| r["department"]["code"] == "ward_police"));
-    let future = app.get("/v1/reports?created_from=2999-01-01T00:00:00Z", &token).await;
+    assert!(
+        by_department.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["department"]["code"] == "ward_police")
+    );
+    let future = app
+        .get("/v1/reports?created_from=2999-01-01T00:00:00Z", &token)
+        .await;
     assert_eq!(future.body["items"], json!([]));
     let bad = app.get("/v1/reports?status=lost", &token).await;
     assert_eq!(bad.status, 422);
@@ -298,7 +560,11 @@ async fn locations_must_lie_in_vietnam() {
     let app = TestApp::spawn().await;
     let token = app.token("tnp.kp1").await;
     let bangkok = app
-        .post("/v1/reports", &token, json!({"description": "den duong hu", "location": {"lat": 13.75, "lon": 100.5}}))
+        .post(
+            "/v1/reports",
+            &token,
+            json!({"description": "den duong hu", "location": {"lat": 13.75, "lon": 100.5}}),
+        )
         .await;
     assert_eq!(bangkok.status, 422);
     assert_eq!(bangkok.body["errors"][0]["field"], "/location");
@@ -310,14 +576,23 @@ async fn locations_must_lie_in_vietnam() {
         )
         .await;
     assert_eq!(here.status, 201);
-    assert_eq!(here.body["location"], json!({"lat": 10.8445, "lon": 106.7893, "accuracy_m": 12.5}));
+    assert_eq!(
+        here.body["location"],
+        json!({"lat": 10.8445, "lon": 106.7893, "accuracy_m": 12.5})
+    );
 }
 
 #[tokio::test]
 async fn only_heads_file_reports() {
     let app = TestApp::spawn().await;
     for who in ["tnp.infra", "tnp.leader", "city.leader", "admin"] {
-        let response = app.post("/v1/reports", &app.token(who).await, json!({"description": "den duong hu"})).await;
+        let response = app
+            .post(
+                "/v1/reports",
+                &app.token(who).await,
+                json!({"description": "den duong hu"}),
+            )
+            .await;
         assert_eq!(response.status, 403, "{who}");
     }
 }

@@ -14,8 +14,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const HEADS: [&str; 10] =
-    ["tnp.kp1", "tnp.kp2", "tnp.kp3", "tnp.kp4", "tnp.kp5", "xh.kp1", "xh.kp2", "xh.kp3", "xh.kp4", "xh.kp5"];
+const HEADS: [&str; 10] = [
+    "tnp.kp1", "tnp.kp2", "tnp.kp3", "tnp.kp4", "tnp.kp5", "xh.kp1", "xh.kp2", "xh.kp3", "xh.kp4",
+    "xh.kp5",
+];
 
 const TEXTS: [&str; 6] = [
     "den duong hu truoc nha so 12, toi om",
@@ -27,12 +29,18 @@ const TEXTS: [&str; 6] = [
 ];
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(run());
 }
 
 async fn run() {
-    let requests: usize = std::env::var("SOS_BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let requests: usize = std::env::var("SOS_BENCH_REQUESTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
     let app = TestApp::spawn_with(|s| s.max_db_connections = 16).await;
     println!("engine: {}, {requests} reports per level", engine());
 
@@ -44,7 +52,10 @@ async fn run() {
         tokens.push(app.token(head).await);
     }
     let tokens = Arc::new(tokens);
-    println!("{:>8} {:>12} {:>10} {:>10} {:>10}", "clients", "reports/s", "p50 ms", "p99 ms", "vs raw");
+    println!(
+        "{:>8} {:>12} {:>10} {:>10} {:>10}",
+        "clients", "reports/s", "p50 ms", "p99 ms", "vs raw"
+    );
     for clients in [1, 8, 32] {
         let (throughput, p50, p99) = intake(&app, tokens.clone(), clients, requests).await;
         println!(
@@ -63,7 +74,11 @@ async fn raw_insert_rate(db: &DatabaseConnection, count: usize) -> f64 {
         .table("bench_raw")
         .col(ColumnDef::new("id").uuid().not_null().primary_key())
         .col(ColumnDef::new("payload").text().not_null())
-        .col(ColumnDef::new("created_at").timestamp_with_time_zone().not_null())
+        .col(
+            ColumnDef::new("created_at")
+                .timestamp_with_time_zone()
+                .not_null(),
+        )
         .to_owned();
     db.execute(&create).await.expect("create bench table");
     let started = Instant::now();
@@ -71,7 +86,11 @@ async fn raw_insert_rate(db: &DatabaseConnection, count: usize) -> f64 {
         let insert = Query::insert()
             .into_table("bench_raw")
             .columns(["id", "payload", "created_at"])
-            .values_panic([uuid::Uuid::now_v7().into(), TEXTS[i % TEXTS.len()].into(), chrono::Utc::now().into()])
+            .values_panic([
+                uuid::Uuid::now_v7().into(),
+                TEXTS[i % TEXTS.len()].into(),
+                chrono::Utc::now().into(),
+            ])
             .to_owned();
         db.execute(&insert).await.expect("insert");
     }
@@ -79,13 +98,23 @@ async fn raw_insert_rate(db: &DatabaseConnection, count: usize) -> f64 {
 }
 
 /// Files `total` reports with `clients` concurrent clients; returns reports/s, p50 and p99.
-async fn intake(app: &TestApp, tokens: Arc<Vec<String>>, clients: usize, total: usize) -> (f64, Duration, Duration) {
+async fn intake(
+    app: &TestApp,
+    tokens: Arc<Vec<String>>,
+    clients: usize,
+    total: usize,
+) -> (f64, Duration, Duration) {
     let next = Arc::new(AtomicUsize::new(0));
     let url = app.url("/v1/reports");
     let started = Instant::now();
     let mut tasks = Vec::new();
     for client_index in 0..clients {
-        let (next, url, tokens, client) = (next.clone(), url.clone(), tokens.clone(), reqwest::Client::new());
+        let (next, url, tokens, client) = (
+            next.clone(),
+            url.clone(),
+            tokens.clone(),
+            reqwest::Client::new(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             loop {
@@ -96,7 +125,13 @@ async fn intake(app: &TestApp, tokens: Arc<Vec<String>>, clients: usize, total: 
                 let token = &tokens[(client_index + i) % tokens.len()];
                 let body = json!({"description": format!("{} (#{i})", TEXTS[i % TEXTS.len()])});
                 let sent = Instant::now();
-                let response = client.post(&url).bearer_auth(token).json(&body).send().await.expect("request");
+                let response = client
+                    .post(&url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("request");
                 let status = response.status();
                 let _ = response.bytes().await;
                 latencies.push(sent.elapsed());

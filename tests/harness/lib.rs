@@ -31,15 +31,21 @@ impl TestDatabase {
         match std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty()) {
             Some(admin_url) => {
                 let name = format!("sos_test_{}", Uuid::new_v4().simple());
-                let admin = sea_orm::Database::connect(&admin_url).await.expect("connect to PostgreSQL");
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .expect("connect to PostgreSQL");
                 use sea_orm::ConnectionTrait;
-                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
                 admin.close().await.ok();
                 let url = replace_database(&admin_url, &name);
                 (TestDatabase::Postgres { admin_url, name }, url)
             }
             None => {
-                let dir = std::env::temp_dir().join(format!("sos-test-{}", Uuid::new_v4().simple()));
+                let dir =
+                    std::env::temp_dir().join(format!("sos-test-{}", Uuid::new_v4().simple()));
                 std::fs::create_dir_all(&dir).expect("temp dir");
                 let url = format!("sqlite://{}?mode=rwc", dir.join("sos.db").display());
                 (TestDatabase::Sqlite { dir }, url)
@@ -62,11 +68,19 @@ impl Drop for TestDatabase {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime, which cannot block on itself.
                 let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
                     runtime.block_on(async {
                         use sea_orm::ConnectionTrait;
                         let admin = sea_orm::Database::connect(&admin_url).await.ok()?;
-                        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
+                        admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await
+                            .ok()?;
                         admin.close().await.ok()
                     })
                 })
@@ -77,7 +91,9 @@ impl Drop for TestDatabase {
 }
 
 fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let base = base.rsplit_once('/').map_or(base, |(server, _)| server);
     match query {
         Some(q) => format!("{base}/{name}?{q}"),
@@ -110,7 +126,10 @@ impl TestResponse {
 
     /// The problem type's last part, e.g. `validation`.
     pub fn problem(&self) -> &str {
-        self.body["type"].as_str().and_then(|t| t.rsplit(':').next()).unwrap_or("")
+        self.body["type"]
+            .as_str()
+            .and_then(|t| t.rsplit(':').next())
+            .unwrap_or("")
     }
 }
 
@@ -131,9 +150,13 @@ impl TestApp {
         settings.max_db_connections = 5;
         configure(&mut settings);
         let state = sos_api::app::state(settings).await.expect("state");
-        sos_api::seed::seed_demo(&state.db).await.expect("demo data");
+        sos_api::seed::seed_demo(&state.db)
+            .await
+            .expect("demo data");
         let db = state.db.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(sos_api::app::serve(listener, state, async {
@@ -165,7 +188,13 @@ impl TestApp {
     }
 
     /// Sends a request and checks the response against `openapi.yaml`.
-    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> TestResponse {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
         let mut request = self.client.request(method.clone(), self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -177,16 +206,32 @@ impl TestApp {
     }
 
     /// Sends a prepared request (raw bodies, odd headers) and checks the response.
-    pub async fn send(&self, method: Method, path: &str, request: reqwest::RequestBuilder) -> TestResponse {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        request: reqwest::RequestBuilder,
+    ) -> TestResponse {
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("body");
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
-        let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let route = path.split('?').next().unwrap_or(path);
         spec::check_response(method.as_str(), route, status, content_type, &bytes, &body);
-        TestResponse { status, headers, body }
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> TestResponse {
@@ -194,12 +239,18 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> TestResponse {
-        self.request(Method::POST, path, Some(token), Some(body)).await
+        self.request(Method::POST, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn login_response(&self, username: &str, password: &str) -> TestResponse {
-        self.request(Method::POST, "/v1/auth/login", None, Some(json!({"username": username, "password": password})))
-            .await
+        self.request(
+            Method::POST,
+            "/v1/auth/login",
+            None,
+            Some(json!({"username": username, "password": password})),
+        )
+        .await
     }
 
     /// An access token of a demo account, signed in once per test app.
@@ -208,9 +259,19 @@ impl TestApp {
             return token.clone();
         }
         let response = self.login_response(username, DEMO_PASSWORD).await;
-        assert_eq!(response.status, 200, "login {username}: {:?}", response.body);
-        let token = response.body["access_token"].as_str().expect("access_token").to_owned();
-        self.tokens.lock().unwrap().insert(username.to_owned(), token.clone());
+        assert_eq!(
+            response.status, 200,
+            "login {username}: {:?}",
+            response.body
+        );
+        let token = response.body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned();
+        self.tokens
+            .lock()
+            .unwrap()
+            .insert(username.to_owned(), token.clone());
         token
     }
 
@@ -231,7 +292,8 @@ impl TestApp {
 
     pub async fn try_act(&self, who: &str, report_id: &str, body: Value) -> TestResponse {
         let token = self.token(who).await;
-        self.post(&format!("/v1/reports/{report_id}/actions"), &token, body).await
+        self.post(&format!("/v1/reports/{report_id}/actions"), &token, body)
+            .await
     }
 }
 
@@ -245,7 +307,12 @@ impl Drop for TestApp {
 
 /// Whether this run is against PostgreSQL (for messages only: every test runs on both).
 pub fn engine() -> &'static str {
-    static ENGINE: LazyLock<&str> =
-        LazyLock::new(|| if TestDatabase::is_postgres() { "postgres" } else { "sqlite" });
+    static ENGINE: LazyLock<&str> = LazyLock::new(|| {
+        if TestDatabase::is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    });
     &ENGINE
 }

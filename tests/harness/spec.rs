@@ -30,11 +30,18 @@ pub fn operations() -> Vec<(String, String)> {
 /// The template of the spec that a concrete path matches (`/v1/reports/{id}`).
 pub fn template_of(path: &str) -> Option<String> {
     let segments: Vec<&str> = path.split('/').collect();
-    SPEC["paths"].as_object()?.keys().find(|template| {
-        let parts: Vec<&str> = template.split('/').collect();
-        parts.len() == segments.len()
-            && parts.iter().zip(&segments).all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
-    }).cloned()
+    SPEC["paths"]
+        .as_object()?
+        .keys()
+        .find(|template| {
+            let parts: Vec<&str> = template.split('/').collect();
+            parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+        })
+        .cloned()
 }
 
 type Validator = Arc<jsonschema::Validator>;
@@ -49,14 +56,20 @@ fn validator(key: &str, schema: &Value) -> Validator {
     let mut root = schema.clone();
     if let Some(object) = root.as_object_mut() {
         object.insert("components".into(), SPEC["components"].clone());
-        object.entry("$schema").or_insert(json!("https://json-schema.org/draft/2020-12/schema"));
+        object
+            .entry("$schema")
+            .or_insert(json!("https://json-schema.org/draft/2020-12/schema"));
     } else {
         root = json!({"allOf": [schema], "components": SPEC["components"]});
     }
     let compiled = Arc::new(
-        jsonschema::validator_for(&root).unwrap_or_else(|e| panic!("schema of {key} does not compile: {e}")),
+        jsonschema::validator_for(&root)
+            .unwrap_or_else(|e| panic!("schema of {key} does not compile: {e}")),
     );
-    VALIDATORS.lock().unwrap().insert(key.to_owned(), compiled.clone());
+    VALIDATORS
+        .lock()
+        .unwrap()
+        .insert(key.to_owned(), compiled.clone());
     compiled
 }
 
@@ -65,7 +78,8 @@ fn resolve<'a>(value: &'a Value) -> &'a Value {
     match value.get("$ref").and_then(Value::as_str) {
         Some(reference) => {
             let pointer = reference.trim_start_matches('#');
-            SPEC.pointer(pointer).unwrap_or_else(|| panic!("dangling $ref {reference}"))
+            SPEC.pointer(pointer)
+                .unwrap_or_else(|| panic!("dangling $ref {reference}"))
         }
         None => value,
     }
@@ -73,8 +87,16 @@ fn resolve<'a>(value: &'a Value) -> &'a Value {
 
 /// Panics unless the spec documents this status for this operation with this content type and
 /// the body fits the schema.
-pub fn check_response(method: &str, path: &str, status: u16, content_type: &str, raw: &[u8], body: &Value) {
-    let template = template_of(path).unwrap_or_else(|| panic!("{method} {path}: not in openapi.yaml"));
+pub fn check_response(
+    method: &str,
+    path: &str,
+    status: u16,
+    content_type: &str,
+    raw: &[u8],
+    body: &Value,
+) {
+    let template =
+        template_of(path).unwrap_or_else(|| panic!("{method} {path}: not in openapi.yaml"));
     let operation = SPEC["paths"][&template]
         .get(method.to_lowercase())
         .unwrap_or_else(|| panic!("{method} {template}: method not in openapi.yaml"));
@@ -83,19 +105,31 @@ pub fn check_response(method: &str, path: &str, status: u16, content_type: &str,
         .get(status.to_string())
         .or_else(|| responses.get("default"))
         .map(resolve)
-        .unwrap_or_else(|| panic!("{method} {template}: status {status} is not documented (body {body})"));
+        .unwrap_or_else(|| {
+            panic!("{method} {template}: status {status} is not documented (body {body})")
+        });
     let mime = content_type.split(';').next().unwrap_or("").trim();
     let Some(content) = response.get("content").and_then(Value::as_object) else {
-        assert!(raw.is_empty(), "{method} {template} {status}: spec says no body, got {body}");
+        assert!(
+            raw.is_empty(),
+            "{method} {template} {status}: spec says no body, got {body}"
+        );
         return;
     };
-    let media = content
-        .get(mime)
-        .unwrap_or_else(|| panic!("{method} {template} {status}: content type {mime:?} not documented"));
+    let media = content.get(mime).unwrap_or_else(|| {
+        panic!("{method} {template} {status}: content type {mime:?} not documented")
+    });
     if let Some(schema) = media.get("schema") {
         let key = format!("{method} {template} {status} {mime}");
         let validator = validator(&key, schema);
-        let errors: Vec<String> = validator.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-        assert!(errors.is_empty(), "{key}: response does not match its schema:\n{}\nbody: {body:#}", errors.join("\n"));
+        let errors: Vec<String> = validator
+            .iter_errors(body)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{key}: response does not match its schema:\n{}\nbody: {body:#}",
+            errors.join("\n")
+        );
     }
 }

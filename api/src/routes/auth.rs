@@ -57,10 +57,18 @@ pub async fn login(
     let username = body.username.trim().to_lowercase();
     let mut errors = Vec::new();
     if username.is_empty() || username.chars().count() > 100 {
-        errors.push(FieldError::new("/username", "Cần tên đăng nhập (tối đa 100 ký tự).", "A username of at most 100 characters is required."));
+        errors.push(FieldError::new(
+            "/username",
+            "Cần tên đăng nhập (tối đa 100 ký tự).",
+            "A username of at most 100 characters is required.",
+        ));
     }
     if body.password.is_empty() || body.password.chars().count() > 200 {
-        errors.push(FieldError::new("/password", "Cần mật khẩu (tối đa 200 ký tự).", "A password of at most 200 characters is required."));
+        errors.push(FieldError::new(
+            "/password",
+            "Cần mật khẩu (tối đa 200 ký tự).",
+            "A password of at most 200 characters is required.",
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
@@ -82,7 +90,9 @@ pub async fn login(
         .one(&state.db)
         .await?
         .filter(|u| u.active);
-    let hash = found.as_ref().map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
+    let hash = found
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
     // Hashing takes tens of milliseconds of CPU: keep it off the async workers.
     let password = body.password;
     let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
@@ -96,7 +106,10 @@ pub async fn login(
 
 /// Issues an access token and a refresh token of `family`.
 async fn issue_pair(state: &AppState, user: &user::Model, family: Uuid) -> ApiResult<TokenPair> {
-    let role = user.role.parse().map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let role = user
+        .role
+        .parse()
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
     let access_token = state.jwt.issue(user.id, role)?;
     let refresh = random_token();
     let now = Utc::now();
@@ -176,7 +189,9 @@ pub async fn refresh(
         .await?
         .filter(|u| u.active)
         .ok_or_else(invalid_refresh)?;
-    Ok(axum::Json(issue_pair(&state, &user, token.family_id).await?))
+    Ok(axum::Json(
+        issue_pair(&state, &user, token.family_id).await?,
+    ))
 }
 
 /// Ends the session of a refresh token (its whole family). Always 204: signing out twice is fine.

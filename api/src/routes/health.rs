@@ -22,7 +22,10 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
             Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
-                Text::new("Cơ sở dữ liệu chưa sẵn sàng.", "The database is not reachable."),
+                Text::new(
+                    "Cơ sở dữ liệu chưa sẵn sàng.",
+                    "The database is not reachable.",
+                ),
             ))
         }
     }

@@ -19,7 +19,11 @@ pub type Route = (Method, &'static str, MethodRouter<AppState>);
 
 macro_rules! route {
     ($method:ident $path:literal => $handler:path) => {
-        (Method::$method, $path, axum::routing::on(axum::routing::MethodFilter::$method, $handler))
+        (
+            Method::$method,
+            $path,
+            axum::routing::on(axum::routing::MethodFilter::$method, $handler),
+        )
     };
 }
 

@@ -36,7 +36,11 @@ pub async fn list(
         Some("true" | "1") => true,
         Some("false" | "0") => false,
         Some(_) => {
-            errors.push(FieldError::new("unread", "unread là true hoặc false.", "unread is true or false."));
+            errors.push(FieldError::new(
+                "unread",
+                "unread là true hoặc false.",
+                "unread is true or false.",
+            ));
             false
         }
     };
@@ -44,7 +48,11 @@ pub async fn list(
         None => DEFAULT_PAGE,
         Some(Ok(n)) if (1..=MAX_PAGE).contains(&n) => n,
         Some(_) => {
-            errors.push(FieldError::new("limit", "limit phải từ 1 đến 100.", "limit must be between 1 and 100."));
+            errors.push(FieldError::new(
+                "limit",
+                "limit phải từ 1 đến 100.",
+                "limit must be between 1 and 100.",
+            ));
             DEFAULT_PAGE
         }
     };
@@ -52,28 +60,40 @@ pub async fn list(
         None => None,
         Some(Ok(id)) => Some(id),
         Some(Err(_)) => {
-            errors.push(FieldError::new("cursor", "Con trỏ trang không hợp lệ.", "Invalid cursor."));
+            errors.push(FieldError::new(
+                "cursor",
+                "Con trỏ trang không hợp lệ.",
+                "Invalid cursor.",
+            ));
             None
         }
     };
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let mut select = notification::Entity::find().filter(notification::Column::UserId.eq(current.user.id));
+    let mut select =
+        notification::Entity::find().filter(notification::Column::UserId.eq(current.user.id));
     if unread {
         select = select.filter(notification::Column::ReadAt.is_null());
     }
     if let Some(cursor) = cursor {
         select = select.filter(notification::Column::Id.lt(cursor));
     }
-    let mut rows = select.order_by_desc(notification::Column::Id).limit(limit + 1).all(&state.db).await?;
+    let mut rows = select
+        .order_by_desc(notification::Column::Id)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
     let next_cursor = if rows.len() as u64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|n| n.id.to_string())
     } else {
         None
     };
-    Ok(axum::Json(Page { items: rows.iter().map(Into::into).collect(), next_cursor }))
+    Ok(axum::Json(Page {
+        items: rows.iter().map(Into::into).collect(),
+        next_cursor,
+    }))
 }
 
 /// Marks an entry read; reading it again keeps the first time.
@@ -82,7 +102,8 @@ pub async fn mark_read(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::Json<Notification>> {
-    let not_found = || ApiError::not_found("Không có thông báo này.", "There is no such notification.");
+    let not_found =
+        || ApiError::not_found("Không có thông báo này.", "There is no such notification.");
     let owned = notification::Column::UserId.eq(current.user.id);
     notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(now()))

@@ -13,9 +13,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::prelude::Expr;
-use sea_orm::sea_query::Query as SqlQuery;
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::sea_query::{LikeExpr, Query as SqlQuery};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sos_domain::access::{self, ListScope, RerouteKind};
@@ -70,7 +72,11 @@ fn validate_create(body: &ReportCreate) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     let description = body.description.trim();
     if description.is_empty() {
-        errors.push(FieldError::new("/description", "Hãy mô tả sự việc.", "Describe what happened."));
+        errors.push(FieldError::new(
+            "/description",
+            "Hãy mô tả sự việc.",
+            "Describe what happened.",
+        ));
     } else if description.chars().count() > MAX_DESCRIPTION_CHARS {
         errors.push(FieldError::new(
             "/description",
@@ -78,7 +84,11 @@ fn validate_create(body: &ReportCreate) -> Result<(), ApiError> {
             format!("The description has at most {MAX_DESCRIPTION_CHARS} characters."),
         ));
     }
-    if body.address.as_deref().is_some_and(|a| a.trim().chars().count() > MAX_ADDRESS_CHARS) {
+    if body
+        .address
+        .as_deref()
+        .is_some_and(|a| a.trim().chars().count() > MAX_ADDRESS_CHARS)
+    {
         errors.push(FieldError::new(
             "/address",
             format!("Địa chỉ tối đa {MAX_ADDRESS_CHARS} ký tự."),
@@ -99,7 +109,10 @@ fn validate_create(body: &ReportCreate) -> Result<(), ApiError> {
                 "The location is outside Vietnam; check the GPS or leave it out and write the address.",
             ));
         }
-        if location.accuracy_m.is_some_and(|a| !a.is_finite() || !(0.0..=MAX_ACCURACY_M).contains(&a)) {
+        if location
+            .accuracy_m
+            .is_some_and(|a| !a.is_finite() || !(0.0..=MAX_ACCURACY_M).contains(&a))
+        {
             errors.push(FieldError::new(
                 "/location/accuracy_m",
                 "Độ chính xác GPS phải từ 0 đến 100000 mét.",
@@ -107,7 +120,11 @@ fn validate_create(body: &ReportCreate) -> Result<(), ApiError> {
             ));
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 fn created(report: views::Report) -> Response {
@@ -121,7 +138,12 @@ fn created(report: views::Report) -> Response {
 
 /// A retried submission: the same body gets the stored report back, a different body is a
 /// conflict (the phone reused an id by mistake, or the id belongs to someone else's report).
-async fn replay(state: &AppState, current: &CurrentUser, id: Uuid, request_hash: &str) -> ApiResult<Option<Response>> {
+async fn replay(
+    state: &AppState,
+    current: &CurrentUser,
+    id: Uuid,
+    request_hash: &str,
+) -> ApiResult<Option<Response>> {
     let Some(existing) = report::Entity::find_by_id(id).one(&state.db).await? else {
         return Ok(None);
     };
@@ -151,8 +173,17 @@ pub async fn create(
     validate_create(&body)?;
     let description = body.description.trim();
     let address = non_empty(body.address.as_deref());
-    let submission = Submission { description, subcategory: body.subcategory, location: body.location.as_ref(), address };
-    let request_hash = sha256_hex(serde_json::to_string(&submission).map_err(ApiError::internal)?.as_bytes());
+    let submission = Submission {
+        description,
+        subcategory: body.subcategory,
+        location: body.location.as_ref(),
+        address,
+    };
+    let request_hash = sha256_hex(
+        serde_json::to_string(&submission)
+            .map_err(ApiError::internal)?
+            .as_bytes(),
+    );
     let id = body.id.unwrap_or_else(Uuid::now_v7);
     if body.id.is_some() {
         if let Some(response) = replay(&state, &current, id, &request_hash).await? {
@@ -162,21 +193,37 @@ pub async fn create(
 
     // The head's own neighborhood until reports are located by their coordinates.
     let (Some(ward_id), Some(neighborhood_id)) = (actor.ward_id, actor.neighborhood_id) else {
-        return Err(ApiError::forbidden("Tài khoản chưa gắn với khu phố.", "The account has no neighborhood."));
+        return Err(ApiError::forbidden(
+            "Tài khoản chưa gắn với khu phố.",
+            "The account has no neighborhood.",
+        ));
     };
     let classification = state.classifier.classify(description);
-    let route = routing::route(&classification, body.subcategory, state.settings.triage_threshold);
-    let routed = if route.to_triage { None } else { store::routed_department(&state.db, ward_id, route.subcategory).await? };
+    let route = routing::route(
+        &classification,
+        body.subcategory,
+        state.settings.triage_threshold,
+    );
+    let routed = if route.to_triage {
+        None
+    } else {
+        store::routed_department(&state.db, ward_id, route.subcategory).await?
+    };
     // A subcategory the ward has not routed goes to the triage desk rather than nowhere.
     let to_triage = routed.is_none();
     let department = match routed {
         Some(d) => Some(d),
         None => store::triage_desk(&state.db, ward_id).await?,
     };
-    let mut classification_json = serde_json::to_value(&classification).map_err(ApiError::internal)?;
+    let mut classification_json =
+        serde_json::to_value(&classification).map_err(ApiError::internal)?;
     classification_json["routed_to_triage"] = json!(to_triage);
     let at = now();
-    let status = if department.is_some() { Status::Assigned } else { Status::Submitted };
+    let status = if department.is_some() {
+        Status::Assigned
+    } else {
+        Status::Submitted
+    };
     let model = report::Model {
         id,
         ward_id,
@@ -209,7 +256,10 @@ pub async fn create(
 
     let txn = state.begin_write().await?;
     let active: report::ActiveModel = model.clone().into();
-    if let Err(error) = report::Entity::insert(active).exec_without_returning(&*txn).await {
+    if let Err(error) = report::Entity::insert(active)
+        .exec_without_returning(&*txn)
+        .await
+    {
         drop(txn);
         // Two copies of one retried submission raced; the first one won.
         if is_unique_violation(&error) {
@@ -285,7 +335,11 @@ const DEFAULT_PAGE: u64 = 20;
 const MAX_PAGE: u64 = 100;
 
 /// Parses a comma-separated list of codes, naming the parameter when one is unknown.
-fn codes<T: std::str::FromStr>(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Vec<String>
+fn codes<T: std::str::FromStr>(
+    name: &str,
+    raw: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Vec<String>
 where
     T: std::fmt::Display,
 {
@@ -309,13 +363,21 @@ fn parse_uuid(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Op
     match Uuid::parse_str(raw.trim()) {
         Ok(id) => Some(id),
         Err(_) => {
-            errors.push(FieldError::new(name, "Cần một UUID.", "A UUID is expected."));
+            errors.push(FieldError::new(
+                name,
+                "Cần một UUID.",
+                "A UUID is expected.",
+            ));
             None
         }
     }
 }
 
-fn parse_time(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<DateTime<Utc>> {
+fn parse_time(
+    name: &str,
+    raw: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Option<DateTime<Utc>> {
     let raw = raw?;
     match DateTime::parse_from_rfc3339(raw.trim()) {
         Ok(t) => Some(t.with_timezone(&Utc)),
@@ -331,20 +393,34 @@ fn parse_time(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Op
 }
 
 fn encode_cursor(report: &report::Model) -> String {
-    let raw = format!("{}|{}", report.created_at.to_rfc3339_opts(SecondsFormat::AutoSi, true), report.id);
+    let raw = format!(
+        "{}|{}",
+        report
+            .created_at
+            .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        report.id
+    );
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
 fn decode_cursor(cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor.trim()).ok()?;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor.trim())
+        .ok()?;
     let raw = String::from_utf8(raw).ok()?;
     let (at, id) = raw.split_once('|')?;
-    Some((DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc), Uuid::parse_str(id).ok()?))
+    Some((
+        DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
+        Uuid::parse_str(id).ok()?,
+    ))
 }
 
 /// Escapes LIKE wildcards so a search for `50%` finds "50%".
 fn like_pattern(needle: &str) -> String {
-    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
@@ -356,7 +432,8 @@ pub async fn list(
     let mut errors = Vec::new();
     let statuses = codes::<Status>("status", query.status.as_deref(), &mut errors);
     let categories = codes::<Category>("category", query.category.as_deref(), &mut errors);
-    let subcategories = codes::<Subcategory>("subcategory", query.subcategory.as_deref(), &mut errors);
+    let subcategories =
+        codes::<Subcategory>("subcategory", query.subcategory.as_deref(), &mut errors);
     let priorities = codes::<Priority>("priority", query.priority.as_deref(), &mut errors);
     let neighborhood = parse_uuid("neighborhood", query.neighborhood.as_deref(), &mut errors);
     let ward = parse_uuid("ward", query.ward.as_deref(), &mut errors);
@@ -366,7 +443,11 @@ pub async fn list(
         None => DEFAULT_PAGE,
         Some(Ok(n)) if (1..=MAX_PAGE).contains(&n) => n,
         Some(_) => {
-            errors.push(FieldError::new("limit", "limit phải từ 1 đến 100.", "limit must be between 1 and 100."));
+            errors.push(FieldError::new(
+                "limit",
+                "limit phải từ 1 đến 100.",
+                "limit must be between 1 and 100.",
+            ));
             DEFAULT_PAGE
         }
     };
@@ -393,7 +474,11 @@ pub async fn list(
         ListScope::All => {}
         ListScope::Ward(w) => select = select.filter(report::Column::WardId.eq(w)),
         ListScope::Neighborhood(n) => select = select.filter(report::Column::NeighborhoodId.eq(n)),
-        ListScope::Department { ward_id, department_id, user_id } => {
+        ListScope::Department {
+            ward_id,
+            department_id,
+            user_id,
+        } => {
             let acted_on = SqlQuery::select()
                 .column(report_event::Column::ReportId)
                 .from(report_event::Entity)
@@ -405,7 +490,12 @@ pub async fn list(
                     .add(report::Column::Id.in_subquery(acted_on)),
             );
         }
-        ListScope::Nothing => return Ok(axum::Json(Page { items: Vec::new(), next_cursor: None })),
+        ListScope::Nothing => {
+            return Ok(axum::Json(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            }));
+        }
     }
     if !statuses.is_empty() {
         select = select.filter(report::Column::Status.is_in(statuses));
@@ -419,7 +509,12 @@ pub async fn list(
     if !priorities.is_empty() {
         select = select.filter(report::Column::Priority.is_in(priorities));
     }
-    if let Some(code) = query.department.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    if let Some(code) = query
+        .department
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         let departments = SqlQuery::select()
             .column(department::Column::Id)
             .from(department::Entity)
@@ -440,16 +535,16 @@ pub async fn list(
         select = select.filter(report::Column::CreatedAt.lt(to));
     }
     if let Some(q) = query.q.as_deref().map(text::fold).filter(|q| !q.is_empty()) {
-        select = select.filter(Expr::cust_with_values(
-            "search_text LIKE ? ESCAPE '\\'",
-            [like_pattern(&q)],
-        ));
+        select = select
+            .filter(report::Column::SearchText.like(LikeExpr::new(like_pattern(&q)).escape('\\')));
     }
     if let Some((at, id)) = cursor {
         select = select.filter(
-            Condition::any()
-                .add(report::Column::CreatedAt.lt(at))
-                .add(Condition::all().add(report::Column::CreatedAt.eq(at)).add(report::Column::Id.lt(id))),
+            Condition::any().add(report::Column::CreatedAt.lt(at)).add(
+                Condition::all()
+                    .add(report::Column::CreatedAt.eq(at))
+                    .add(report::Column::Id.lt(id)),
+            ),
         );
     }
     let mut rows = select
@@ -465,7 +560,10 @@ pub async fn list(
         None
     };
     let refs = store::Refs::load(&state.db, &rows, []).await?;
-    let items = rows.iter().map(|r| refs.render(r)).collect::<ApiResult<_>>()?;
+    let items = rows
+        .iter()
+        .map(|r| refs.render(r))
+        .collect::<ApiResult<_>>()?;
     Ok(axum::Json(Page { items, next_cursor }))
 }
 
@@ -475,7 +573,9 @@ pub async fn get(
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::Json<views::ReportDetail>> {
     let (report, scope) = store::find_visible(&state.db, &current.actor, id).await?;
-    Ok(axum::Json(store::detail(&state.db, &current.actor, &report, &scope).await?))
+    Ok(axum::Json(
+        store::detail(&state.db, &current.actor, &report, &scope).await?,
+    ))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -510,28 +610,48 @@ pub struct ActionRequest {
 }
 
 /// A required, trimmed text field of at most `max` characters.
-fn required_text(field: &str, value: Option<&str>, max: usize, what_vi: &str, what_en: &str) -> ApiResult<String> {
+fn required_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+    what_vi: &str,
+    what_en: &str,
+) -> ApiResult<String> {
     let value = non_empty(value).ok_or_else(|| {
-        ApiError::field(field, format!("Cần {what_vi}."), format!("A {what_en} is required."))
+        ApiError::field(
+            field,
+            format!("Cần {what_vi}."),
+            format!("A {what_en} is required."),
+        )
     })?;
     if value.chars().count() > max {
-        return Err(ApiError::field(field, format!("Tối đa {max} ký tự."), format!("At most {max} characters.")));
+        return Err(ApiError::field(
+            field,
+            format!("Tối đa {max} ký tự."),
+            format!("At most {max} characters."),
+        ));
     }
     Ok(value.to_owned())
 }
 
 fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<Option<String>> {
     match non_empty(value) {
-        Some(v) if v.chars().count() > max => {
-            Err(ApiError::field(field, format!("Tối đa {max} ký tự."), format!("At most {max} characters.")))
-        }
+        Some(v) if v.chars().count() > max => Err(ApiError::field(
+            field,
+            format!("Tối đa {max} ký tự."),
+            format!("At most {max} characters."),
+        )),
         other => Ok(other.map(str::to_owned)),
     }
 }
 
 /// Where a reroute sends the report, as asked.
 fn reroute_kind(body: &ActionRequest) -> ApiResult<RerouteKind> {
-    let asked = [body.to_triage == Some(true), body.department.is_some(), body.subcategory.is_some()];
+    let asked = [
+        body.to_triage == Some(true),
+        body.department.is_some(),
+        body.subcategory.is_some(),
+    ];
     match asked {
         [true, false, false] => Ok(RerouteKind::ToTriage),
         [false, true, false] => Ok(RerouteKind::ToDepartment),
@@ -565,22 +685,40 @@ pub async fn act(
     let action = body.action;
     if !access::permitted_actions(actor, &scope).contains(&action) {
         return Err(ApiError::forbidden(
-            format!("Vai trò của bạn không được thực hiện thao tác «{}» với phản ánh này.", action.label()),
+            format!(
+                "Vai trò của bạn không được thực hiện thao tác «{}» với phản ánh này.",
+                action.label()
+            ),
             format!("Your role may not `{action}` this report."),
         ));
     }
-    let status: Status = report.status.parse().map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let status: Status = report
+        .status
+        .parse()
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
     let transition = lifecycle::transition(status, action).map_err(|refused| {
         let permitted = access::permitted_actions(actor, &scope);
-        let allowed: Vec<Action> = refused.allowed.into_iter().filter(|a| permitted.contains(a)).collect();
-        let names = allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ");
+        let allowed: Vec<Action> = refused
+            .allowed
+            .into_iter()
+            .filter(|a| permitted.contains(a))
+            .collect();
+        let names = allowed
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut error = ApiError::conflict(
             "transition-refused",
             format!(
                 "Phản ánh đang ở trạng thái «{}», không thể «{}». Thao tác được phép: {}.",
                 status.label(),
                 action.label(),
-                if names.is_empty() { "không có" } else { &names }
+                if names.is_empty() {
+                    "không có"
+                } else {
+                    &names
+                }
             ),
             format!(
                 "The report is `{status}`: `{action}` is not possible. Allowed now: {}.",
@@ -598,12 +736,24 @@ pub async fn act(
     let mut data = json!({});
     match action {
         Action::Resolve => {
-            let response = required_text("/response", body.response.as_deref(), MAX_TEXT_CHARS, "câu trả lời cho khu phố", "response for the neighborhood")?;
+            let response = required_text(
+                "/response",
+                body.response.as_deref(),
+                MAX_TEXT_CHARS,
+                "câu trả lời cho khu phố",
+                "response for the neighborhood",
+            )?;
             event_text = Some(response.clone());
             changes.response = Some(response);
         }
         Action::Reject => {
-            event_text = Some(required_text("/reason", body.reason.as_deref(), MAX_REASON_CHARS, "lý do từ chối", "reason")?);
+            event_text = Some(required_text(
+                "/reason",
+                body.reason.as_deref(),
+                MAX_REASON_CHARS,
+                "lý do từ chối",
+                "reason",
+            )?);
         }
         Action::Reroute => {
             let kind = reroute_kind(&body)?;
@@ -614,7 +764,13 @@ pub async fn act(
                 ));
             }
             let reason = if kind == RerouteKind::ToTriage {
-                Some(required_text("/reason", body.reason.as_deref(), MAX_REASON_CHARS, "lý do trả về", "reason")?)
+                Some(required_text(
+                    "/reason",
+                    body.reason.as_deref(),
+                    MAX_REASON_CHARS,
+                    "lý do trả về",
+                    "reason",
+                )?)
             } else {
                 optional_text("/reason", body.reason.as_deref(), MAX_REASON_CHARS)?
             };
@@ -628,7 +784,11 @@ pub async fn act(
                         .one(&state.db)
                         .await?;
                     Some(found.ok_or_else(|| {
-                        ApiError::field("/department", "Phường không có đơn vị với mã này.", "The ward has no department with this code.")
+                        ApiError::field(
+                            "/department",
+                            "Phường không có đơn vị với mã này.",
+                            "The ward has no department with this code.",
+                        )
                     })?)
                 }
                 RerouteKind::ToSubcategory => {
@@ -641,7 +801,11 @@ pub async fn act(
                 }
             };
             let target = target.ok_or_else(|| {
-                ApiError::conflict("conflict", "Phường chưa có bộ phận tiếp nhận.", "The ward has no triage desk.")
+                ApiError::conflict(
+                    "conflict",
+                    "Phường chưa có bộ phận tiếp nhận.",
+                    "The ward has no triage desk.",
+                )
             })?;
             data = json!({
                 "from_department": report.department_id,
@@ -653,7 +817,11 @@ pub async fn act(
         }
         Action::MarkDuplicate => {
             let original_id = body.duplicate_of.ok_or_else(|| {
-                ApiError::field("/duplicate_of", "Cần mã phản ánh gốc.", "The id of the original report is required.")
+                ApiError::field(
+                    "/duplicate_of",
+                    "Cần mã phản ánh gốc.",
+                    "The id of the original report is required.",
+                )
             })?;
             let not_original = || {
                 ApiError::field(
@@ -665,7 +833,9 @@ pub async fn act(
             if original_id == report.id {
                 return Err(not_original());
             }
-            let (original, _) = store::find_visible(&state.db, actor, original_id).await.map_err(|_| not_original())?;
+            let (original, _) = store::find_visible(&state.db, actor, original_id)
+                .await
+                .map_err(|_| not_original())?;
             if original.ward_id != report.ward_id {
                 return Err(not_original());
             }
@@ -674,12 +844,20 @@ pub async fn act(
             changes.duplicate_of = Some(original.id);
         }
         Action::Comment => {
-            event_text = Some(required_text("/text", body.text.as_deref(), MAX_TEXT_CHARS, "nội dung ý kiến", "comment text")?);
-            let visibility = body.visibility.unwrap_or(if access::sees_internal_notes(actor) {
-                Visibility::Internal
-            } else {
-                Visibility::Public
-            });
+            event_text = Some(required_text(
+                "/text",
+                body.text.as_deref(),
+                MAX_TEXT_CHARS,
+                "nội dung ý kiến",
+                "comment text",
+            )?);
+            let visibility = body
+                .visibility
+                .unwrap_or(if access::sees_internal_notes(actor) {
+                    Visibility::Internal
+                } else {
+                    Visibility::Public
+                });
             if visibility == Visibility::Internal && !access::sees_internal_notes(actor) {
                 return Err(ApiError::field(
                     "/visibility",
@@ -692,7 +870,11 @@ pub async fn act(
         Action::Close => {
             if let Some(rating) = body.rating {
                 if !(1..=5).contains(&rating) {
-                    return Err(ApiError::field("/rating", "Đánh giá từ 1 đến 5.", "The rating is from 1 to 5."));
+                    return Err(ApiError::field(
+                        "/rating",
+                        "Đánh giá từ 1 đến 5.",
+                        "The rating is from 1 to 5.",
+                    ));
                 }
                 data = json!({"rating": rating});
             }
@@ -712,7 +894,9 @@ pub async fn act(
     updated.version = report.version + 1;
     match transition.to {
         Status::Acknowledged => updated.acknowledged_at = Some(at),
-        Status::InProgress if report.acknowledged_at.is_none() => updated.acknowledged_at = Some(at),
+        Status::InProgress if report.acknowledged_at.is_none() => {
+            updated.acknowledged_at = Some(at)
+        }
         Status::Resolved => {
             updated.resolved_at = Some(at);
             updated.acknowledged_at = report.acknowledged_at.or(Some(at));
@@ -744,7 +928,8 @@ pub async fn act(
 
     let txn = state.begin_write().await?;
     // Guarded by the version read above: if someone acted in between, nothing is written.
-    let mut active: report::ActiveModel = updated.clone().into();
+    // Every column is written (`reset_all`), the id is only the key.
+    let mut active = report::ActiveModel::from(updated.clone()).reset_all();
     active.id = sea_orm::ActiveValue::Unchanged(report.id);
     let result = report::Entity::update_many()
         .set(active)
@@ -759,7 +944,10 @@ pub async fn act(
             "Someone else changed the report meanwhile; reload it and try again.",
         ));
     }
-    if let Some(subcategory) = changes.subcategory.filter(|s| s.as_str() != report.subcategory) {
+    if let Some(subcategory) = changes
+        .subcategory
+        .filter(|s| s.as_str() != report.subcategory)
+    {
         subcategory_correction::ActiveModel {
             id: Set(Uuid::now_v7()),
             report_id: Set(report.id),
@@ -775,7 +963,10 @@ pub async fn act(
     let department_name = match &changes.department {
         Some(d) => Some(d.name.clone()),
         None => match updated.department_id {
-            Some(id) => department::Entity::find_by_id(id).one(&*txn).await?.map(|d| d.name),
+            Some(id) => department::Entity::find_by_id(id)
+                .one(&*txn)
+                .await?
+                .map(|d| d.name),
             None => None,
         },
     };
@@ -800,5 +991,7 @@ pub async fn act(
 
     // The actor just wrote an event, so staff keep seeing a report they sent elsewhere.
     let scope = store::scope(&updated, true);
-    Ok(axum::Json(store::detail(&state.db, actor, &updated, &scope).await?))
+    Ok(axum::Json(
+        store::detail(&state.db, actor, &updated, &scope).await?,
+    ))
 }

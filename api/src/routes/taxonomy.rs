@@ -15,7 +15,10 @@ pub async fn taxonomy() -> Json<Value> {
         })
         .collect();
     let codes = |pairs: Vec<(&str, &str)>| -> Vec<Value> {
-        pairs.into_iter().map(|(code, label)| json!({"code": code, "label": label})).collect()
+        pairs
+            .into_iter()
+            .map(|(code, label)| json!({"code": code, "label": label}))
+            .collect()
     };
     Json(json!({
         "categories": categories,

@@ -1,6 +1,8 @@
 //! The JSON shapes of responses (`openapi.yaml` components), built from stored rows.
 
-use crate::store::entities::{department, neighborhood, notification, report, report_event, user, ward};
+use crate::store::entities::{
+    department, neighborhood, notification, report, report_event, user, ward,
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -15,7 +17,11 @@ pub struct WardRef {
 
 impl From<&ward::Model> for WardRef {
     fn from(w: &ward::Model) -> Self {
-        WardRef { id: w.id, code: w.code, name: w.name.clone() }
+        WardRef {
+            id: w.id,
+            code: w.code,
+            name: w.name.clone(),
+        }
     }
 }
 
@@ -28,7 +34,11 @@ pub struct NeighborhoodRef {
 
 impl From<&neighborhood::Model> for NeighborhoodRef {
     fn from(n: &neighborhood::Model) -> Self {
-        NeighborhoodRef { id: n.id, code: n.code.clone(), name: n.name.clone() }
+        NeighborhoodRef {
+            id: n.id,
+            code: n.code.clone(),
+            name: n.name.clone(),
+        }
     }
 }
 
@@ -42,7 +52,12 @@ pub struct DepartmentRef {
 
 impl From<&department::Model> for DepartmentRef {
     fn from(d: &department::Model) -> Self {
-        DepartmentRef { id: d.id, code: d.code.clone(), name: d.name.clone(), external: d.external }
+        DepartmentRef {
+            id: d.id,
+            code: d.code.clone(),
+            name: d.name.clone(),
+            external: d.external,
+        }
     }
 }
 
@@ -78,7 +93,11 @@ pub struct UserRef {
 
 impl From<&user::Model> for UserRef {
     fn from(u: &user::Model) -> Self {
-        UserRef { id: u.id, display_name: u.display_name.clone(), role: u.role.clone() }
+        UserRef {
+            id: u.id,
+            display_name: u.display_name.clone(),
+            role: u.role.clone(),
+        }
     }
 }
 
@@ -133,7 +152,11 @@ impl Report {
             description: r.description.clone(),
             address: r.address.clone(),
             location: match (r.lat, r.lon) {
-                (Some(lat), Some(lon)) => Some(Location { lat, lon, accuracy_m: r.accuracy_m }),
+                (Some(lat), Some(lon)) => Some(Location {
+                    lat,
+                    lon,
+                    accuracy_m: r.accuracy_m,
+                }),
                 _ => None,
             },
             category: r.category.clone(),

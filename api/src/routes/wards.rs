@@ -35,10 +35,16 @@ async fn visible_ward(state: &AppState, current: &CurrentUser, id: Uuid) -> ApiR
         .one(&state.db)
         .await?
         .filter(|w| can_view_ward(&current.actor, w.id))
-        .ok_or_else(|| ApiError::not_found("Không tìm thấy phường/xã này.", "There is no such ward."))
+        .ok_or_else(|| {
+            ApiError::not_found("Không tìm thấy phường/xã này.", "There is no such ward.")
+        })
 }
 
-async fn configurable_ward(state: &AppState, current: &CurrentUser, id: Uuid) -> ApiResult<ward::Model> {
+async fn configurable_ward(
+    state: &AppState,
+    current: &CurrentUser,
+    id: Uuid,
+) -> ApiResult<ward::Model> {
     let ward = visible_ward(state, current, id).await?;
     if !can_configure_ward(&current.actor, ward.id) {
         return Err(ApiError::forbidden(
@@ -50,7 +56,10 @@ async fn configurable_ward(state: &AppState, current: &CurrentUser, id: Uuid) ->
 }
 
 /// The wards the caller may see that are in service (they have departments).
-pub async fn list_wards(State(state): State<AppState>, current: CurrentUser) -> ApiResult<axum::Json<Vec<Ward>>> {
+pub async fn list_wards(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> ApiResult<axum::Json<Vec<Ward>>> {
     let in_service: Vec<Uuid> = department::Entity::find()
         .all(&state.db)
         .await?
@@ -62,7 +71,9 @@ pub async fn list_wards(State(state): State<AppState>, current: CurrentUser) -> 
         .order_by_asc(ward::Column::Code)
         .all(&state.db)
         .await?;
-    let provinces = crate::store::entities::province::Entity::find().all(&state.db).await?;
+    let provinces = crate::store::entities::province::Entity::find()
+        .all(&state.db)
+        .await?;
     Ok(axum::Json(
         wards
             .into_iter()
@@ -134,7 +145,9 @@ pub struct DepartmentUpdate {
 /// Tells an absent field from an explicit `null`.
 mod double_option {
     use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
         Option::<String>::deserialize(d).map(Some)
     }
 }
@@ -150,7 +163,10 @@ fn valid_email(email: &str) -> bool {
     let email = email.trim();
     match email.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !email.contains(char::is_whitespace)
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !email.contains(char::is_whitespace)
         }
         None => false,
     }
@@ -158,13 +174,21 @@ fn valid_email(email: &str) -> bool {
 
 fn check_name(name: &str, errors: &mut Vec<FieldError>) {
     if name.trim().is_empty() || name.chars().count() > 200 {
-        errors.push(FieldError::new("/name", "Tên đơn vị cần từ 1 đến 200 ký tự.", "The name must have 1 to 200 characters."));
+        errors.push(FieldError::new(
+            "/name",
+            "Tên đơn vị cần từ 1 đến 200 ký tự.",
+            "The name must have 1 to 200 characters.",
+        ));
     }
 }
 
 fn check_email(email: Option<&str>, errors: &mut Vec<FieldError>) {
     if email.is_some_and(|e| !valid_email(e)) {
-        errors.push(FieldError::new("/email", "Địa chỉ e-mail không hợp lệ.", "This is not a valid e-mail address."));
+        errors.push(FieldError::new(
+            "/email",
+            "Địa chỉ e-mail không hợp lệ.",
+            "This is not a valid e-mail address.",
+        ));
     }
 }
 
@@ -209,7 +233,11 @@ pub async fn create_department(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            ApiError::conflict("conflict", "Phường đã có đơn vị với mã này.", "The ward already has a department with this code.")
+            ApiError::conflict(
+                "conflict",
+                "Phường đã có đơn vị với mã này.",
+                "The ward already has a department with this code.",
+            )
         } else {
             e.into()
         }
@@ -217,13 +245,22 @@ pub async fn create_department(
     Ok((StatusCode::CREATED, axum::Json((&created).into())))
 }
 
-async fn department_by_code(state: &AppState, ward_id: Uuid, code: &str) -> ApiResult<department::Model> {
+async fn department_by_code(
+    state: &AppState,
+    ward_id: Uuid,
+    code: &str,
+) -> ApiResult<department::Model> {
     department::Entity::find()
         .filter(department::Column::WardId.eq(ward_id))
         .filter(department::Column::Code.eq(code))
         .one(&state.db)
         .await?
-        .ok_or_else(|| ApiError::not_found("Phường không có đơn vị với mã này.", "The ward has no department with this code."))
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "Phường không có đơn vị với mã này.",
+                "The ward has no department with this code.",
+            )
+        })
 }
 
 pub async fn update_department(
@@ -236,7 +273,11 @@ pub async fn update_department(
     let existing = department_by_code(&state, ward.id, &code).await?;
     let mut errors = Vec::new();
     if body.name.is_none() && body.email.is_none() {
-        errors.push(FieldError::new("", "Cần ít nhất một trường để sửa (name, email).", "Give at least one field to change (name, email)."));
+        errors.push(FieldError::new(
+            "",
+            "Cần ít nhất một trường để sửa (name, email).",
+            "Give at least one field to change (name, email).",
+        ));
     }
     if let Some(name) = &body.name {
         check_name(name, &mut errors);
@@ -244,7 +285,11 @@ pub async fn update_department(
     if let Some(email) = &body.email {
         check_email(email.as_deref(), &mut errors);
         if existing.external && email.is_none() {
-            errors.push(FieldError::new("/email", "Cơ quan bên ngoài phải có e-mail.", "An external agency must keep an e-mail address."));
+            errors.push(FieldError::new(
+                "/email",
+                "Cơ quan bên ngoài phải có e-mail.",
+                "An external agency must keep an e-mail address.",
+            ));
         }
     }
     if !errors.is_empty() {
@@ -292,13 +337,19 @@ pub async fn routing_table(
         .iter()
         .filter_map(|s| rules.iter().find(|r| r.subcategory == s.as_str()))
         .filter_map(|rule| {
-            departments.iter().find(|d| d.id == rule.department_id).map(|d| RoutingRule {
-                subcategory: rule.subcategory.clone(),
-                department: d.into(),
-            })
+            departments
+                .iter()
+                .find(|d| d.id == rule.department_id)
+                .map(|d| RoutingRule {
+                    subcategory: rule.subcategory.clone(),
+                    department: d.into(),
+                })
         })
         .collect();
-    Ok(axum::Json(RoutingTable { ward_id: ward.id, rules }))
+    Ok(axum::Json(RoutingTable {
+        ward_id: ward.id,
+        rules,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -323,7 +374,11 @@ pub async fn set_routing_rule(
         .one(&state.db)
         .await?
         .ok_or_else(|| {
-            ApiError::field("/department", "Phường không có đơn vị với mã này.", "The ward has no department with this code.")
+            ApiError::field(
+                "/department",
+                "Phường không có đơn vị với mã này.",
+                "The ward has no department with this code.",
+            )
         })?;
     let txn = state.begin_write().await?;
     routing_rule::Entity::delete_many()
@@ -340,5 +395,8 @@ pub async fn set_routing_rule(
     .await?;
     txn.commit().await?;
     tracing::info!(ward = ward.code, %subcategory, department = %target.code, "routing rule changed");
-    Ok(axum::Json(RoutingRule { subcategory: subcategory.as_str().to_owned(), department: (&target).into() }))
+    Ok(axum::Json(RoutingRule {
+        subcategory: subcategory.as_str().to_owned(),
+        department: (&target).into(),
+    }))
 }

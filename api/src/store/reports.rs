@@ -2,9 +2,14 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::routes::views::{self, ReportRefs};
-use crate::store::entities::{department, neighborhood, notification, report, report_event, routing_rule, user, ward};
+use crate::store::entities::{
+    department, neighborhood, notification, report, report_event, routing_rule, user, ward,
+};
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
 use serde_json::Value;
 use sos_domain::access::{self, Actor, ReportScope};
 use sos_domain::lifecycle;
@@ -19,7 +24,11 @@ pub fn now() -> DateTime<Utc> {
 }
 
 /// Whether the user wrote an event on the report.
-pub async fn took_part(db: &impl ConnectionTrait, report_id: Uuid, user_id: Uuid) -> ApiResult<bool> {
+pub async fn took_part(
+    db: &impl ConnectionTrait,
+    report_id: Uuid,
+    user_id: Uuid,
+) -> ApiResult<bool> {
     let count = report_event::Entity::find()
         .filter(report_event::Column::ReportId.eq(report_id))
         .filter(report_event::Column::ActorId.eq(user_id))
@@ -43,9 +52,13 @@ pub async fn find_visible(
     actor: &Actor,
     id: Uuid,
 ) -> ApiResult<(report::Model, ReportScope)> {
-    let report = report::Entity::find_by_id(id).one(db).await?.ok_or_else(ApiError::report_not_found)?;
+    let report = report::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(ApiError::report_not_found)?;
     // Only staff outside the report's department need to know whether they took part.
-    let needs_history = actor.role == Role::DepartmentStaff && report.department_id != actor.department_id;
+    let needs_history =
+        actor.role == Role::DepartmentStaff && report.department_id != actor.department_id;
     let took_part = needs_history && took_part(db, report.id, actor.user_id).await?;
     let scope = scope(&report, took_part);
     if !access::can_view(actor, &scope) {
@@ -79,14 +92,32 @@ impl Refs {
         let mut user_ids: Vec<Uuid> = reports.iter().map(|r| r.reporter_id).collect();
         user_ids.extend(extra_users);
         Ok(Refs {
-            wards: index(ward::Entity::find().filter(ward::Column::Id.is_in(ward_ids)).all(db).await?, |w| w.id),
+            wards: index(
+                ward::Entity::find()
+                    .filter(ward::Column::Id.is_in(ward_ids))
+                    .all(db)
+                    .await?,
+                |w| w.id,
+            ),
             neighborhoods: index(
-                neighborhood::Entity::find().filter(neighborhood::Column::Id.is_in(neighborhood_ids)).all(db).await?,
+                neighborhood::Entity::find()
+                    .filter(neighborhood::Column::Id.is_in(neighborhood_ids))
+                    .all(db)
+                    .await?,
                 |n| n.id,
             ),
-            users: index(user::Entity::find().filter(user::Column::Id.is_in(user_ids)).all(db).await?, |u| u.id),
+            users: index(
+                user::Entity::find()
+                    .filter(user::Column::Id.is_in(user_ids))
+                    .all(db)
+                    .await?,
+                |u| u.id,
+            ),
             departments: index(
-                department::Entity::find().filter(department::Column::Id.is_in(department_ids)).all(db).await?,
+                department::Entity::find()
+                    .filter(department::Column::Id.is_in(department_ids))
+                    .all(db)
+                    .await?,
                 |d| d.id,
             ),
         })
@@ -97,28 +128,52 @@ impl Refs {
     }
 
     pub fn render(&self, report: &report::Model) -> ApiResult<views::Report> {
-        let missing = |what: &str| ApiError::internal(anyhow::anyhow!("report {}: {what} is missing", report.id));
+        let missing = |what: &str| {
+            ApiError::internal(anyhow::anyhow!("report {}: {what} is missing", report.id))
+        };
         Ok(views::Report::new(
             report,
             ReportRefs {
-                ward: self.wards.get(&report.ward_id).ok_or_else(|| missing("ward"))?,
-                neighborhood: self.neighborhoods.get(&report.neighborhood_id).ok_or_else(|| missing("neighborhood"))?,
-                reporter: self.users.get(&report.reporter_id).ok_or_else(|| missing("reporter"))?,
-                department: report.department_id.and_then(|id| self.departments.get(&id)),
+                ward: self
+                    .wards
+                    .get(&report.ward_id)
+                    .ok_or_else(|| missing("ward"))?,
+                neighborhood: self
+                    .neighborhoods
+                    .get(&report.neighborhood_id)
+                    .ok_or_else(|| missing("neighborhood"))?,
+                reporter: self
+                    .users
+                    .get(&report.reporter_id)
+                    .ok_or_else(|| missing("reporter"))?,
+                department: report
+                    .department_id
+                    .and_then(|id| self.departments.get(&id)),
             },
         ))
     }
 }
 
-pub async fn render_one(db: &impl ConnectionTrait, report: &report::Model) -> ApiResult<views::Report> {
-    Refs::load(db, std::slice::from_ref(report), []).await?.render(report)
+pub async fn render_one(
+    db: &impl ConnectionTrait,
+    report: &report::Model,
+) -> ApiResult<views::Report> {
+    Refs::load(db, std::slice::from_ref(report), [])
+        .await?
+        .render(report)
 }
 
 /// What the actor can do to the report now: what their role permits and the state allows.
 pub fn allowed_actions(actor: &Actor, report: &report::Model, scope: &ReportScope) -> Vec<Action> {
-    let Ok(status) = report.status.parse::<Status>() else { return Vec::new() };
+    let Ok(status) = report.status.parse::<Status>() else {
+        return Vec::new();
+    };
     let permitted = access::permitted_actions(actor, scope);
-    lifecycle::allowed_actions(status).iter().copied().filter(|a| permitted.contains(a)).collect()
+    lifecycle::allowed_actions(status)
+        .iter()
+        .copied()
+        .filter(|a| permitted.contains(a))
+        .collect()
 }
 
 /// The report with its timeline as the actor may see it.
@@ -137,8 +192,16 @@ pub async fn detail(
     if !access::sees_internal_notes(actor) {
         events.retain(|e| e.visibility == "public");
     }
-    let refs = Refs::load(db, std::slice::from_ref(report), events.iter().filter_map(|e| e.actor_id)).await?;
-    let timeline = events.iter().map(|e| views::Event::new(e, e.actor_id.and_then(|id| refs.user(id)))).collect();
+    let refs = Refs::load(
+        db,
+        std::slice::from_ref(report),
+        events.iter().filter_map(|e| e.actor_id),
+    )
+    .await?;
+    let timeline = events
+        .iter()
+        .map(|e| views::Event::new(e, e.actor_id.and_then(|id| refs.user(id))))
+        .collect();
     Ok(views::ReportDetail {
         report: refs.render(report)?,
         timeline,
@@ -146,7 +209,10 @@ pub async fn detail(
     })
 }
 
-pub async fn triage_desk(db: &impl ConnectionTrait, ward_id: Uuid) -> ApiResult<Option<department::Model>> {
+pub async fn triage_desk(
+    db: &impl ConnectionTrait,
+    ward_id: Uuid,
+) -> ApiResult<Option<department::Model>> {
     Ok(department::Entity::find()
         .filter(department::Column::WardId.eq(ward_id))
         .filter(department::Column::TriageDesk.eq(true))
@@ -168,7 +234,9 @@ pub async fn routed_department(
     else {
         return Ok(None);
     };
-    Ok(department::Entity::find_by_id(rule.department_id).one(db).await?)
+    Ok(department::Entity::find_by_id(rule.department_id)
+        .one(db)
+        .await?)
 }
 
 /// An event to append to a report's history.
@@ -214,7 +282,12 @@ pub async fn record_event(
             .filter(user::Column::Active.eq(true))
             .all(txn)
             .await?;
-        let (title, body) = crate::notify::inbox_text(event.event_type, report, stored.text.as_deref(), department_name);
+        let (title, body) = crate::notify::inbox_text(
+            event.event_type,
+            report,
+            stored.text.as_deref(),
+            department_name,
+        );
         for head in heads {
             notification::ActiveModel {
                 id: Set(Uuid::now_v7()),
