@@ -14,13 +14,13 @@ use std::time::Duration;
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
-    if settings.is_sqlite() {
-        if let Err(e) = std::fs::create_dir_all(&settings.data_dir) {
-            return Err(DbErr::Custom(format!(
-                "cannot create data directory {}: {e}",
-                settings.data_dir.display()
-            )));
-        }
+    if settings.is_sqlite()
+        && let Err(e) = std::fs::create_dir_all(&settings.data_dir)
+    {
+        return Err(DbErr::Custom(format!(
+            "cannot create data directory {}: {e}",
+            settings.data_dir.display()
+        )));
     }
     let mut options = ConnectOptions::new(settings.database_url.clone());
     options

@@ -132,8 +132,9 @@ impl FieldError {
     }
 }
 
+/// What went wrong, as the client will be told (and the log).
 #[derive(Debug)]
-pub struct ApiError {
+pub struct Problem {
     pub status: StatusCode,
     /// The last part of the problem type URI, e.g. `validation`.
     pub kind: &'static str,
@@ -145,11 +146,28 @@ pub struct ApiError {
     pub source: Option<anyhow::Error>,
 }
 
+/// The error of every handler. Boxed: it travels through many `Result`s and should stay small.
+#[derive(Debug)]
+pub struct ApiError(Box<Problem>);
+
+impl std::ops::Deref for ApiError {
+    type Target = Problem;
+    fn deref(&self) -> &Problem {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut Problem {
+        &mut self.0
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, detail: Text) -> Self {
-        ApiError {
+        ApiError(Box::new(Problem {
             status,
             kind,
             detail,
@@ -157,7 +175,7 @@ impl ApiError {
             allowed_actions: None,
             retry_after_seconds: None,
             source: None,
-        }
+        }))
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {

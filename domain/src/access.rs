@@ -232,7 +232,8 @@ mod tests {
     fn every_role_and_scope_sees_and_does_what_the_rules_say() {
         use Role::*;
         // (who, report's ward, took part, can view, permitted actions)
-        let table: Vec<(&str, Actor, Uuid, bool, bool, &[Action])> = vec![
+        type Case<'a> = (&'a str, Actor, Uuid, bool, bool, &'a [Action]);
+        let table: Vec<Case> = vec![
             (
                 "head of kp1",
                 actor(NeighborhoodHead, Some(WARD), Some(KP1), None),

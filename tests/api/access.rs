@@ -38,7 +38,7 @@ async fn visible_ids(app: &TestApp, who: &str) -> Vec<String> {
 async fn every_role_sees_exactly_its_scope() {
     let app = TestApp::spawn().await;
     let (light, noise, sidewalk, xuan_hoa) = reports(&app).await;
-    let all_tnp = vec![light.clone(), noise.clone(), sidewalk.clone()];
+    let all_tnp = [light.clone(), noise.clone(), sidewalk.clone()];
     let cases: Vec<(&str, Vec<&String>)> = vec![
         ("tnp.kp1", vec![&light, &noise]),
         ("tnp.kp2", vec![&sidewalk]),

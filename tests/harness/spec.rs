@@ -74,7 +74,7 @@ fn validator(key: &str, schema: &Value) -> Validator {
 }
 
 /// Follows a `$ref` to `#/components/...`.
-fn resolve<'a>(value: &'a Value) -> &'a Value {
+fn resolve(value: &Value) -> &Value {
     match value.get("$ref").and_then(Value::as_str) {
         Some(reference) => {
             let pointer = reference.trim_start_matches('#');

@@ -185,10 +185,10 @@ pub async fn create(
             .as_bytes(),
     );
     let id = body.id.unwrap_or_else(Uuid::now_v7);
-    if body.id.is_some() {
-        if let Some(response) = replay(&state, &current, id, &request_hash).await? {
-            return Ok(response);
-        }
+    if body.id.is_some()
+        && let Some(response) = replay(&state, &current, id, &request_hash).await?
+    {
+        return Ok(response);
     }
 
     // The head's own neighborhood until reports are located by their coordinates.
@@ -262,10 +262,10 @@ pub async fn create(
     {
         drop(txn);
         // Two copies of one retried submission raced; the first one won.
-        if is_unique_violation(&error) {
-            if let Some(response) = replay(&state, &current, id, &request_hash).await? {
-                return Ok(response);
-            }
+        if is_unique_violation(&error)
+            && let Some(response) = replay(&state, &current, id, &request_hash).await?
+        {
+            return Ok(response);
         }
         return Err(error.into());
     }
@@ -335,14 +335,11 @@ const DEFAULT_PAGE: u64 = 20;
 const MAX_PAGE: u64 = 100;
 
 /// Parses a comma-separated list of codes, naming the parameter when one is unknown.
-fn codes<T: std::str::FromStr>(
+fn codes<T: std::str::FromStr + std::fmt::Display>(
     name: &str,
     raw: Option<&str>,
     errors: &mut Vec<FieldError>,
-) -> Vec<String>
-where
-    T: std::fmt::Display,
-{
+) -> Vec<String> {
     let Some(raw) = raw else { return Vec::new() };
     let mut out = Vec::new();
     for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
