@@ -153,7 +153,7 @@ mod tests {
             ("Guangzhou", 23.13, 113.26),
             ("Nanning", 22.82, 108.32),
             ("Manila", 14.60, 120.98),
-            ("Kuala Lumpur", 3.14, 101.69),
+            ("Kuala Lumpur", 3.139, 101.687),
             ("null island", 0.0, 0.0),
         ];
         for (name, lat, lon) in outside {
