@@ -5,7 +5,7 @@ use crate::auth::{JwtKeys, LoginLimiter};
 use crate::config::Settings;
 use crate::error::{ApiError, Text, request_context};
 use crate::state::AppState;
-use crate::{db, routes};
+use crate::{db, routes, seed};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
@@ -22,10 +22,16 @@ use tower_http::trace::TraceLayer;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Connects to the database, runs the migrations and prepares the shared state.
+/// Connects to the database, brings it up to date (migrations, the national list of wards) and
+/// prepares the shared state.
 pub async fn state(settings: Settings) -> anyhow::Result<AppState> {
     let db = db::connect(&settings).await?;
+    let lock = db::startup_lock(&db).await?;
     db::migrate(&db).await?;
+    seed::seed_reference(&db).await?;
+    if let Some(lock) = lock {
+        lock.commit().await?;
+    }
     Ok(AppState {
         writer: db::Writer::for_database(&db),
         db,

@@ -135,8 +135,9 @@ impl Settings {
         if !(0.0..=1.0).contains(&self.triage_threshold) {
             bail!("SOS_TRIAGE_THRESHOLD must be between 0 and 1");
         }
-        if self.max_db_connections == 0 {
-            bail!("SOS_DB_MAX_CONNECTIONS must be at least 1");
+        // Start-up holds one connection as a lock while migrations use another.
+        if self.max_db_connections < 2 {
+            bail!("SOS_DB_MAX_CONNECTIONS must be at least 2");
         }
         if !self.jwt_secret.is_empty() && self.jwt_secret.len() < MIN_SECRET_BYTES {
             bail!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long");

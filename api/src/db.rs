@@ -4,7 +4,7 @@
 use crate::config::Settings;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sos_migrations::{Migrator, MigratorTrait};
@@ -40,6 +40,23 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// Arbitrary, fixed: the PostgreSQL advisory lock that start-up work takes.
+const STARTUP_LOCK: i64 = 0x5053_4b50; // "SOS KP"
+
+/// Serialises start-up work (migrations, reference data) between replicas that start together
+/// on one PostgreSQL database: the first does the work, the others wait and then find it done.
+/// The lock lives as long as the returned transaction; dropping it releases the lock. SQLite is
+/// one process's file and needs none.
+pub async fn startup_lock(db: &DatabaseConnection) -> Result<Option<DatabaseTransaction>, DbErr> {
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(None);
+    }
+    let lock = db.begin().await?;
+    lock.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({STARTUP_LOCK})"))
+        .await?;
+    Ok(Some(lock))
 }
 
 /// Starts a transaction that will write. On SQLite it takes the write lock at once

@@ -99,6 +99,7 @@ const DEMO_AGENCIES: [(&str, &str, &str); 3] = [
 
 /// Creates the demo wards' organisation and accounts, unless they exist already.
 pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let lock = crate::db::startup_lock(db).await?;
     seed_reference(db).await?;
     if user::Entity::find()
         .filter(user::Column::Username.eq("admin"))
@@ -223,6 +224,9 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<()> {
         }
     }
     txn.commit().await?;
+    if let Some(lock) = lock {
+        lock.commit().await?;
+    }
     tracing::info!("demo wards and accounts created (password {DEMO_PASSWORD:?})");
     Ok(())
 }

@@ -6,5 +6,6 @@ mod access;
 mod auth;
 mod contract;
 mod errors;
+mod replicas;
 mod reports;
 mod wards;

@@ -103,6 +103,7 @@ fn replace_database(url: &str, name: &str) -> String {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    database_url: String,
     pub client: reqwest::Client,
     pub db: sea_orm::DatabaseConnection,
     tokens: Mutex<HashMap<String, String>>,
@@ -141,8 +142,38 @@ impl TestApp {
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         let (database, url) = TestDatabase::create().await;
+        TestApp::start(url, Arc::new(database), configure).await
+    }
+
+    /// Several replicas of the service on one fresh database. On PostgreSQL they start at the
+    /// same moment, as an orchestrator would start them; the embedded SQLite mode is meant for
+    /// one process, so there they start one after the other and then run side by side.
+    pub async fn spawn_replicas(count: usize) -> Vec<TestApp> {
+        let (database, url) = TestDatabase::create().await;
+        let database = Arc::new(database);
+        if TestDatabase::is_postgres() {
+            let starts = (0..count).map(|_| TestApp::start(url.clone(), database.clone(), |_| {}));
+            return futures_util::future::join_all(starts).await;
+        }
+        let mut replicas = Vec::new();
+        for _ in 0..count {
+            replicas.push(TestApp::start(url.clone(), database.clone(), |_| {}).await);
+        }
+        replicas
+    }
+
+    /// Another replica of this service, on the same database.
+    pub async fn replica(&self) -> TestApp {
+        TestApp::start(self.database_url.clone(), self._database.clone(), |_| {}).await
+    }
+
+    async fn start(
+        url: String,
+        database: Arc<TestDatabase>,
+        configure: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         let mut settings = Settings::from_env().expect("settings");
-        settings.database_url = url;
+        settings.database_url = url.clone();
         settings.data_dir = std::env::temp_dir();
         settings.jwt_secret = b"test-secret-that-is-at-least-32-bytes".to_vec();
         settings.login_attempts_per_minute = 1000;
@@ -164,12 +195,13 @@ impl TestApp {
         }));
         TestApp {
             addr,
+            database_url: url,
             client: reqwest::Client::new(),
             db,
             tokens: Mutex::new(HashMap::new()),
             shutdown: Some(tx),
             server: Some(server),
-            _database: Arc::new(database),
+            _database: database,
         }
     }
 

@@ -1,0 +1,69 @@
+use serde_json::json;
+use sos_tests::TestApp;
+
+#[tokio::test]
+async fn replicas_started_together_share_one_database() {
+    let replicas = TestApp::spawn_replicas(3).await;
+    let (a, b) = (&replicas[0], &replicas[1]);
+    let report = a
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "den duong hu truoc nha so 3"}),
+        )
+        .await;
+    let id = report["id"].as_str().unwrap();
+    // A token issued by one replica is good on the others: they share the signing key.
+    let staff = a.token("tnp.infra").await;
+    let acknowledged = b
+        .post(
+            &format!("/v1/reports/{id}/actions"),
+            &staff,
+            json!({"action": "acknowledge"}),
+        )
+        .await;
+    assert_eq!(acknowledged.status, 200);
+    let seen = replicas[2]
+        .get(&format!("/v1/reports/{id}"), &a.token("tnp.kp1").await)
+        .await;
+    assert_eq!(seen.body["status"], "acknowledged");
+    let inbox = b.get("/v1/notifications", &a.token("tnp.kp1").await).await;
+    assert_eq!(inbox.body["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn two_people_acting_at_once_on_two_replicas_do_not_both_win() {
+    let a = TestApp::spawn().await;
+    let b = a.replica().await;
+    for round in 0..5 {
+        let report = a
+            .file_report(
+                "tnp.kp2",
+                json!({"description": format!("den duong hu, lan {round}")}),
+            )
+            .await;
+        let id = report["id"].as_str().unwrap().to_owned();
+        let (infra, triage) = (a.token("tnp.infra").await, a.token("tnp.triage").await);
+        let path = format!("/v1/reports/{id}/actions");
+        let (first, second) = tokio::join!(
+            a.post(&path, &infra, json!({"action": "acknowledge"})),
+            b.post(&path, &triage, json!({"action": "acknowledge"})),
+        );
+        let mut statuses = [first.status, second.status];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [200, 409],
+            "round {round}: {:?} {:?}",
+            first.body,
+            second.body
+        );
+        let detail = a.get(&format!("/v1/reports/{id}"), &infra).await;
+        let acknowledgements = detail.body["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "report.acknowledged")
+            .count();
+        assert_eq!(acknowledgements, 1, "round {round}");
+    }
+}
