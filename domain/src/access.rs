@@ -116,6 +116,17 @@ pub fn can_view(actor: &Actor, scope: &ReportScope) -> bool {
     }
 }
 
+/// What the department holding a report (or the triage desk) may do with it.
+pub const HANDLING: &[Action] = &[
+    Action::Acknowledge,
+    Action::Start,
+    Action::Resolve,
+    Action::Reject,
+    Action::Reroute,
+    Action::MarkDuplicate,
+    Action::Comment,
+];
+
 /// The actions the actor's role permits on this report, whatever its state. The state machine
 /// ([`crate::lifecycle`]) narrows this further.
 pub fn permitted_actions(actor: &Actor, scope: &ReportScope) -> Vec<Action> {
@@ -125,17 +136,7 @@ pub fn permitted_actions(actor: &Actor, scope: &ReportScope) -> Vec<Action> {
     }
     match actor.role {
         Role::NeighborhoodHead => vec![Comment, Reopen, Close],
-        Role::DepartmentStaff if actor.works_on(scope) => {
-            vec![
-                Acknowledge,
-                Start,
-                Resolve,
-                Reject,
-                Reroute,
-                MarkDuplicate,
-                Comment,
-            ]
-        }
+        Role::DepartmentStaff if actor.works_on(scope) => HANDLING.to_vec(),
         // Staff who acted on a report that has since moved on may still add notes to it.
         Role::DepartmentStaff => vec![Comment],
         Role::WardLeader => vec![Reroute, Comment],
@@ -218,15 +219,7 @@ mod tests {
         }
     }
 
-    const HANDLE: &[Action] = &[
-        Acknowledge,
-        Start,
-        Resolve,
-        Reject,
-        Reroute,
-        MarkDuplicate,
-        Comment,
-    ];
+    const HANDLE: &[Action] = HANDLING;
 
     #[test]
     fn every_role_and_scope_sees_and_does_what_the_rules_say() {

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod health;
 pub mod me;
 pub mod notifications;
+pub mod paging;
 pub mod reports;
 pub mod taxonomy;
 pub mod views;

@@ -3,6 +3,7 @@
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{Path, Query};
+use crate::routes::paging;
 use crate::routes::views::{Notification, Page};
 use crate::state::AppState;
 use crate::store::entities::notification;
@@ -20,9 +21,6 @@ pub struct InboxQuery {
     limit: Option<String>,
     cursor: Option<String>,
 }
-
-const DEFAULT_PAGE: u64 = 20;
-const MAX_PAGE: u64 = 100;
 
 /// Newest first. Ids are UUIDv7, time-ordered, so the id alone is the cursor.
 pub async fn list(
@@ -44,18 +42,7 @@ pub async fn list(
             false
         }
     };
-    let limit = match query.limit.as_deref().map(|l| l.trim().parse::<u64>()) {
-        None => DEFAULT_PAGE,
-        Some(Ok(n)) if (1..=MAX_PAGE).contains(&n) => n,
-        Some(_) => {
-            errors.push(FieldError::new(
-                "limit",
-                "limit phải từ 1 đến 100.",
-                "limit must be between 1 and 100.",
-            ));
-            DEFAULT_PAGE
-        }
-    };
+    let limit = paging::limit(query.limit.as_deref(), &mut errors);
     let cursor = match query.cursor.as_deref().map(|c| Uuid::parse_str(c.trim())) {
         None => None,
         Some(Ok(id)) => Some(id),

@@ -4,6 +4,7 @@ use crate::auth::{CurrentUser, sha256_hex};
 use crate::db::is_unique_violation;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{Json, Path, Query};
+use crate::routes::paging;
 use crate::routes::views::{self, Page};
 use crate::state::AppState;
 use crate::store::entities::{department, report, report_event, subcategory_correction};
@@ -270,48 +271,44 @@ pub async fn create(
         return Err(error.into());
     }
     let head = Some((current.user.id, actor.role));
-    store::record_event(
-        &*txn,
-        &model,
-        NewEvent {
-            event_type: EventType::Submitted,
-            actor: head,
-            from_status: None,
-            to_status: Some(Status::Submitted),
+    let mut events = vec![NewEvent {
+        event_type: EventType::Submitted,
+        actor: head,
+        from_status: None,
+        to_status: Some(Status::Submitted),
+        public: true,
+        text: None,
+        data: json!({}),
+    }];
+    if let Some(department) = &department {
+        events.push(NewEvent {
+            event_type: EventType::Assigned,
+            actor: None,
+            from_status: Some(Status::Submitted),
+            to_status: Some(Status::Assigned),
             public: true,
             text: None,
-            data: json!({}),
-        },
+            data: json!({
+                "department": department.code,
+                "subcategory": route.subcategory,
+                "to_triage": to_triage,
+                "confidence": model.classification["confidence"],
+            }),
+        });
+    }
+    store::record_events(
+        &*txn,
+        &model,
+        events,
         at,
-        None,
+        department.as_ref().map(|d| d.name.as_str()),
     )
     .await?;
-    if let Some(department) = &department {
-        store::record_event(
-            &*txn,
-            &model,
-            NewEvent {
-                event_type: EventType::Assigned,
-                actor: None,
-                from_status: Some(Status::Submitted),
-                to_status: Some(Status::Assigned),
-                public: true,
-                text: None,
-                data: json!({
-                    "department": department.code,
-                    "subcategory": route.subcategory,
-                    "to_triage": to_triage,
-                    "confidence": classification.confidence,
-                }),
-            },
-            at,
-            Some(&department.name),
-        )
-        .await?;
-    }
     txn.commit().await?;
     tracing::info!(report = %id, subcategory = %route.subcategory, to_triage, "report filed");
-    Ok(created(store::render_one(&state.db, &model).await?))
+    let refs =
+        store::Refs::of_new_report(&state.db, &model, &current.user, department.as_ref()).await?;
+    Ok(created(refs.render(&model)?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -330,9 +327,6 @@ pub struct ListQuery {
     limit: Option<String>,
     cursor: Option<String>,
 }
-
-const DEFAULT_PAGE: u64 = 20;
-const MAX_PAGE: u64 = 100;
 
 /// Parses a comma-separated list of codes, naming the parameter when one is unknown.
 fn codes<T: std::str::FromStr + std::fmt::Display>(
@@ -436,18 +430,7 @@ pub async fn list(
     let ward = parse_uuid("ward", query.ward.as_deref(), &mut errors);
     let created_from = parse_time("created_from", query.created_from.as_deref(), &mut errors);
     let created_to = parse_time("created_to", query.created_to.as_deref(), &mut errors);
-    let limit = match query.limit.as_deref().map(|l| l.trim().parse::<u64>()) {
-        None => DEFAULT_PAGE,
-        Some(Ok(n)) if (1..=MAX_PAGE).contains(&n) => n,
-        Some(_) => {
-            errors.push(FieldError::new(
-                "limit",
-                "limit phải từ 1 đến 100.",
-                "limit must be between 1 and 100.",
-            ));
-            DEFAULT_PAGE
-        }
-    };
+    let limit = paging::limit(query.limit.as_deref(), &mut errors);
     let cursor = match query.cursor.as_deref() {
         None => None,
         Some(raw) => match decode_cursor(raw) {
@@ -804,8 +787,15 @@ pub async fn act(
                     "The ward has no triage desk.",
                 )
             })?;
+            let from = match report.department_id {
+                Some(id) => department::Entity::find_by_id(id)
+                    .one(&state.db)
+                    .await?
+                    .map(|d| d.code),
+                None => None,
+            };
             data = json!({
-                "from_department": report.department_id,
+                "from_department": from,
                 "to_department": target.code,
                 "subcategory": changes.subcategory,
             });
@@ -967,10 +957,10 @@ pub async fn act(
             None => None,
         },
     };
-    store::record_event(
+    store::record_events(
         &*txn,
         &updated,
-        NewEvent {
+        vec![NewEvent {
             event_type: transition.event,
             actor: Some((current.user.id, actor.role)),
             from_status: Some(status),
@@ -978,7 +968,7 @@ pub async fn act(
             public,
             text: event_text,
             data,
-        },
+        }],
         at,
         department_name.as_deref(),
     )

@@ -6,6 +6,7 @@ use crate::store::entities::{
     department, neighborhood, notification, report, report_event, routing_rule, user, ward,
 };
 use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
@@ -123,6 +124,28 @@ impl Refs {
         })
     }
 
+    /// The refs of a report just filed: the reporter and department are in hand, so only the
+    /// ward and neighborhood are read.
+    pub async fn of_new_report(
+        db: &impl ConnectionTrait,
+        report: &report::Model,
+        reporter: &user::Model,
+        department: Option<&department::Model>,
+    ) -> ApiResult<Refs> {
+        let (ward, neighborhood) = (
+            ward::Entity::find_by_id(report.ward_id).one(db).await?,
+            neighborhood::Entity::find_by_id(report.neighborhood_id)
+                .one(db)
+                .await?,
+        );
+        Ok(Refs {
+            wards: ward.into_iter().map(|w| (w.id, w)).collect(),
+            neighborhoods: neighborhood.into_iter().map(|n| (n.id, n)).collect(),
+            users: HashMap::from([(reporter.id, reporter.clone())]),
+            departments: department.into_iter().map(|d| (d.id, d.clone())).collect(),
+        })
+    }
+
     pub fn user(&self, id: Uuid) -> Option<&user::Model> {
         self.users.get(&id)
     }
@@ -220,21 +243,20 @@ pub async fn triage_desk(
         .await?)
 }
 
-/// The department the ward's routing table names for a subcategory.
+/// The department the ward's routing table names for a subcategory (one query).
 pub async fn routed_department(
     db: &impl ConnectionTrait,
     ward_id: Uuid,
     subcategory: Subcategory,
 ) -> ApiResult<Option<department::Model>> {
-    let Some(rule) = routing_rule::Entity::find()
-        .filter(routing_rule::Column::WardId.eq(ward_id))
-        .filter(routing_rule::Column::Subcategory.eq(subcategory.as_str()))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    Ok(department::Entity::find_by_id(rule.department_id)
+    let rule = Query::select()
+        .column(routing_rule::Column::DepartmentId)
+        .from(routing_rule::Entity)
+        .and_where(routing_rule::Column::WardId.eq(ward_id))
+        .and_where(routing_rule::Column::Subcategory.eq(subcategory.as_str()))
+        .to_owned();
+    Ok(department::Entity::find()
+        .filter(department::Column::Id.in_subquery(rule))
         .one(db)
         .await?)
 }
@@ -250,59 +272,85 @@ pub struct NewEvent {
     pub data: Value,
 }
 
-/// Appends an event and, when the heads of the neighborhood should hear of it, their inbox
-/// entries: in the caller's transaction, so both land together or not at all.
-pub async fn record_event(
+/// Appends events and, for those the heads of the neighborhood should hear of, their inbox
+/// entries: in the caller's transaction, so everything lands together or not at all. One
+/// statement per table, whatever the number of events and heads.
+pub async fn record_events(
     txn: &impl ConnectionTrait,
     report: &report::Model,
-    event: NewEvent,
+    events: Vec<NewEvent>,
     at: DateTime<Utc>,
     department_name: Option<&str>,
-) -> ApiResult<report_event::Model> {
-    let by_a_head = matches!(event.actor, Some((_, Role::NeighborhoodHead)));
-    let notify = lifecycle::notifies_heads(event.event_type, event.public, by_a_head);
-    let stored = report_event::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        report_id: Set(report.id),
-        event_type: Set(event.event_type.as_str().to_owned()),
-        actor_id: Set(event.actor.map(|(id, _)| id)),
-        from_status: Set(event.from_status.map(|s| s.as_str().to_owned())),
-        to_status: Set(event.to_status.map(|s| s.as_str().to_owned())),
-        visibility: Set(if event.public { "public" } else { "internal" }.to_owned()),
-        text: Set(event.text),
-        data: Set(event.data),
-        created_at: Set(at),
-    }
-    .insert(txn)
-    .await?;
-    if notify {
-        let heads = user::Entity::find()
-            .filter(user::Column::NeighborhoodId.eq(report.neighborhood_id))
-            .filter(user::Column::Role.eq(Role::NeighborhoodHead.as_str()))
-            .filter(user::Column::Active.eq(true))
-            .all(txn)
-            .await?;
-        let (title, body) = crate::notify::inbox_text(
-            event.event_type,
-            report,
-            stored.text.as_deref(),
-            department_name,
-        );
-        for head in heads {
-            notification::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                user_id: Set(head.id),
-                report_id: Set(report.id),
-                event_id: Set(stored.id),
-                event_type: Set(stored.event_type.clone()),
-                title: Set(title.clone()),
-                body: Set(body.clone()),
-                created_at: Set(at),
-                read_at: Set(None),
-            }
-            .insert(txn)
-            .await?;
+) -> ApiResult<()> {
+    let mut rows = Vec::with_capacity(events.len());
+    let mut messages = Vec::new();
+    for event in events {
+        let by_a_head = matches!(event.actor, Some((_, Role::NeighborhoodHead)));
+        let row = report_event::Model {
+            id: Uuid::now_v7(),
+            report_id: report.id,
+            event_type: event.event_type.as_str().to_owned(),
+            actor_id: event.actor.map(|(id, _)| id),
+            from_status: event.from_status.map(|s| s.as_str().to_owned()),
+            to_status: event.to_status.map(|s| s.as_str().to_owned()),
+            visibility: if event.public { "public" } else { "internal" }.to_owned(),
+            text: event.text,
+            data: event.data,
+            created_at: at,
+        };
+        if lifecycle::notifies_heads(event.event_type, event.public, by_a_head) {
+            let (title, body) = crate::notify::inbox_text(
+                event.event_type,
+                report,
+                row.text.as_deref(),
+                department_name,
+            );
+            messages.push((row.id, row.event_type.clone(), title, body));
         }
+        rows.push(row);
     }
-    Ok(stored)
+    if rows.is_empty() {
+        return Ok(());
+    }
+    report_event::Entity::insert_many(
+        rows.into_iter()
+            .map(|row| report_event::ActiveModel::from(row).reset_all()),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let heads = user::Entity::find()
+        .filter(user::Column::NeighborhoodId.eq(report.neighborhood_id))
+        .filter(user::Column::Role.eq(Role::NeighborhoodHead.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .all(txn)
+        .await?;
+    let entries: Vec<notification::ActiveModel> = heads
+        .iter()
+        .flat_map(|head| {
+            messages
+                .iter()
+                .map(
+                    move |(event_id, event_type, title, body)| notification::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        user_id: Set(head.id),
+                        report_id: Set(report.id),
+                        event_id: Set(*event_id),
+                        event_type: Set(event_type.clone()),
+                        title: Set(title.clone()),
+                        body: Set(body.clone()),
+                        created_at: Set(at),
+                        read_at: Set(None),
+                    },
+                )
+        })
+        .collect();
+    if !entries.is_empty() {
+        notification::Entity::insert_many(entries)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
 }
