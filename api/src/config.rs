@@ -59,47 +59,67 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Reads an optional variable, parsing it with a message that names the variable.
-fn var<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    match std::env::var(name) {
-        Ok(raw) if !raw.trim().is_empty() => raw
-            .trim()
-            .parse()
-            .map_err(|e| anyhow::anyhow!("{name}={raw:?} is not valid: {e}")),
-        _ => Ok(default),
-    }
-}
-
 impl Settings {
     /// Reads the environment. The JWT secret is resolved separately by [`Settings::resolve_secret`]
     /// because the embedded mode may create one on disk.
     pub fn from_env() -> anyhow::Result<Self> {
-        let data_dir: PathBuf = var("SOS_DATA_DIR", PathBuf::from(DEFAULT_DATA_DIR))?;
-        let database_url = std::env::var("DATABASE_URL")
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| sqlite_url(&data_dir));
+        Settings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings from any source of variables (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let raw = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        // Parses an optional variable, with a message that names it.
+        let var = |name: &str, default| -> anyhow::Result<_> {
+            match raw(name) {
+                Some(value) => parse(name, &value),
+                None => Ok(default),
+            }
+        };
+        let secs =
+            |name: &str, default: u64| var(name, default.to_string()).and_then(|v| parse(name, &v));
+        let data_dir = PathBuf::from(var("SOS_DATA_DIR", DEFAULT_DATA_DIR.to_owned())?);
+        let database_url = raw("DATABASE_URL").unwrap_or_else(|| sqlite_url(&data_dir));
         let settings = Settings {
-            listen: var("SOS_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
-            jwt_secret: std::env::var("JWT_SECRET").unwrap_or_default().into_bytes(),
-            access_token_ttl: Duration::from_secs(var("SOS_ACCESS_TOKEN_TTL_SECONDS", 900)?),
-            refresh_token_ttl: Duration::from_secs(var(
+            listen: parse(
+                "SOS_LISTEN",
+                &var("SOS_LISTEN", "127.0.0.1:8080".to_owned())?,
+            )?,
+            jwt_secret: raw("JWT_SECRET").unwrap_or_default().into_bytes(),
+            access_token_ttl: Duration::from_secs(secs("SOS_ACCESS_TOKEN_TTL_SECONDS", 900)?),
+            refresh_token_ttl: Duration::from_secs(secs(
                 "SOS_REFRESH_TOKEN_TTL_SECONDS",
                 30 * 86_400,
             )?),
-            login_attempts_per_minute: var("SOS_LOGIN_ATTEMPTS_PER_MINUTE", 5)?,
-            login_attempts_per_minute_per_ip: var("SOS_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP", 60)?,
-            max_body_bytes: var("SOS_MAX_BODY_BYTES", 64 * 1024)?,
-            triage_threshold: var(
-                "SOS_TRIAGE_THRESHOLD",
-                sos_domain::routing::DEFAULT_TRIAGE_THRESHOLD,
+            login_attempts_per_minute: parse(
+                "SOS_LOGIN_ATTEMPTS_PER_MINUTE",
+                &var("SOS_LOGIN_ATTEMPTS_PER_MINUTE", "5".to_owned())?,
             )?,
-            max_db_connections: var("SOS_DB_MAX_CONNECTIONS", 10)?,
-            shutdown_grace: Duration::from_secs(var("SOS_SHUTDOWN_GRACE_SECONDS", 20)?),
-            log_json: var("SOS_LOG_FORMAT", "text".to_owned())? == "json",
+            login_attempts_per_minute_per_ip: parse(
+                "SOS_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP",
+                &var("SOS_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP", "60".to_owned())?,
+            )?,
+            max_body_bytes: parse(
+                "SOS_MAX_BODY_BYTES",
+                &var("SOS_MAX_BODY_BYTES", "65536".to_owned())?,
+            )?,
+            triage_threshold: parse(
+                "SOS_TRIAGE_THRESHOLD",
+                &var(
+                    "SOS_TRIAGE_THRESHOLD",
+                    sos_domain::routing::DEFAULT_TRIAGE_THRESHOLD.to_string(),
+                )?,
+            )?,
+            max_db_connections: parse(
+                "SOS_DB_MAX_CONNECTIONS",
+                &var("SOS_DB_MAX_CONNECTIONS", "10".to_owned())?,
+            )?,
+            shutdown_grace: Duration::from_secs(secs("SOS_SHUTDOWN_GRACE_SECONDS", 20)?),
+            log_json: match var("SOS_LOG_FORMAT", "text".to_owned())?.as_str() {
+                "json" => true,
+                "text" => false,
+                other => bail!("SOS_LOG_FORMAT={other:?} is not valid: use text or json"),
+            },
             database_url,
             data_dir,
         };
@@ -175,6 +195,17 @@ impl Settings {
     }
 }
 
+/// Parses a value, with a message that names its variable.
+fn parse<T: std::str::FromStr>(name: &str, value: &str) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .trim()
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{name}={value:?} is not valid: {e}"))
+}
+
 fn sqlite_url(data_dir: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("sos.db").display())
 }
@@ -182,6 +213,49 @@ fn sqlite_url(data_dir: &std::path::Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let vars: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_give_the_embedded_mode() {
+        let defaults = settings(&[]).unwrap();
+        assert!(defaults.is_sqlite());
+        assert_eq!(defaults.database_url, "sqlite://data/sos.db?mode=rwc");
+        assert_eq!(defaults.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(defaults.access_token_ttl, Duration::from_secs(900));
+        assert!(!defaults.log_json);
+    }
+
+    #[test]
+    fn wrong_values_are_refused_with_the_variables_name() {
+        let cases = [
+            ("SOS_LISTEN", "localhost"),
+            ("SOS_ACCESS_TOKEN_TTL_SECONDS", "ten"),
+            ("SOS_ACCESS_TOKEN_TTL_SECONDS", "5"),
+            ("SOS_TRIAGE_THRESHOLD", "1.5"),
+            ("SOS_DB_MAX_CONNECTIONS", "1"),
+            ("SOS_LOG_FORMAT", "xml"),
+            ("DATABASE_URL", "mysql://db/sos"),
+            ("JWT_SECRET", "short"),
+        ];
+        for (name, value) in cases {
+            let error = settings(&[(name, value)]).unwrap_err().to_string();
+            assert!(error.contains(name), "{name}={value}: {error}");
+        }
+    }
+
+    #[test]
+    fn postgres_needs_a_shared_secret() {
+        let mut production = settings(&[("DATABASE_URL", "postgres://sos@db/sos")]).unwrap();
+        let error = production.resolve_secret().unwrap_err().to_string();
+        assert!(error.contains("JWT_SECRET"), "{error}");
+    }
 
     #[test]
     fn database_passwords_are_not_shown() {

@@ -56,7 +56,20 @@ pub mod neighborhood {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::ward::Entity",
+            from = "Column::WardId",
+            to = "super::ward::Column::Id"
+        )]
+        Ward,
+    }
+
+    impl Related<super::ward::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Ward.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -132,12 +132,11 @@ impl Refs {
         reporter: &user::Model,
         department: Option<&department::Model>,
     ) -> ApiResult<Refs> {
-        let (ward, neighborhood) = (
-            ward::Entity::find_by_id(report.ward_id).one(db).await?,
-            neighborhood::Entity::find_by_id(report.neighborhood_id)
-                .one(db)
-                .await?,
-        );
+        let (neighborhood, ward) = neighborhood::Entity::find_by_id(report.neighborhood_id)
+            .find_also_related(ward::Entity)
+            .one(db)
+            .await?
+            .map_or((None, None), |(n, w)| (Some(n), w));
         Ok(Refs {
             wards: ward.into_iter().map(|w| (w.id, w)).collect(),
             neighborhoods: neighborhood.into_iter().map(|n| (n.id, n)).collect(),
