@@ -255,6 +255,7 @@ pub async fn create(
         closed_at: None,
     };
 
+    let heads = store::heads_of(&state.db, neighborhood_id).await?;
     let txn = state.begin_write().await?;
     let active: report::ActiveModel = model.clone().into();
     if let Err(error) = report::Entity::insert(active)
@@ -299,6 +300,7 @@ pub async fn create(
     store::record_events(
         &*txn,
         &model,
+        &heads,
         events,
         at,
         department.as_ref().map(|d| d.name.as_str()),
@@ -913,6 +915,17 @@ pub async fn act(
         updated.rating = changes.rating;
     }
 
+    let heads = store::heads_of(&state.db, report.neighborhood_id).await?;
+    let department_name = match &changes.department {
+        Some(d) => Some(d.name.clone()),
+        None => match updated.department_id {
+            Some(id) => department::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .map(|d| d.name),
+            None => None,
+        },
+    };
     let txn = state.begin_write().await?;
     // Guarded by the version read above: if someone acted in between, nothing is written.
     // Every column is written (`reset_all`), the id is only the key.
@@ -947,19 +960,10 @@ pub async fn act(
         .insert(&*txn)
         .await?;
     }
-    let department_name = match &changes.department {
-        Some(d) => Some(d.name.clone()),
-        None => match updated.department_id {
-            Some(id) => department::Entity::find_by_id(id)
-                .one(&*txn)
-                .await?
-                .map(|d| d.name),
-            None => None,
-        },
-    };
     store::record_events(
         &*txn,
         &updated,
+        &heads,
         vec![NewEvent {
             event_type: transition.event,
             actor: Some((current.user.id, actor.role)),

@@ -271,12 +271,28 @@ pub struct NewEvent {
     pub data: Value,
 }
 
+/// The active heads of a neighborhood: who gets its inbox entries. Read before a write
+/// transaction starts, so that the transaction holds the SQLite write lock for as short as
+/// possible; a head added in between gets the entries of the next change.
+pub async fn heads_of(
+    db: &impl ConnectionTrait,
+    neighborhood_id: Uuid,
+) -> ApiResult<Vec<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::NeighborhoodId.eq(neighborhood_id))
+        .filter(user::Column::Role.eq(Role::NeighborhoodHead.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .all(db)
+        .await?)
+}
+
 /// Appends events and, for those the heads of the neighborhood should hear of, their inbox
 /// entries: in the caller's transaction, so everything lands together or not at all. One
 /// statement per table, whatever the number of events and heads.
 pub async fn record_events(
     txn: &impl ConnectionTrait,
     report: &report::Model,
+    heads: &[user::Model],
     events: Vec<NewEvent>,
     at: DateTime<Utc>,
     department_name: Option<&str>,
@@ -320,12 +336,6 @@ pub async fn record_events(
     if messages.is_empty() {
         return Ok(());
     }
-    let heads = user::Entity::find()
-        .filter(user::Column::NeighborhoodId.eq(report.neighborhood_id))
-        .filter(user::Column::Role.eq(Role::NeighborhoodHead.as_str()))
-        .filter(user::Column::Active.eq(true))
-        .all(txn)
-        .await?;
     let entries: Vec<notification::ActiveModel> = heads
         .iter()
         .flat_map(|head| {
