@@ -5,7 +5,7 @@
 //! the folded text (no diacritics), so `den duong hu` and `Đèn đường hư` are the same report.
 
 use crate::taxonomy::{Category, Priority, Subcategory};
-use crate::text::{fold, tokens};
+use crate::text::{canonical, tokens};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -524,7 +524,8 @@ const LOW: &[&str] = &[
 
 /// Words that, within three syllables before a cue, say it did not happen
 /// (`khong co ai bi thuong`).
-const NEGATIONS: &[&str] = &["khong", "ko", "k", "chua", "het", "chang"];
+/// Shorthand such as `ko` reaches here already spelled out by `text::canonical`.
+const NEGATIONS: &[&str] = &["khong", "chua", "het", "chang"];
 const NEGATION_REACH: usize = 3;
 
 /// Phrases saying the danger is over (`da dap tat`): the report stays, the urgency goes.
@@ -625,8 +626,8 @@ pub struct KeywordClassifier;
 
 impl Classifier for KeywordClassifier {
     fn classify(&self, text: &str) -> Classification {
-        let folded = fold(text);
-        let tokens: Vec<&str> = tokens(&folded).collect();
+        let canonical = canonical(text);
+        let tokens: Vec<&str> = tokens(&canonical).collect();
         let found = matches(&tokens);
         let mut scores: Vec<(Subcategory, f32)> = Vec::new();
         for m in &found {
@@ -670,6 +671,7 @@ impl Classifier for KeywordClassifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::fold;
     use Subcategory::*;
 
     fn classify(text: &str) -> Classification {
@@ -677,15 +679,21 @@ mod tests {
     }
 
     #[test]
-    fn the_lexicon_is_folded_and_covers_every_subcategory() {
+    fn the_lexicon_is_canonical_and_covers_every_subcategory() {
+        // A phrase that canonical() would rewrite could never match.
         for (subcategory, phrases) in LEXICON {
             for (phrase, _) in *phrases {
-                assert_eq!(
-                    fold(phrase),
-                    *phrase,
-                    "{subcategory}: `{phrase}` must be written folded"
-                );
+                assert_eq!(canonical(phrase), *phrase, "{subcategory}: `{phrase}`");
             }
+        }
+        for cue in URGENT
+            .iter()
+            .chain(HIGH)
+            .chain(LOW)
+            .chain(OVER)
+            .chain(NEGATIONS)
+        {
+            assert_eq!(canonical(cue), *cue, "cue `{cue}`");
         }
         let covered: Vec<_> = LEXICON.iter().map(|(s, _)| *s).collect();
         assert_eq!(covered.len(), 19);
@@ -838,6 +846,26 @@ mod tests {
         let sum: f32 = got.suggestions.iter().map(|s| s.confidence).sum();
         assert!(sum <= 1.0);
         assert_eq!(got.suggestions[0].subcategory, got.subcategory);
+    }
+
+    #[test]
+    fn shorthand_and_broken_typing_are_understood() {
+        assert_eq!(
+            classify("ddeenf dduowngf hw tu toi qua").subcategory,
+            Streetlight
+        );
+        assert_eq!(
+            classify("kp3 ngap nc qua dau goi").subcategory,
+            DrainageFlooding
+        );
+        assert_eq!(
+            classify("rac ko ai thu gom 3 ngay").subcategory,
+            UncollectedWaste
+        );
+        assert_ne!(
+            classify("va cham xe may, ko co ai bi thuong").priority,
+            Priority::Urgent
+        );
     }
 
     #[test]
