@@ -596,3 +596,42 @@ async fn only_heads_file_reports() {
         assert_eq!(response.status, 403, "{who}");
     }
 }
+
+#[tokio::test]
+async fn the_app_can_preview_the_classification_without_filing() {
+    let app = TestApp::spawn().await;
+    let token = app.token("tnp.kp1").await;
+    let preview = app
+        .post(
+            "/v1/classify",
+            &token,
+            json!({"text": "ddeenf dduowngf hw, toi om"}),
+        )
+        .await;
+    assert_eq!(preview.status, 200);
+    assert_eq!(preview.body["subcategory"], "streetlight");
+    assert_eq!(preview.body["routed_to_triage"], false);
+    assert!(
+        preview.body["matched_terms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "den duong")
+    );
+    let unclear = app
+        .post(
+            "/v1/classify",
+            &token,
+            json!({"text": "Nhờ phường xuống xem giúp"}),
+        )
+        .await;
+    assert_eq!(unclear.body["routed_to_triage"], true);
+    assert_eq!(
+        app.post("/v1/classify", &token, json!({"text": " "}))
+            .await
+            .status,
+        422
+    );
+    let list = app.get("/v1/reports", &token).await;
+    assert_eq!(list.body["items"], json!([]), "a preview files nothing");
+}

@@ -6,6 +6,7 @@ use axum::http::Method;
 use axum::routing::MethodRouter;
 
 pub mod auth;
+pub mod classify;
 pub mod health;
 pub mod me;
 pub mod notifications;
@@ -44,6 +45,7 @@ pub fn table() -> Vec<Route> {
         route!(PATCH "/v1/wards/{id}/departments/{code}" => wards::update_department),
         route!(GET "/v1/wards/{id}/routing" => wards::routing_table),
         route!(PUT "/v1/wards/{id}/routing/{subcategory}" => wards::set_routing_rule),
+        route!(POST "/v1/classify" => classify::preview),
         route!(POST "/v1/reports" => reports::create),
         route!(GET "/v1/reports" => reports::list),
         route!(GET "/v1/reports/{id}" => reports::get),

@@ -1,0 +1,40 @@
+//! Preview of the classifier, so the app can show its suggestion before the head submits.
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::state::AppState;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sos_domain::routing;
+
+const MAX_TEXT_CHARS: usize = 4000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    text: String,
+}
+
+/// What filing this text would give: subcategory, priority, confidence, suggestions, and
+/// whether it would go to the triage desk. Nothing is stored.
+pub async fn preview(
+    State(state): State<AppState>,
+    _current: CurrentUser,
+    Json(body): Json<PreviewRequest>,
+) -> ApiResult<axum::Json<Value>> {
+    let text = body.text.trim();
+    if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS {
+        return Err(ApiError::field(
+            "/text",
+            format!("Cần nội dung từ 1 đến {MAX_TEXT_CHARS} ký tự."),
+            format!("A text of 1 to {MAX_TEXT_CHARS} characters is required."),
+        ));
+    }
+    let classification = state.classifier.classify(text);
+    let route = routing::route(&classification, None, state.settings.triage_threshold);
+    let mut view = serde_json::to_value(&classification).map_err(ApiError::internal)?;
+    view["routed_to_triage"] = json!(route.to_triage);
+    Ok(axum::Json(view))
+}
