@@ -87,6 +87,17 @@ async fn an_admin_changes_the_routing_table_and_new_reports_follow_it() {
         )
         .await;
     assert_eq!(unknown.status, 422);
+    // An outside agency hears by e-mail; a department of the ward keeps the report.
+    let external = app
+        .request(
+            Method::PUT,
+            &path,
+            Some(&app.token("admin").await),
+            Some(json!({"department": "power_utility"})),
+        )
+        .await;
+    assert_eq!(external.status, 422);
+    assert_eq!(external.body["errors"][0]["field"], "/department");
     let changed = app
         .request(
             Method::PUT,

@@ -759,19 +759,11 @@ pub async fn act(
             let target = match kind {
                 RerouteKind::ToTriage => store::triage_desk(&state.db, report.ward_id).await?,
                 RerouteKind::ToDepartment => {
-                    let code = body.department.as_deref().unwrap_or_default().trim();
-                    let found = department::Entity::find()
-                        .filter(department::Column::WardId.eq(report.ward_id))
-                        .filter(department::Column::Code.eq(code))
-                        .one(&state.db)
-                        .await?;
-                    Some(found.ok_or_else(|| {
-                        ApiError::field(
-                            "/department",
-                            "Phường không có đơn vị với mã này.",
-                            "The ward has no department with this code.",
-                        )
-                    })?)
+                    let code = body.department.as_deref().unwrap_or_default();
+                    Some(
+                        store::receiving_department(&state.db, report.ward_id, code, "/department")
+                            .await?,
+                    )
                 }
                 RerouteKind::ToSubcategory => {
                     let subcategory = body.subcategory.unwrap_or(Subcategory::Other);

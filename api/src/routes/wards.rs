@@ -368,18 +368,13 @@ pub async fn set_routing_rule(
     let subcategory: Subcategory = subcategory.parse().map_err(|_| {
         ApiError::not_found("Không có phân loại này.", "There is no such subcategory.")
     })?;
-    let target = department::Entity::find()
-        .filter(department::Column::WardId.eq(ward.id))
-        .filter(department::Column::Code.eq(body.department.as_str()))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| {
-            ApiError::field(
-                "/department",
-                "Phường không có đơn vị với mã này.",
-                "The ward has no department with this code.",
-            )
-        })?;
+    let target = crate::store::reports::receiving_department(
+        &state.db,
+        ward.id,
+        &body.department,
+        "/department",
+    )
+    .await?;
     let txn = state.begin_write().await?;
     routing_rule::Entity::delete_many()
         .filter(routing_rule::Column::WardId.eq(ward.id))

@@ -242,6 +242,37 @@ pub async fn triage_desk(
         .await?)
 }
 
+/// The department of a ward that a report can be given to, named by its code in the request
+/// field `field`. External agencies are reached by e-mail and have no one to work a report, so
+/// a ward department always stays responsible: they cannot receive one.
+pub async fn receiving_department(
+    db: &impl ConnectionTrait,
+    ward_id: Uuid,
+    code: &str,
+    field: &str,
+) -> ApiResult<department::Model> {
+    let department = department::Entity::find()
+        .filter(department::Column::WardId.eq(ward_id))
+        .filter(department::Column::Code.eq(code.trim()))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            ApiError::field(
+                field,
+                "Phường không có đơn vị với mã này.",
+                "The ward has no department with this code.",
+            )
+        })?;
+    if department.external {
+        return Err(ApiError::field(
+            field,
+            "Cơ quan bên ngoài không nhận phản ánh trực tiếp; hãy giao cho một đơn vị của phường.",
+            "An external agency cannot own a report; give it to a department of the ward.",
+        ));
+    }
+    Ok(department)
+}
+
 /// The department the ward's routing table names for a subcategory (one query).
 pub async fn routed_department(
     db: &impl ConnectionTrait,
