@@ -635,3 +635,71 @@ async fn the_app_can_preview_the_classification_without_filing() {
     let list = app.get("/v1/reports", &token).await;
     assert_eq!(list.body["items"], json!([]), "a preview files nothing");
 }
+
+#[tokio::test]
+async fn located_reports_come_out_as_geojson_points_for_the_map() {
+    let app = TestApp::spawn().await;
+    let at = |lat: f64, lon: f64| json!({"lat": lat, "lon": lon, "accuracy_m": 8.0});
+    let near = app
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "den duong hu", "location": at(10.8445, 106.7893)}),
+        )
+        .await;
+    app.file_report(
+        "tnp.kp1",
+        json!({"description": "o ga giua duong", "location": at(10.9000, 106.9000)}),
+    )
+    .await;
+    app.file_report("tnp.kp1", json!({"description": "rac chua thu gom"}))
+        .await;
+    app.file_report(
+        "xh.kp1",
+        json!({"description": "den duong hu", "location": at(10.8000, 106.6500)}),
+    )
+    .await;
+
+    let head = app.token("tnp.kp1").await;
+    let all = app.get("/v1/reports.geojson", &head).await;
+    assert_eq!(all.status, 200);
+    assert_eq!(all.header("content-type"), Some("application/geo+json"));
+    assert_eq!(all.body["type"], "FeatureCollection");
+    let features = all.body["features"].as_array().unwrap();
+    assert_eq!(
+        features.len(),
+        2,
+        "only located reports of the head's own neighborhood"
+    );
+
+    let boxed = app
+        .get("/v1/reports.geojson?bbox=106.78,10.84,106.80,10.85", &head)
+        .await;
+    let features = boxed.body["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1);
+    assert_eq!(features[0]["id"], near["id"]);
+    assert_eq!(
+        features[0]["geometry"]["coordinates"],
+        json!([106.7893, 10.8445]),
+        "longitude first"
+    );
+    assert_eq!(features[0]["properties"]["subcategory"], "streetlight");
+
+    let city = app
+        .get(
+            "/v1/reports.geojson?subcategory=streetlight",
+            &app.token("city.leader").await,
+        )
+        .await;
+    assert_eq!(city.body["features"].as_array().unwrap().len(), 2);
+    let bad = app.get("/v1/reports.geojson?bbox=106.8,10.8", &head).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["errors"][0]["field"], "bbox");
+    let listed = app
+        .get("/v1/reports?bbox=106.78,10.84,106.80,10.85", &head)
+        .await;
+    assert_eq!(
+        listed.body["items"].as_array().unwrap().len(),
+        1,
+        "the list takes bbox too"
+    );
+}

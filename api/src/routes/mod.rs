@@ -48,6 +48,7 @@ pub fn table() -> Vec<Route> {
         route!(POST "/v1/classify" => classify::preview),
         route!(POST "/v1/reports" => reports::create),
         route!(GET "/v1/reports" => reports::list),
+        route!(GET "/v1/reports.geojson" => reports::geojson),
         route!(GET "/v1/reports/{id}" => reports::get),
         route!(POST "/v1/reports/{id}/actions" => reports::act),
         route!(GET "/v1/notifications" => notifications::list),

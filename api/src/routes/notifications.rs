@@ -42,7 +42,12 @@ pub async fn list(
             false
         }
     };
-    let limit = paging::limit(query.limit.as_deref(), &mut errors);
+    let limit = paging::limit(
+        query.limit.as_deref(),
+        paging::DEFAULT_PAGE,
+        paging::MAX_PAGE,
+        &mut errors,
+    );
     let cursor = match query.cursor.as_deref().map(|c| Uuid::parse_str(c.trim())) {
         None => None,
         Some(Ok(id)) => Some(id),

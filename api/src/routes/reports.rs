@@ -326,6 +326,7 @@ pub struct ListQuery {
     created_from: Option<String>,
     created_to: Option<String>,
     q: Option<String>,
+    bbox: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
 }
@@ -417,11 +418,16 @@ fn like_pattern(needle: &str) -> String {
     format!("%{escaped}%")
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Query(query): Query<ListQuery>,
-) -> ApiResult<axum::Json<Page<views::Report>>> {
+/// Reads the reports a list query asks for, within what the actor may see, newest first:
+/// a page of `page` = (default, largest) rows and the cursor of the next page. `located` keeps only reports with a
+/// position (for maps).
+async fn find_reports(
+    state: &AppState,
+    actor: &sos_domain::access::Actor,
+    query: &ListQuery,
+    page: (u64, u64),
+    located: bool,
+) -> ApiResult<(Vec<report::Model>, Option<String>)> {
     let mut errors = Vec::new();
     let statuses = codes::<Status>("status", query.status.as_deref(), &mut errors);
     let categories = codes::<Category>("category", query.category.as_deref(), &mut errors);
@@ -432,7 +438,8 @@ pub async fn list(
     let ward = parse_uuid("ward", query.ward.as_deref(), &mut errors);
     let created_from = parse_time("created_from", query.created_from.as_deref(), &mut errors);
     let created_to = parse_time("created_to", query.created_to.as_deref(), &mut errors);
-    let limit = paging::limit(query.limit.as_deref(), &mut errors);
+    let limit = paging::limit(query.limit.as_deref(), page.0, page.1, &mut errors);
+    let bbox = parse_bbox(query.bbox.as_deref(), &mut errors);
     let cursor = match query.cursor.as_deref() {
         None => None,
         Some(raw) => match decode_cursor(raw) {
@@ -452,7 +459,7 @@ pub async fn list(
     }
 
     let mut select = report::Entity::find();
-    match access::list_scope(&current.actor) {
+    match access::list_scope(actor) {
         ListScope::All => {}
         ListScope::Ward(w) => select = select.filter(report::Column::WardId.eq(w)),
         ListScope::Neighborhood(n) => select = select.filter(report::Column::NeighborhoodId.eq(n)),
@@ -472,12 +479,7 @@ pub async fn list(
                     .add(report::Column::Id.in_subquery(acted_on)),
             );
         }
-        ListScope::Nothing => {
-            return Ok(axum::Json(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            }));
-        }
+        ListScope::Nothing => return Ok((Vec::new(), None)),
     }
     if !statuses.is_empty() {
         select = select.filter(report::Column::Status.is_in(statuses));
@@ -520,6 +522,16 @@ pub async fn list(
         select = select
             .filter(report::Column::SearchText.like(LikeExpr::new(like_pattern(&q)).escape('\\')));
     }
+    if located || bbox.is_some() {
+        select = select
+            .filter(report::Column::Lat.is_not_null())
+            .filter(report::Column::Lon.is_not_null());
+    }
+    if let Some([min_lon, min_lat, max_lon, max_lat]) = bbox {
+        select = select
+            .filter(report::Column::Lon.between(min_lon, max_lon))
+            .filter(report::Column::Lat.between(min_lat, max_lat));
+    }
     if let Some((at, id)) = cursor {
         select = select.filter(
             Condition::any().add(report::Column::CreatedAt.lt(at)).add(
@@ -541,12 +553,102 @@ pub async fn list(
     } else {
         None
     };
+    Ok((rows, next_cursor))
+}
+
+/// `minLon,minLat,maxLon,maxLat` (the order of RFC 7946).
+fn parse_bbox(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<[f64; 4]> {
+    let raw = raw?;
+    let numbers: Vec<f64> = raw
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    match numbers[..] {
+        [min_lon, min_lat, max_lon, max_lat]
+            if sos_domain::place::valid_coordinates(min_lat, min_lon)
+                && sos_domain::place::valid_coordinates(max_lat, max_lon)
+                && min_lon <= max_lon
+                && min_lat <= max_lat =>
+        {
+            Some([min_lon, min_lat, max_lon, max_lat])
+        }
+        _ => {
+            errors.push(FieldError::new(
+                "bbox",
+                "bbox là bốn số: kinh độ nhỏ nhất, vĩ độ nhỏ nhất, kinh độ lớn nhất, vĩ độ lớn nhất.",
+                "bbox is four numbers: min longitude, min latitude, max longitude, max latitude.",
+            ));
+            None
+        }
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<axum::Json<Page<views::Report>>> {
+    let (rows, next_cursor) = find_reports(
+        &state,
+        &current.actor,
+        &query,
+        (paging::DEFAULT_PAGE, paging::MAX_PAGE),
+        false,
+    )
+    .await?;
     let refs = store::Refs::load(&state.db, &rows, []).await?;
     let items = rows
         .iter()
         .map(|r| refs.render(r))
         .collect::<ApiResult<_>>()?;
     Ok(axum::Json(Page { items, next_cursor }))
+}
+
+/// How many reports one map request returns, by default and at most.
+const DEFAULT_MAP_FEATURES: u64 = 1000;
+const MAX_MAP_FEATURES: u64 = 5000;
+
+/// Reports with a position as GeoJSON (RFC 7946): points in longitude, latitude order, with the
+/// codes a map colours by. Same filters as the list, plus `bbox`.
+pub async fn geojson(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Response> {
+    let (rows, next_cursor) = find_reports(
+        &state,
+        &current.actor,
+        &query,
+        (DEFAULT_MAP_FEATURES, MAX_MAP_FEATURES),
+        true,
+    )
+    .await?;
+    let features: Vec<serde_json::Value> = rows
+        .iter()
+        .filter_map(|r| {
+            let (lat, lon) = (r.lat?, r.lon?);
+            Some(json!({
+                "type": "Feature",
+                "id": r.id,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "category": r.category,
+                    "subcategory": r.subcategory,
+                    "priority": r.priority,
+                    "status": r.status,
+                    "created_at": r.created_at,
+                },
+            }))
+        })
+        .collect();
+    let body =
+        json!({"type": "FeatureCollection", "features": features, "next_cursor": next_cursor});
+    let mut response = axum::Json(body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/geo+json"),
+    );
+    Ok(response)
 }
 
 pub async fn get(
