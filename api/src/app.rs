@@ -4,6 +4,7 @@
 use crate::auth::{JwtKeys, LoginLimiter};
 use crate::config::Settings;
 use crate::error::{ApiError, Text, request_context};
+use crate::intake::Intake;
 use crate::state::AppState;
 use crate::{db, routes, seed};
 use axum::Router;
@@ -33,8 +34,10 @@ pub async fn state(settings: Settings) -> anyhow::Result<AppState> {
     if let Some(lock) = lock {
         lock.commit().await?;
     }
+    let writer = db::Writer::for_database(&db);
     Ok(AppState {
-        writer: db::Writer::for_database(&db),
+        intake: Intake::start(db.clone(), writer.clone()),
+        writer,
         db,
         jwt: Arc::new(JwtKeys::new(
             &settings.jwt_secret,

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod intake;
 pub mod notify;
 pub mod routes;
 pub mod seed;

@@ -4,6 +4,7 @@
 use crate::auth::{JwtKeys, LoginLimiter};
 use crate::config::Settings;
 use crate::db::{WriteTxn, Writer};
+use crate::intake::Intake;
 use sea_orm::DatabaseConnection;
 use sos_domain::classify::Classifier;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     pub classifier: Arc<dyn Classifier>,
     pub writer: Writer,
+    pub intake: Intake,
 }
 
 impl AppState {

@@ -703,3 +703,38 @@ async fn located_reports_come_out_as_geojson_points_for_the_map() {
         "the list takes bbox too"
     );
 }
+
+#[tokio::test]
+async fn copies_of_one_submission_racing_each_other_store_one_report() {
+    let app = TestApp::spawn().await;
+    let token = app.token("tnp.kp3").await;
+    for round in 0..5 {
+        let body = json!({"id": Uuid::now_v7(), "description": format!("Cây xanh ngã chắn đường, lần {round}")});
+        let (a, b, c) = tokio::join!(
+            app.post("/v1/reports", &token, body.clone()),
+            app.post("/v1/reports", &token, body.clone()),
+            app.post("/v1/reports", &token, body.clone()),
+        );
+        let mut statuses = [a.status, b.status, c.status];
+        statuses.sort();
+        assert_eq!(statuses, [200, 200, 201], "round {round}");
+        assert_eq!(a.body["id"], b.body["id"]);
+        let detail = app
+            .get(
+                &format!("/v1/reports/{}", body["id"].as_str().unwrap()),
+                &token,
+            )
+            .await;
+        assert_eq!(
+            detail.body["timeline"].as_array().unwrap().len(),
+            2,
+            "round {round}: events once"
+        );
+    }
+    let inbox = app.get("/v1/notifications?limit=100", &token).await;
+    assert_eq!(
+        inbox.body["items"].as_array().unwrap().len(),
+        5,
+        "one inbox entry per report"
+    );
+}

@@ -1,9 +1,9 @@
 //! Reports: filing one from the phone, reading them, and working them through their states.
 
 use crate::auth::{CurrentUser, sha256_hex};
-use crate::db::is_unique_violation;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{Json, Path, Query};
+use crate::intake::{Filed, NewReport};
 use crate::routes::paging;
 use crate::routes::views::{self, Page};
 use crate::state::AppState;
@@ -256,21 +256,6 @@ pub async fn create(
     };
 
     let heads = store::heads_of(&state.db, neighborhood_id).await?;
-    let txn = state.begin_write().await?;
-    let active: report::ActiveModel = model.clone().into();
-    if let Err(error) = report::Entity::insert(active)
-        .exec_without_returning(&*txn)
-        .await
-    {
-        drop(txn);
-        // Two copies of one retried submission raced; the first one won.
-        if is_unique_violation(&error)
-            && let Some(response) = replay(&state, &current, id, &request_hash).await?
-        {
-            return Ok(response);
-        }
-        return Err(error.into());
-    }
     let head = Some((current.user.id, actor.role));
     let mut events = vec![NewEvent {
         event_type: EventType::Submitted,
@@ -297,16 +282,27 @@ pub async fn create(
             }),
         });
     }
-    store::record_events(
-        &*txn,
+    let (events, inbox) = store::prepare_events(
         &model,
         &heads,
         events,
         at,
         department.as_ref().map(|d| d.name.as_str()),
-    )
-    .await?;
-    txn.commit().await?;
+    );
+    let new = NewReport {
+        report: model.clone(),
+        events,
+        inbox,
+    };
+    if state.intake.file(new).await? == Filed::IdTaken {
+        // Two copies of one retried submission raced and the other one won, or the id is
+        // someone else's: answer as to a retry.
+        return replay(&state, &current, id, &request_hash)
+            .await?
+            .ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("report {id} is neither stored nor found"))
+            });
+    }
     tracing::info!(report = %id, subcategory = %route.subcategory, to_triage, "report filed");
     let refs =
         store::Refs::of_new_report(&state.db, &model, &current.user, department.as_ref()).await?;

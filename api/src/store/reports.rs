@@ -9,7 +9,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder,
 };
 use serde_json::Value;
 use sos_domain::access::{self, Actor, ReportScope};
@@ -317,19 +317,17 @@ pub async fn heads_of(
         .await?)
 }
 
-/// Appends events and, for those the heads of the neighborhood should hear of, their inbox
-/// entries: in the caller's transaction, so everything lands together or not at all. One
-/// statement per table, whatever the number of events and heads.
-pub async fn record_events(
-    txn: &impl ConnectionTrait,
+/// The rows that record `events` on a report: the events, and an inbox entry for each head of
+/// the neighborhood for the events the heads should hear of. Pure: nothing is written.
+pub fn prepare_events(
     report: &report::Model,
     heads: &[user::Model],
     events: Vec<NewEvent>,
     at: DateTime<Utc>,
     department_name: Option<&str>,
-) -> ApiResult<()> {
+) -> (Vec<report_event::Model>, Vec<notification::Model>) {
     let mut rows = Vec::with_capacity(events.len());
-    let mut messages = Vec::new();
+    let mut inbox = Vec::new();
     for event in events {
         let by_a_head = matches!(event.actor, Some((_, Role::NeighborhoodHead)));
         let row = report_event::Model {
@@ -351,46 +349,64 @@ pub async fn record_events(
                 row.text.as_deref(),
                 department_name,
             );
-            messages.push((row.id, row.event_type.clone(), title, body));
+            inbox.extend(heads.iter().map(|head| notification::Model {
+                id: Uuid::now_v7(),
+                user_id: head.id,
+                report_id: report.id,
+                event_id: row.id,
+                event_type: row.event_type.clone(),
+                title: title.clone(),
+                body: body.clone(),
+                created_at: at,
+                read_at: None,
+            }));
         }
         rows.push(row);
     }
-    if rows.is_empty() {
-        return Ok(());
-    }
-    report_event::Entity::insert_many(
-        rows.into_iter()
-            .map(|row| report_event::ActiveModel::from(row).reset_all()),
-    )
-    .exec_without_returning(txn)
-    .await?;
-    if messages.is_empty() {
-        return Ok(());
-    }
-    let entries: Vec<notification::ActiveModel> = heads
-        .iter()
-        .flat_map(|head| {
-            messages
+    (rows, inbox)
+}
+
+/// Rows per multi-row insert: far under the bound-parameter limits of both engines.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Writes prepared events and inbox entries, a multi-row insert per table.
+pub async fn insert_events(
+    txn: &impl ConnectionTrait,
+    events: &[report_event::Model],
+    inbox: &[notification::Model],
+) -> Result<(), sea_orm::DbErr> {
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        report_event::Entity::insert_many(
+            chunk
                 .iter()
-                .map(
-                    move |(event_id, event_type, title, body)| notification::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        user_id: Set(head.id),
-                        report_id: Set(report.id),
-                        event_id: Set(*event_id),
-                        event_type: Set(event_type.clone()),
-                        title: Set(title.clone()),
-                        body: Set(body.clone()),
-                        created_at: Set(at),
-                        read_at: Set(None),
-                    },
-                )
-        })
-        .collect();
-    if !entries.is_empty() {
-        notification::Entity::insert_many(entries)
-            .exec_without_returning(txn)
-            .await?;
+                .map(|row| report_event::ActiveModel::from(row.clone()).reset_all()),
+        )
+        .exec_without_returning(txn)
+        .await?;
     }
+    for chunk in inbox.chunks(ROWS_PER_INSERT) {
+        notification::Entity::insert_many(
+            chunk
+                .iter()
+                .map(|row| notification::ActiveModel::from(row.clone()).reset_all()),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Appends events and their inbox entries in the caller's transaction, so that everything
+/// lands together or not at all.
+pub async fn record_events(
+    txn: &impl ConnectionTrait,
+    report: &report::Model,
+    heads: &[user::Model],
+    events: Vec<NewEvent>,
+    at: DateTime<Utc>,
+    department_name: Option<&str>,
+) -> ApiResult<()> {
+    let (events, inbox) = prepare_events(report, heads, events, at, department_name);
+    insert_events(txn, &events, &inbox).await?;
     Ok(())
 }
