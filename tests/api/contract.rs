@@ -97,3 +97,41 @@ async fn health_and_taxonomy_are_public() {
     assert_eq!(subcategories, 20);
     assert_eq!(categories[0]["label"], "Hạ tầng");
 }
+
+#[tokio::test]
+async fn readiness_follows_the_database() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        app.request(Method::GET, "/readyz", None, None).await.status,
+        200
+    );
+    // The harness shares the service's pool: closing it is the database going away.
+    app.db.clone().close().await.unwrap();
+    let down = app.request(Method::GET, "/readyz", None, None).await;
+    assert_eq!(down.status, 503);
+    assert_eq!(down.problem(), "unavailable");
+    assert_eq!(
+        app.request(Method::GET, "/healthz", None, None)
+            .await
+            .status,
+        200,
+        "alive, though not ready"
+    );
+}
+
+#[tokio::test]
+async fn the_service_stops_when_asked_and_lets_go_of_its_port() {
+    let app = TestApp::spawn().await;
+    let addr = app.addr;
+    assert_eq!(
+        app.request(Method::GET, "/healthz", None, None)
+            .await
+            .status,
+        200
+    );
+    app.stop().await;
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "still listening after stop"
+    );
+}
