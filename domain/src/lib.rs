@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod classify;
+pub mod evaluate;
 pub mod lifecycle;
 pub mod place;
 pub mod routing;
