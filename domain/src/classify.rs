@@ -492,6 +492,18 @@ const URGENT: &[&str] = &[
     "dang danh nhau",
     "dang dap pha",
     "nguoi bi ket",
+    "dang co cuop",
+    "dang co trom",
+    "dang co danh nhau",
+    "nap cong bi mat",
+    "mat nap",
+    "ho ga ho",
+    "khong co rao chan",
+    "ho sau giua duong",
+    "no binh gas",
+    "chay lan",
+    "toe lua",
+    "tia lua",
 ];
 
 /// Cues of something serious, spreading or affecting many (TAXONOMY: high).
