@@ -9,5 +9,6 @@ pub mod evaluate;
 pub mod lifecycle;
 pub mod place;
 pub mod routing;
+pub mod spatial;
 pub mod taxonomy;
 pub mod text;

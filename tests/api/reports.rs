@@ -738,3 +738,56 @@ async fn copies_of_one_submission_racing_each_other_store_one_report() {
         "one inbox entry per report"
     );
 }
+
+#[tokio::test]
+async fn a_corner_reported_again_and_again_shows_as_a_hotspot() {
+    let app = TestApp::spawn().await;
+    let at = |lat: f64, lon: f64| json!({"lat": lat, "lon": lon});
+    // Three flooding reports within a few dozen metres, from two neighborhoods.
+    for (head, lat, lon) in [
+        ("tnp.kp1", 10.84450, 106.78930),
+        ("tnp.kp2", 10.84470, 106.78950),
+        ("tnp.kp1", 10.84430, 106.78910),
+    ] {
+        app.file_report(
+            head,
+            json!({"description": "ngap nuoc sau sau mua", "location": at(lat, lon)}),
+        )
+        .await;
+    }
+    // The same kind of problem two kilometres away, and another kind at the same corner.
+    app.file_report(
+        "tnp.kp3",
+        json!({"description": "ngap nuoc sau", "location": at(10.8625, 106.7893)}),
+    )
+    .await;
+    app.file_report(
+        "tnp.kp1",
+        json!({"description": "den duong hu", "location": at(10.8445, 106.7893)}),
+    )
+    .await;
+
+    let leader = app.token("tnp.leader").await;
+    let found = app.get("/v1/hotspots", &leader).await;
+    assert_eq!(found.status, 200);
+    let hotspots = found.body["hotspots"].as_array().unwrap();
+    assert_eq!(hotspots.len(), 1, "{:#}", found.body);
+    assert_eq!(hotspots[0]["subcategory"], "drainage_flooding");
+    assert_eq!(hotspots[0]["count"], 3);
+    assert_eq!(hotspots[0]["open"], 3);
+    assert!(hotspots[0]["spread_m"].as_f64().unwrap() < 100.0);
+
+    // A wider radius takes in the far report too; a head sees only their own neighborhood's.
+    let wide = app
+        .get("/v1/hotspots?radius_m=2000&min_reports=4", &leader)
+        .await;
+    assert_eq!(wide.body["hotspots"][0]["count"], 4);
+    let head = app
+        .get("/v1/hotspots?min_reports=2", &app.token("tnp.kp1").await)
+        .await;
+    assert_eq!(head.body["hotspots"][0]["count"], 2);
+    let other_ward = app.get("/v1/hotspots", &app.token("xh.leader").await).await;
+    assert_eq!(other_ward.body["hotspots"], json!([]));
+    let bad = app.get("/v1/hotspots?radius_m=5", &leader).await;
+    assert_eq!(bad.status, 422);
+}

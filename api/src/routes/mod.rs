@@ -8,6 +8,7 @@ use axum::routing::MethodRouter;
 pub mod auth;
 pub mod classify;
 pub mod health;
+pub mod hotspots;
 pub mod me;
 pub mod notifications;
 pub mod paging;
@@ -51,6 +52,7 @@ pub fn table() -> Vec<Route> {
         route!(GET "/v1/reports.geojson" => reports::geojson),
         route!(GET "/v1/reports/{id}" => reports::get),
         route!(POST "/v1/reports/{id}/actions" => reports::act),
+        route!(GET "/v1/hotspots" => hotspots::hotspots),
         route!(GET "/v1/notifications" => notifications::list),
         route!(POST "/v1/notifications/{id}/read" => notifications::mark_read),
     ]

@@ -7,7 +7,7 @@ use crate::intake::{Filed, NewReport};
 use crate::routes::paging;
 use crate::routes::views::{self, Page};
 use crate::state::AppState;
-use crate::store::entities::{department, report, report_event, subcategory_correction};
+use crate::store::entities::{department, report, subcategory_correction};
 use crate::store::reports::{self as store, NewEvent, now};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -21,7 +21,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sos_domain::access::{self, ListScope, RerouteKind};
+use sos_domain::access::{self, RerouteKind};
 use sos_domain::taxonomy::{Action, Category, EventType, Priority, Status, Subcategory};
 use sos_domain::{lifecycle, place, routing, text};
 use uuid::Uuid;
@@ -454,29 +454,9 @@ async fn find_reports(
         return Err(ApiError::validation(errors));
     }
 
-    let mut select = report::Entity::find();
-    match access::list_scope(actor) {
-        ListScope::All => {}
-        ListScope::Ward(w) => select = select.filter(report::Column::WardId.eq(w)),
-        ListScope::Neighborhood(n) => select = select.filter(report::Column::NeighborhoodId.eq(n)),
-        ListScope::Department {
-            ward_id,
-            department_id,
-            user_id,
-        } => {
-            let acted_on = SqlQuery::select()
-                .column(report_event::Column::ReportId)
-                .from(report_event::Entity)
-                .and_where(report_event::Column::ActorId.eq(user_id))
-                .to_owned();
-            select = select.filter(report::Column::WardId.eq(ward_id)).filter(
-                Condition::any()
-                    .add(report::Column::DepartmentId.eq(department_id))
-                    .add(report::Column::Id.in_subquery(acted_on)),
-            );
-        }
-        ListScope::Nothing => return Ok((Vec::new(), None)),
-    }
+    let Some(mut select) = store::visible_reports(actor) else {
+        return Ok((Vec::new(), None));
+    };
     if !statuses.is_empty() {
         select = select.filter(report::Column::Status.is_in(statuses));
     }

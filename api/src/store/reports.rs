@@ -8,11 +8,11 @@ use crate::store::entities::{
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
 };
 use serde_json::Value;
-use sos_domain::access::{self, Actor, ReportScope};
+use sos_domain::access::{self, Actor, ListScope, ReportScope};
 use sos_domain::lifecycle;
 use sos_domain::taxonomy::{Action, EventType, Role, Status, Subcategory};
 use std::collections::HashMap;
@@ -70,6 +70,33 @@ pub async fn find_visible(
 
 fn index<M>(rows: Vec<M>, id: impl Fn(&M) -> Uuid) -> HashMap<Uuid, M> {
     rows.into_iter().map(|row| (id(&row), row)).collect()
+}
+
+/// The reports an actor may see, as a query to narrow further; `None` when they see none.
+pub fn visible_reports(actor: &Actor) -> Option<sea_orm::Select<report::Entity>> {
+    let select = report::Entity::find();
+    Some(match access::list_scope(actor) {
+        ListScope::All => select,
+        ListScope::Ward(w) => select.filter(report::Column::WardId.eq(w)),
+        ListScope::Neighborhood(n) => select.filter(report::Column::NeighborhoodId.eq(n)),
+        ListScope::Department {
+            ward_id,
+            department_id,
+            user_id,
+        } => {
+            let acted_on = Query::select()
+                .column(report_event::Column::ReportId)
+                .from(report_event::Entity)
+                .and_where(report_event::Column::ActorId.eq(user_id))
+                .to_owned();
+            select.filter(report::Column::WardId.eq(ward_id)).filter(
+                Condition::any()
+                    .add(report::Column::DepartmentId.eq(department_id))
+                    .add(report::Column::Id.in_subquery(acted_on)),
+            )
+        }
+        ListScope::Nothing => return None,
+    })
 }
 
 /// The rows that a set of reports (and events) refer to, fetched in one query per table.
