@@ -1,6 +1,7 @@
 //! Distances on the ground and clusters of nearby reports: what keeps coming back to the same
 //! corner.
 
+use crate::taxonomy::Subcategory;
 use geo::{Distance, Haversine, Point};
 
 /// A place as phones give it.
@@ -13,6 +14,31 @@ pub struct LatLon {
 /// Metres between two places along the Earth's surface.
 pub fn distance_m(a: LatLon, b: LatLon) -> f64 {
     Haversine.distance(Point::new(a.lon, a.lat), Point::new(b.lon, b.lat))
+}
+
+/// How near and how recent an open report must be to count as a possible duplicate of a new
+/// one of the same subcategory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DuplicateWindow {
+    pub radius_m: f64,
+    pub days: i64,
+}
+
+/// Defaults per subcategory: fixed things (a lamp, a pothole) stay reported for weeks at one
+/// spot; flooding or smoke covers a wider area; a fight or noise is over within a day or two.
+pub fn duplicate_window(subcategory: Subcategory) -> DuplicateWindow {
+    use Subcategory::*;
+    let (radius_m, days) = match subcategory {
+        Streetlight | TrafficSignals => (50.0, 14),
+        RoadDamage | Trees | PowerLines | IllegalConstruction | Encroachment => (100.0, 14),
+        UncollectedWaste | IllegalDumping => (100.0, 7),
+        DrainageFlooding | WaterSupply | WastewaterOdor | AirPollution => (300.0, 3),
+        DiseaseVectors => (300.0, 14),
+        FireHazard => (200.0, 1),
+        FightingDisturbance | TheftRobbery | Noise | DrugsGambling => (200.0, 2),
+        Other => (100.0, 7),
+    };
+    DuplicateWindow { radius_m, days }
 }
 
 /// A group of places around a centre.
@@ -133,6 +159,19 @@ mod tests {
         assert!(found.iter().all(|c| c.spread_m <= 100.0));
         let members: usize = found.iter().map(|c| c.members.len()).sum();
         assert!(members <= street.len());
+    }
+
+    #[test]
+    fn duplicate_windows_fit_the_kind_of_problem() {
+        let lamp = duplicate_window(Subcategory::Streetlight);
+        let flood = duplicate_window(Subcategory::DrainageFlooding);
+        let fight = duplicate_window(Subcategory::FightingDisturbance);
+        assert!(lamp.radius_m < flood.radius_m);
+        assert!(fight.days < lamp.days);
+        for s in Subcategory::ALL {
+            let w = duplicate_window(*s);
+            assert!(w.radius_m >= 50.0 && (1..=30).contains(&w.days), "{s}");
+        }
     }
 
     #[test]

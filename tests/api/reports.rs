@@ -791,3 +791,75 @@ async fn a_corner_reported_again_and_again_shows_as_a_hotspot() {
     let bad = app.get("/v1/hotspots?radius_m=5", &leader).await;
     assert_eq!(bad.status, 422);
 }
+
+#[tokio::test]
+async fn a_new_report_near_an_open_one_of_the_same_kind_shows_it_as_a_possible_duplicate() {
+    let app = TestApp::spawn().await;
+    let at = |lat: f64, lon: f64| json!({"lat": lat, "lon": lon});
+    let first = app
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "den duong hu truoc cho", "location": at(10.84450, 106.78930)}),
+        )
+        .await;
+    assert_eq!(first["possible_duplicates"], json!([]));
+    let pothole = app
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "o ga truoc cho", "location": at(10.84452, 106.78931)}),
+        )
+        .await;
+    assert_eq!(
+        pothole["possible_duplicates"],
+        json!([]),
+        "another kind of problem"
+    );
+
+    let second = app.file_report("tnp.kp1", json!({"description": "den duong truoc cho tat roi", "location": at(10.84460, 106.78940)})).await;
+    let duplicates = second["possible_duplicates"].as_array().unwrap();
+    assert_eq!(duplicates.len(), 1);
+    assert_eq!(duplicates[0]["id"], first["id"]);
+    assert!(duplicates[0]["distance_m"].as_f64().unwrap() < 20.0);
+
+    // Far away (300 m for a lamp) or in another neighborhood: nothing is shown.
+    let far = app
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "den duong hu", "location": at(10.84720, 106.78930)}),
+        )
+        .await;
+    assert_eq!(far["possible_duplicates"], json!([]));
+    let neighbour = app
+        .file_report(
+            "tnp.kp2",
+            json!({"description": "den duong hu", "location": at(10.84455, 106.78935)}),
+        )
+        .await;
+    assert_eq!(
+        neighbour["possible_duplicates"],
+        json!([]),
+        "another neighborhood's reports stay private"
+    );
+
+    // A resolved report is no longer open.
+    let id = first["id"].as_str().unwrap();
+    app.act(
+        "tnp.infra",
+        id,
+        json!({"action": "resolve", "response": "Đã thay bóng."}),
+    )
+    .await;
+    app.act(
+        "tnp.infra",
+        second["id"].as_str().unwrap(),
+        json!({"action": "resolve", "response": "Đã thay bóng."}),
+    )
+    .await;
+    let third = app
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "den duong lai hu", "location": at(10.84450, 106.78930)}),
+        )
+        .await;
+    assert_eq!(third["possible_duplicates"], json!([]));
+}

@@ -128,8 +128,8 @@ fn validate_create(body: &ReportCreate) -> Result<(), ApiError> {
     }
 }
 
-fn created(report: views::Report) -> Response {
-    let location = format!("/v1/reports/{}", report.id);
+fn created(report: views::ReportFiled) -> Response {
+    let location = format!("/v1/reports/{}", report.report.id);
     let mut response = (StatusCode::CREATED, axum::Json(report)).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
@@ -149,7 +149,11 @@ async fn replay(
         return Ok(None);
     };
     if existing.reporter_id == current.user.id && existing.request_hash == request_hash {
-        let view = store::render_one(&state.db, &existing).await?;
+        let view = views::ReportFiled {
+            report: store::render_one(&state.db, &existing).await?,
+            possible_duplicates: store::possible_duplicates(&state.db, &current.actor, &existing)
+                .await?,
+        };
         return Ok(Some((StatusCode::OK, axum::Json(view)).into_response()));
     }
     Err(ApiError::conflict(
@@ -306,7 +310,11 @@ pub async fn create(
     tracing::info!(report = %id, subcategory = %route.subcategory, to_triage, "report filed");
     let refs =
         store::Refs::of_new_report(&state.db, &model, &current.user, department.as_ref()).await?;
-    Ok(created(refs.render(&model)?))
+    let possible_duplicates = store::possible_duplicates(&state.db, actor, &model).await?;
+    Ok(created(views::ReportFiled {
+        report: refs.render(&model)?,
+        possible_duplicates,
+    }))
 }
 
 #[derive(Debug, Deserialize)]

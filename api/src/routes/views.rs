@@ -216,6 +216,25 @@ pub struct ReportDetail {
     pub allowed_actions: Vec<sos_domain::taxonomy::Action>,
 }
 
+/// An open report near a new one, of the same subcategory: maybe the same problem.
+#[derive(Debug, Clone, Serialize)]
+pub struct PossibleDuplicate {
+    pub id: Uuid,
+    pub subcategory: String,
+    pub status: String,
+    pub description: String,
+    pub distance_m: f64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The answer to filing a report: the report, and open reports that may be the same problem.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportFiled {
+    #[serde(flatten)]
+    pub report: Report,
+    pub possible_duplicates: Vec<PossibleDuplicate>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,

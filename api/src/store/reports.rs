@@ -9,12 +9,12 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::Value;
 use sos_domain::access::{self, Actor, ListScope, ReportScope};
-use sos_domain::lifecycle;
 use sos_domain::taxonomy::{Action, EventType, Role, Status, Subcategory};
+use sos_domain::{lifecycle, spatial};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -97,6 +97,72 @@ pub fn visible_reports(actor: &Actor) -> Option<sea_orm::Select<report::Entity>>
         }
         ListScope::Nothing => return None,
     })
+}
+
+/// At most this many possible duplicates are shown for a new report.
+const MAX_POSSIBLE_DUPLICATES: u64 = 5;
+
+/// Open reports of the same subcategory near a new one and recent enough to be the same
+/// problem (see `spatial::duplicate_window`), nearest first, among those the actor may see.
+pub async fn possible_duplicates(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    new: &report::Model,
+) -> ApiResult<Vec<views::PossibleDuplicate>> {
+    let (Some(lat), Some(lon), Ok(subcategory)) =
+        (new.lat, new.lon, new.subcategory.parse::<Subcategory>())
+    else {
+        return Ok(Vec::new());
+    };
+    let Some(select) = visible_reports(actor) else {
+        return Ok(Vec::new());
+    };
+    let window = spatial::duplicate_window(subcategory);
+    // A box around the place narrows the rows read; the exact distance decides.
+    let lat_delta = window.radius_m / 111_000.0;
+    let lon_delta = lat_delta / lat.to_radians().cos().max(0.1);
+    let open = [
+        Status::Submitted,
+        Status::Assigned,
+        Status::Acknowledged,
+        Status::InProgress,
+    ]
+    .map(Status::as_str);
+    let candidates = select
+        .filter(report::Column::Id.ne(new.id))
+        .filter(report::Column::Subcategory.eq(subcategory.as_str()))
+        .filter(report::Column::Status.is_in(open))
+        .filter(report::Column::CreatedAt.gte(new.created_at - chrono::Duration::days(window.days)))
+        .filter(report::Column::Lat.between(lat - lat_delta, lat + lat_delta))
+        .filter(report::Column::Lon.between(lon - lon_delta, lon + lon_delta))
+        .order_by_desc(report::Column::CreatedAt)
+        .limit(100)
+        .all(db)
+        .await?;
+    let here = spatial::LatLon { lat, lon };
+    let mut near: Vec<views::PossibleDuplicate> = candidates
+        .into_iter()
+        .filter_map(|r| {
+            let distance_m = spatial::distance_m(
+                here,
+                spatial::LatLon {
+                    lat: r.lat?,
+                    lon: r.lon?,
+                },
+            );
+            (distance_m <= window.radius_m).then(|| views::PossibleDuplicate {
+                id: r.id,
+                subcategory: r.subcategory,
+                status: r.status,
+                description: r.description,
+                distance_m: distance_m.round(),
+                created_at: r.created_at,
+            })
+        })
+        .collect();
+    near.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+    near.truncate(MAX_POSSIBLE_DUPLICATES as usize);
+    Ok(near)
 }
 
 /// The rows that a set of reports (and events) refer to, fetched in one query per table.
