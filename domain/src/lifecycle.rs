@@ -69,6 +69,47 @@ pub fn transition(status: Status, action: Action) -> Result<Transition, Refused>
     Ok(Transition { to, event })
 }
 
+/// The moments response times are measured from, generic over the time type so that this
+/// module stays free of clocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Milestones<T> {
+    /// A person took the report ("đã tiếp nhận").
+    pub acknowledged_at: Option<T>,
+    pub resolved_at: Option<T>,
+    pub closed_at: Option<T>,
+}
+
+/// The milestones after `action` took a report to `to` at `now`. Starting or resolving a
+/// report nobody acknowledged counts as acknowledging it then; a reroute or a reopening starts
+/// the department's work over, so it must acknowledge again.
+pub fn milestones_after<T: Copy>(
+    action: Action,
+    to: Status,
+    current: Milestones<T>,
+    now: T,
+) -> Milestones<T> {
+    let mut next = current;
+    match action {
+        // A note changes no state, and so no milestone.
+        Action::Comment => {}
+        Action::Reroute | Action::Reopen => {
+            next.acknowledged_at = None;
+            next.resolved_at = None;
+        }
+        _ => match to {
+            Status::Acknowledged => next.acknowledged_at = Some(now),
+            Status::InProgress => next.acknowledged_at = current.acknowledged_at.or(Some(now)),
+            Status::Resolved => {
+                next.resolved_at = Some(now);
+                next.acknowledged_at = current.acknowledged_at.or(Some(now));
+            }
+            Status::Closed => next.closed_at = Some(now),
+            _ => {}
+        },
+    }
+    next
+}
+
 /// Whether an event goes to the inbox of the report's neighborhood heads: what the ward did
 /// with their report, and public answers from the ward; not what the heads did themselves.
 pub fn notifies_heads(event: EventType, public: bool, by_a_head: bool) -> bool {
@@ -177,6 +218,49 @@ mod tests {
         assert!(
             !notifies_heads(EventType::Commented, true, true),
             "a head's own comment"
+        );
+    }
+
+    #[test]
+    fn milestones_follow_the_work() {
+        let none = Milestones::<u32>::default();
+        let acknowledged = milestones_after(Acknowledge, Acknowledged, none, 1);
+        assert_eq!(acknowledged.acknowledged_at, Some(1));
+        // Starting keeps the first acknowledgement; starting unacknowledged work acknowledges it.
+        assert_eq!(
+            milestones_after(Start, InProgress, acknowledged, 2).acknowledged_at,
+            Some(1)
+        );
+        assert_eq!(
+            milestones_after(Start, InProgress, none, 2).acknowledged_at,
+            Some(2)
+        );
+        let resolved = milestones_after(Resolve, Resolved, none, 3);
+        assert_eq!(
+            (resolved.acknowledged_at, resolved.resolved_at),
+            (Some(3), Some(3))
+        );
+        let closed = milestones_after(Close, Closed, resolved, 4);
+        assert_eq!(
+            closed,
+            Milestones {
+                acknowledged_at: Some(3),
+                resolved_at: Some(3),
+                closed_at: Some(4)
+            }
+        );
+        for restart in [Reroute, Reopen] {
+            let again = milestones_after(restart, Assigned, resolved, 5);
+            assert_eq!(
+                (again.acknowledged_at, again.resolved_at),
+                (None, None),
+                "{restart}"
+            );
+        }
+        assert_eq!(milestones_after(Comment, Resolved, resolved, 6), resolved);
+        assert_eq!(
+            milestones_after(Comment, Acknowledged, acknowledged, 6),
+            acknowledged
         );
     }
 

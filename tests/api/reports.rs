@@ -257,12 +257,23 @@ async fn a_resolved_report_can_be_reopened_by_its_head() {
             json!({"description": "den duong hu tren duong so 7"}),
         )
         .await);
-    app.act(
-        "tnp.infra",
-        &report_id,
-        json!({"action": "resolve", "response": "Đã thay bóng."}),
-    )
-    .await;
+    let resolved = app
+        .act(
+            "tnp.infra",
+            &report_id,
+            json!({"action": "resolve", "response": "Đã thay bóng."}),
+        )
+        .await;
+    // A note afterwards does not move the time the report was resolved.
+    let noted = app
+        .act(
+            "tnp.infra",
+            &report_id,
+            json!({"action": "comment", "text": "Đã kiểm tra lại lúc 20h."}),
+        )
+        .await;
+    assert_eq!(noted["resolved_at"], resolved["resolved_at"]);
+    assert_eq!(noted["acknowledged_at"], resolved["acknowledged_at"]);
     let reopened = app
         .act(
             "tnp.kp3",

@@ -22,6 +22,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sos_domain::access::{self, RerouteKind};
+use sos_domain::lifecycle::Milestones;
 use sos_domain::taxonomy::{Action, Category, EventType, Priority, Status, Subcategory};
 use sos_domain::{lifecycle, place, routing, text};
 use uuid::Uuid;
@@ -959,29 +960,25 @@ pub async fn act(
     updated.status = transition.to.as_str().to_owned();
     updated.updated_at = at;
     updated.version = report.version + 1;
-    match transition.to {
-        Status::Acknowledged => updated.acknowledged_at = Some(at),
-        Status::InProgress if report.acknowledged_at.is_none() => {
-            updated.acknowledged_at = Some(at)
-        }
-        Status::Resolved => {
-            updated.resolved_at = Some(at);
-            updated.acknowledged_at = report.acknowledged_at.or(Some(at));
-        }
-        Status::Closed => updated.closed_at = Some(at),
-        _ => {}
-    }
+    let milestones = lifecycle::milestones_after(
+        action,
+        transition.to,
+        Milestones {
+            acknowledged_at: report.acknowledged_at,
+            resolved_at: report.resolved_at,
+            closed_at: report.closed_at,
+        },
+        at,
+    );
+    updated.acknowledged_at = milestones.acknowledged_at;
+    updated.resolved_at = milestones.resolved_at;
+    updated.closed_at = milestones.closed_at;
     if let Some(department) = &changes.department {
         updated.department_id = Some(department.id);
     }
     if let Some(subcategory) = changes.subcategory {
         updated.subcategory = subcategory.as_str().to_owned();
         updated.category = subcategory.category().as_str().to_owned();
-    }
-    if action == Action::Reroute || action == Action::Reopen {
-        // The new (or same) department starts over: acknowledging is asked of it again.
-        updated.acknowledged_at = None;
-        updated.resolved_at = None;
     }
     if let Some(response) = changes.response {
         updated.response = Some(response);
