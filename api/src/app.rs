@@ -6,6 +6,7 @@ use crate::config::Settings;
 use crate::error::{ApiError, Text, request_context};
 use crate::intake::Intake;
 use crate::state::AppState;
+use crate::stream::Hub;
 use crate::{db, routes, seed};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -36,6 +37,7 @@ pub async fn state(settings: Settings) -> anyhow::Result<AppState> {
     }
     let writer = db::Writer::for_database(&db);
     Ok(AppState {
+        hub: Hub::start(&db).await?,
         intake: Intake::start(db.clone(), writer.clone()),
         writer,
         db,

@@ -5,6 +5,7 @@ use crate::auth::{JwtKeys, LoginLimiter};
 use crate::config::Settings;
 use crate::db::{WriteTxn, Writer};
 use crate::intake::Intake;
+use crate::stream::Hub;
 use sea_orm::DatabaseConnection;
 use sos_domain::classify::Classifier;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ pub struct AppState {
     pub classifier: Arc<dyn Classifier>,
     pub writer: Writer,
     pub intake: Intake,
+    pub hub: Hub,
 }
 
 impl AppState {

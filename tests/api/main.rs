@@ -8,4 +8,5 @@ mod contract;
 mod errors;
 mod replicas;
 mod reports;
+mod stream;
 mod wards;

@@ -247,6 +247,23 @@ impl TestApp {
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if content_type.starts_with("text/event-stream") {
+            // An endless stream: its type is checked here, its events by `events()`.
+            spec::check_stream(
+                method.as_str(),
+                path.split('?').next().unwrap_or(path),
+                status,
+            );
+            return TestResponse {
+                status,
+                headers,
+                body: Value::Null,
+            };
+        }
         let bytes = response.bytes().await.expect("body");
         let body = if bytes.is_empty() {
             Value::Null
@@ -326,6 +343,60 @@ impl TestApp {
         let token = self.token(who).await;
         self.post(&format!("/v1/reports/{report_id}/actions"), &token, body)
             .await
+    }
+}
+
+/// One Server-Sent Event as received.
+#[derive(Debug, Clone)]
+pub struct StreamEvent {
+    pub id: String,
+    pub event: String,
+    pub data: Value,
+}
+
+/// Reads the events of an SSE response, validating each `data` as a `Notification`.
+pub struct EventReader {
+    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buffer: String,
+}
+
+impl EventReader {
+    pub fn new(response: reqwest::Response) -> Self {
+        EventReader {
+            body: Box::pin(response.bytes_stream()),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event, or `None` if none comes within `wait` (heartbeats are skipped).
+    pub async fn next(&mut self, wait: std::time::Duration) -> Option<StreamEvent> {
+        use futures_util::StreamExt;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut id, mut event, mut data) = (String::new(), String::new(), String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim());
+                    }
+                }
+                if !event.is_empty() {
+                    let data: Value = serde_json::from_str(&data).expect("event data is JSON");
+                    spec::check_schema("Notification", &data);
+                    return Some(StreamEvent { id, event, data });
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.body.next())
+                .await
+                .ok()??
+                .ok()?;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
     }
 }
 

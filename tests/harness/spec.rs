@@ -85,6 +85,33 @@ fn resolve(value: &Value) -> &Value {
     }
 }
 
+/// Panics unless the spec documents this status of this operation as `text/event-stream`.
+pub fn check_stream(method: &str, path: &str, status: u16) {
+    let template =
+        template_of(path).unwrap_or_else(|| panic!("{method} {path}: not in openapi.yaml"));
+    let response =
+        resolve(&SPEC["paths"][&template][method.to_lowercase()]["responses"][status.to_string()]);
+    assert!(
+        response.pointer("/content/text~1event-stream").is_some(),
+        "{method} {template} {status}: text/event-stream not documented"
+    );
+}
+
+/// Validates a value against a named schema of the spec.
+pub fn check_schema(name: &str, value: &Value) {
+    let schema = json!({"$ref": format!("#/components/schemas/{name}")});
+    let validator = validator(&format!("schema {name}"), &schema);
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{name}: {}\nvalue: {value:#}",
+        errors.join("\n")
+    );
+}
+
 /// Panics unless the spec documents this status for this operation with this content type and
 /// the body fits the schema.
 pub fn check_response(

@@ -54,6 +54,7 @@ pub fn table() -> Vec<Route> {
         route!(POST "/v1/reports/{id}/actions" => reports::act),
         route!(GET "/v1/hotspots" => hotspots::hotspots),
         route!(GET "/v1/notifications" => notifications::list),
+        route!(GET "/v1/stream" => crate::stream::stream),
         route!(POST "/v1/notifications/{id}/read" => notifications::mark_read),
     ]
 }

@@ -294,6 +294,7 @@ pub async fn create(
         at,
         department.as_ref().map(|d| d.name.as_str()),
     );
+    let inbox_users: Vec<Uuid> = inbox.iter().map(|entry| entry.user_id).collect();
     let new = NewReport {
         report: model.clone(),
         events,
@@ -308,6 +309,7 @@ pub async fn create(
                 ApiError::internal(anyhow::anyhow!("report {id} is neither stored nor found"))
             });
     }
+    state.hub.announce(&state.db, inbox_users).await;
     tracing::info!(report = %id, subcategory = %route.subcategory, to_triage, "report filed");
     let refs =
         store::Refs::of_new_report(&state.db, &model, &current.user, department.as_ref()).await?;
@@ -1035,7 +1037,7 @@ pub async fn act(
         .insert(&*txn)
         .await?;
     }
-    store::record_events(
+    let inbox_users = store::record_events(
         &*txn,
         &updated,
         &heads,
@@ -1053,6 +1055,7 @@ pub async fn act(
     )
     .await?;
     txn.commit().await?;
+    state.hub.announce(&state.db, inbox_users).await;
     tracing::info!(report = %report.id, %action, to = %transition.to, "report action");
 
     // The actor just wrote an event, so staff keep seeing a report they sent elsewhere.

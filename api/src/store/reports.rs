@@ -490,7 +490,7 @@ pub async fn insert_events(
 }
 
 /// Appends events and their inbox entries in the caller's transaction, so that everything
-/// lands together or not at all.
+/// lands together or not at all. Returns whose inbox grew, to announce after the commit.
 pub async fn record_events(
     txn: &impl ConnectionTrait,
     report: &report::Model,
@@ -498,8 +498,8 @@ pub async fn record_events(
     events: Vec<NewEvent>,
     at: DateTime<Utc>,
     department_name: Option<&str>,
-) -> ApiResult<()> {
+) -> ApiResult<Vec<Uuid>> {
     let (events, inbox) = prepare_events(report, heads, events, at, department_name);
     insert_events(txn, &events, &inbox).await?;
-    Ok(())
+    Ok(inbox.iter().map(|entry| entry.user_id).collect())
 }
