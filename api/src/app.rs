@@ -122,6 +122,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let grace = state.settings.shutdown_grace;
     let limiter = state.login_limiter.clone();
+    let state_hub = state.hub.clone();
     let pruning = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -131,9 +132,11 @@ pub async fn serve(
     });
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let hub = state_hub;
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: finishing requests in flight");
+        hub.close();
         let _ = stopping_tx.send(());
     });
     let server = tokio::spawn(async move { server.await });

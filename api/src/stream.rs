@@ -37,13 +37,18 @@ const ENTRIES_PER_READ: u64 = 100;
 #[derive(Clone)]
 pub struct Hub {
     wake: broadcast::Sender<Uuid>,
+    /// Set when the service stops: open streams end, so they do not hold up the shutdown.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Hub {
     /// Starts the hub; on PostgreSQL also the listener that relays other replicas' news.
     pub async fn start(db: &DatabaseConnection) -> anyhow::Result<Hub> {
         let (wake, _) = broadcast::channel(4096);
-        let hub = Hub { wake };
+        let hub = Hub {
+            wake,
+            closing: tokio::sync::watch::Sender::new(false),
+        };
         if db.get_database_backend() == DatabaseBackend::Postgres {
             let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(
                 db.get_postgres_connection_pool(),
@@ -72,6 +77,11 @@ impl Hub {
             });
         }
         Ok(hub)
+    }
+
+    /// Ends every open stream of this replica (the phones reconnect to another one).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
     }
 
     fn wake_local(&self, users: impl IntoIterator<Item = Uuid>) {
@@ -118,6 +128,7 @@ struct Reader {
     user: Uuid,
     after: Option<Uuid>,
     wake: broadcast::Receiver<Uuid>,
+    closing: tokio::sync::watch::Receiver<bool>,
     pending: VecDeque<notification::Model>,
 }
 
@@ -151,7 +162,11 @@ impl Reader {
                     .unwrap_or_default();
                 return Some((Ok(event), self));
             }
-            match self.wake.recv().await {
+            let woken = tokio::select! {
+                woken = self.wake.recv() => woken,
+                _ = self.closing.wait_for(|closing| *closing) => return None,
+            };
+            match woken {
                 Ok(user) if user != self.user => continue,
                 // A lagging reader may have missed its own wake-up: read anyway.
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
@@ -176,11 +191,23 @@ pub async fn stream(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| Uuid::parse_str(v.trim()).ok());
+    let closing = state.hub.closing.subscribe();
+    if *closing.borrow() {
+        return Err(crate::error::ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            crate::error::Text::new(
+                "Máy chủ đang dừng, hãy kết nối lại.",
+                "The server is stopping; reconnect.",
+            ),
+        ));
+    }
     let mut reader = Reader {
         db: state.db.clone(),
         user: current.user.id,
         after: last_seen,
         wake,
+        closing,
         pending: VecDeque::new(),
     };
     match last_seen {

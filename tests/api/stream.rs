@@ -114,3 +114,17 @@ async fn a_change_on_one_replica_reaches_readers_of_another() {
     assert_eq!(event.event, "report.assigned");
     assert_eq!(event.data["report_id"], report["id"]);
 }
+
+#[tokio::test]
+async fn stopping_the_service_ends_open_streams_instead_of_waiting_for_them() {
+    let app = TestApp::spawn_with(|s| s.shutdown_grace = Duration::from_secs(60)).await;
+    let mut reader = open_stream(&app, &app.token("tnp.kp1").await, None).await;
+    let started = std::time::Instant::now();
+    app.stop().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "shutdown waited {:?}",
+        started.elapsed()
+    );
+    assert!(reader.next(Duration::from_secs(2)).await.is_none());
+}
