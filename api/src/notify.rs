@@ -43,3 +43,14 @@ pub fn inbox_text(
     };
     (event.label().to_owned(), body)
 }
+
+/// Title and body for the head of a report that was merged into another one, when the other
+/// one is answered.
+pub fn merged_answer(duplicate: &report::Model, response: Option<&str>) -> (String, String) {
+    let body = format!(
+        "Phản ánh «{}» trùng với một phản ánh đã được xử lý. Kết quả: {}",
+        excerpt(&duplicate.description),
+        response.unwrap_or("")
+    );
+    (EventType::Resolved.label().to_owned(), body)
+}

@@ -874,3 +874,53 @@ async fn a_new_report_near_an_open_one_of_the_same_kind_shows_it_as_a_possible_d
         .await;
     assert_eq!(third["possible_duplicates"], json!([]));
 }
+
+#[tokio::test]
+async fn heads_whose_report_was_merged_hear_the_answer_to_the_original() {
+    let app = TestApp::spawn().await;
+    let original = id(&app
+        .file_report("tnp.kp1", json!({"description": "den duong hu o nga tu"}))
+        .await);
+    let copy = id(&app
+        .file_report(
+            "tnp.kp2",
+            json!({"description": "den duong o nga tu khong sang"}),
+        )
+        .await);
+    app.act(
+        "tnp.infra",
+        &copy,
+        json!({"action": "mark_duplicate", "duplicate_of": original}),
+    )
+    .await;
+    let answer = "Đã thay bộ đèn mới ở ngã tư.";
+    app.act(
+        "tnp.infra",
+        &original,
+        json!({"action": "resolve", "response": answer}),
+    )
+    .await;
+
+    let inbox = app
+        .get("/v1/notifications", &app.token("tnp.kp2").await)
+        .await;
+    let latest = &inbox.body["items"][0];
+    assert_eq!(latest["type"], "report.resolved");
+    assert_eq!(
+        latest["report_id"],
+        json!(copy),
+        "points to the report the head can open"
+    );
+    assert!(latest["body"].as_str().unwrap().contains(answer));
+    // Khu phố 1 hears of its own report once, as usual.
+    let own = app
+        .get("/v1/notifications", &app.token("tnp.kp1").await)
+        .await;
+    let resolved = own.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["type"] == "report.resolved")
+        .count();
+    assert_eq!(resolved, 1);
+}

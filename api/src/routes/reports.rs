@@ -993,6 +993,12 @@ pub async fn act(
     }
 
     let heads = store::heads_of(&state.db, report.neighborhood_id).await?;
+    // Those who filed a report merged into this one hear its answer too.
+    let followers = if transition.event == EventType::Resolved {
+        store::duplicates_with_heads(&state.db, &report).await?
+    } else {
+        Vec::new()
+    };
     let department_name = match &changes.department {
         Some(d) => Some(d.name.clone()),
         None => match updated.department_id {
@@ -1037,8 +1043,7 @@ pub async fn act(
         .insert(&*txn)
         .await?;
     }
-    let inbox_users = store::record_events(
-        &*txn,
+    let (events, mut inbox) = store::prepare_events(
         &updated,
         &heads,
         vec![NewEvent {
@@ -1052,8 +1057,15 @@ pub async fn act(
         }],
         at,
         department_name.as_deref(),
-    )
-    .await?;
+    );
+    if let Some(event) = events
+        .iter()
+        .find(|e| e.event_type == EventType::Resolved.as_str())
+    {
+        inbox.extend(store::followers_inbox(event, &followers));
+    }
+    store::insert_events(&*txn, &events, &inbox).await?;
+    let inbox_users: Vec<Uuid> = inbox.iter().map(|entry| entry.user_id).collect();
     txn.commit().await?;
     state.hub.announce(&state.db, inbox_users).await;
     tracing::info!(report = %report.id, %action, to = %transition.to, "report action");

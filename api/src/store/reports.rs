@@ -459,6 +459,54 @@ pub fn prepare_events(
     (rows, inbox)
 }
 
+/// Reports merged into `primary` (marked its duplicates) from other neighborhoods, with the
+/// heads of each: they should hear the primary's answer. Duplicates from the primary's own
+/// neighborhood are left out, as its heads hear of the primary anyway.
+pub async fn duplicates_with_heads(
+    db: &impl ConnectionTrait,
+    primary: &report::Model,
+) -> ApiResult<Vec<(report::Model, Vec<user::Model>)>> {
+    let duplicates = report::Entity::find()
+        .filter(report::Column::DuplicateOf.eq(primary.id))
+        .filter(report::Column::NeighborhoodId.ne(primary.neighborhood_id))
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(duplicates.len());
+    for duplicate in duplicates {
+        let heads = heads_of(db, duplicate.neighborhood_id).await?;
+        out.push((duplicate, heads));
+    }
+    Ok(out)
+}
+
+/// Inbox entries telling the heads of merged reports the answer given to the primary one. Each
+/// entry points to the head's own report, the one they can open.
+pub fn followers_inbox(
+    resolved: &report_event::Model,
+    followers: &[(report::Model, Vec<user::Model>)],
+) -> Vec<notification::Model> {
+    let mut heads_seen = std::collections::HashSet::new();
+    followers
+        .iter()
+        .flat_map(|(duplicate, heads)| heads.iter().map(move |head| (duplicate, head)))
+        .filter(|(_, head)| heads_seen.insert(head.id))
+        .map(|(duplicate, head)| {
+            let (title, body) = crate::notify::merged_answer(duplicate, resolved.text.as_deref());
+            notification::Model {
+                id: Uuid::now_v7(),
+                user_id: head.id,
+                report_id: duplicate.id,
+                event_id: resolved.id,
+                event_type: resolved.event_type.clone(),
+                title,
+                body,
+                created_at: resolved.created_at,
+                read_at: None,
+            }
+        })
+        .collect()
+}
+
 /// Rows per multi-row insert: far under the bound-parameter limits of both engines.
 const ROWS_PER_INSERT: usize = 500;
 
@@ -487,19 +535,4 @@ pub async fn insert_events(
         .await?;
     }
     Ok(())
-}
-
-/// Appends events and their inbox entries in the caller's transaction, so that everything
-/// lands together or not at all. Returns whose inbox grew, to announce after the commit.
-pub async fn record_events(
-    txn: &impl ConnectionTrait,
-    report: &report::Model,
-    heads: &[user::Model],
-    events: Vec<NewEvent>,
-    at: DateTime<Utc>,
-    department_name: Option<&str>,
-) -> ApiResult<Vec<Uuid>> {
-    let (events, inbox) = prepare_events(report, heads, events, at, department_name);
-    insert_events(txn, &events, &inbox).await?;
-    Ok(inbox.iter().map(|entry| entry.user_id).collect())
 }
