@@ -2,6 +2,7 @@
 //! gracefully.
 
 use crate::auth::{JwtKeys, LoginLimiter};
+use crate::classifier::ActiveClassifier;
 use crate::config::Settings;
 use crate::error::{ApiError, Text, request_context};
 use crate::intake::Intake;
@@ -12,7 +13,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sos_domain::classify::KeywordClassifier;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,6 +36,8 @@ pub async fn state(settings: Settings) -> anyhow::Result<AppState> {
         lock.commit().await?;
     }
     let writer = db::Writer::for_database(&db);
+    let classifier = Arc::new(ActiveClassifier::builtin());
+    classifier.refresh(&db).await?;
     Ok(AppState {
         hub: Hub::start(&db).await?,
         intake: Intake::start(db.clone(), writer.clone()),
@@ -49,7 +51,7 @@ pub async fn state(settings: Settings) -> anyhow::Result<AppState> {
             settings.login_attempts_per_minute,
             settings.login_attempts_per_minute_per_ip,
         )),
-        classifier: Arc::new(KeywordClassifier),
+        classifier,
         settings: Arc::new(settings),
     })
 }
@@ -122,6 +124,10 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let grace = state.settings.shutdown_grace;
     let limiter = state.login_limiter.clone();
+    let refreshing = state
+        .classifier
+        .clone()
+        .keep_fresh(state.db.clone(), state.settings.classifier_refresh);
     let state_hub = state.hub.clone();
     let pruning = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -153,6 +159,7 @@ pub async fn serve(
         }
     };
     pruning.abort();
+    refreshing.abort();
     result??;
     Ok(())
 }

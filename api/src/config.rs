@@ -29,6 +29,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Classifier confidence under which a report goes to the triage desk.
     pub triage_threshold: f32,
+    /// How often each replica checks for a newly activated classifier model.
+    pub classifier_refresh: Duration,
     pub max_db_connections: u32,
     /// Time given to requests in flight when the service is asked to stop.
     pub shutdown_grace: Duration,
@@ -110,6 +112,7 @@ impl Settings {
                     sos_domain::routing::DEFAULT_TRIAGE_THRESHOLD.to_string(),
                 )?,
             )?,
+            classifier_refresh: Duration::from_secs(secs("SOS_CLASSIFIER_REFRESH_SECONDS", 30)?),
             max_db_connections: parse(
                 "SOS_DB_MAX_CONNECTIONS",
                 &var("SOS_DB_MAX_CONNECTIONS", "10".to_owned())?,
@@ -154,6 +157,9 @@ impl Settings {
         }
         if !(0.0..=1.0).contains(&self.triage_threshold) {
             bail!("SOS_TRIAGE_THRESHOLD must be between 0 and 1");
+        }
+        if self.classifier_refresh.is_zero() {
+            bail!("SOS_CLASSIFIER_REFRESH_SECONDS must be at least 1");
         }
         // Start-up holds one connection as a lock while migrations use another.
         if self.max_db_connections < 2 {

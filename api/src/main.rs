@@ -2,7 +2,10 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sos_api::{app, config::Settings, db, seed};
+use sos_api::{app, classifier, config::Settings, db, seed};
+use sos_domain::classify::Model;
+use sos_domain::evaluate::{Evaluation, Labelled, evaluate, parse_corpus};
+use std::path::{Path, PathBuf};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -26,7 +29,7 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
-    /// The report classifier: measure it on labelled reports.
+    /// The report classifier: train it, measure it on labelled reports.
     Classify {
         #[command(subcommand)]
         command: ClassifyCommand,
@@ -44,21 +47,42 @@ enum ClassifyCommand {
     /// Evaluate on a JSON Lines file of `{"text", "category", "subcategory", "urgent"}`.
     Eval {
         #[arg(long)]
-        file: std::path::PathBuf,
+        file: PathBuf,
+        /// The model to measure (a file written by `train --out`); the built-in one otherwise.
+        #[arg(long)]
+        model: Option<PathBuf>,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
     },
+    /// Train a model on labelled reports (the same format as `eval`).
+    Train {
+        /// A corpus file; repeat for several.
+        #[arg(long = "data", required = true)]
+        data: Vec<PathBuf>,
+        /// Also learn from the subcategory corrections staff made (needs `DATABASE_URL`).
+        #[arg(long)]
+        with_corrections: bool,
+        /// Write the model to this file.
+        #[arg(long, required_unless_present = "activate")]
+        out: Option<PathBuf>,
+        /// Store the model in the database: every running replica switches to it within
+        /// `SOS_CLASSIFIER_REFRESH_SECONDS`, without a restart.
+        #[arg(long)]
+        activate: bool,
+    },
 }
 
 /// Prints an evaluation for people: the headline figures, each subcategory, the confusions.
-fn print_evaluation(result: &sos_domain::evaluate::Evaluation) {
+fn print_evaluation(result: &Evaluation) {
     println!("reports                {}", result.n);
     println!("category accuracy      {:.3}", result.category_accuracy);
     println!("subcategory accuracy   {:.3}", result.subcategory_accuracy);
     println!("subcategory macro-F1   {:.3}", result.subcategory_macro_f1);
     println!("urgent precision       {:.3}", result.urgent_precision);
     println!("urgent recall          {:.3}", result.urgent_recall);
+    println!("folded agreement       {:.3}", result.folded_agreement);
+    println!("calibration error      {:.3}", result.calibration_error);
     println!(
         "\n{:<22} {:>7} {:>9} {:>7} {:>6}",
         "subcategory", "support", "precision", "recall", "F1"
@@ -77,28 +101,95 @@ fn print_evaluation(result: &sos_domain::evaluate::Evaluation) {
     for c in &result.confusions {
         println!("{:>4}  {} -> {}", c.count, c.expected, c.predicted);
     }
+    println!("\ntriage threshold   to triage   routed accuracy");
+    for t in &result.triage {
+        println!(
+            "{:>16.2} {:>11.3} {:>17.3}",
+            t.threshold, t.to_triage, t.routed_accuracy
+        );
+    }
+}
+
+fn read_corpus(file: &Path) -> anyhow::Result<Vec<Labelled>> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    parse_corpus(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+}
+
+fn read_model(file: &Path) -> anyhow::Result<Model> {
+    let json =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    Model::from_json(&json).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+}
+
+/// Settings and a database for the commands that need one.
+async fn database() -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let settings = Settings::from_env().context("invalid configuration")?;
+    let conn = db::connect(&settings).await?;
+    db::migrate(&conn).await?;
+    Ok(conn)
+}
+
+async fn classify_command(command: ClassifyCommand) -> anyhow::Result<()> {
+    match command {
+        ClassifyCommand::Eval { file, model, json } => {
+            let corpus = read_corpus(&file)?;
+            let model = match model {
+                Some(path) => read_model(&path)?,
+                None => Model::builtin(),
+            };
+            let result = evaluate(&model, &corpus);
+            if json {
+                println!("{}", serde_json::to_string(&result)?);
+            } else {
+                print_evaluation(&result);
+            }
+        }
+        ClassifyCommand::Train {
+            data,
+            with_corrections,
+            out,
+            activate,
+        } => {
+            let corpora = data
+                .iter()
+                .map(|file| read_corpus(file))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let db = if with_corrections || activate {
+                Some(database().await?)
+            } else {
+                None
+            };
+            let started = std::time::Instant::now();
+            let trained =
+                classifier::train(corpora, db.as_ref().filter(|_| with_corrections)).await?;
+            let model = trained.model;
+            eprintln!(
+                "trained on {} texts ({} corrections) in {:.1} s",
+                model.trained_examples(),
+                trained.corrections,
+                started.elapsed().as_secs_f64()
+            );
+            if let Some(out) = out {
+                std::fs::write(&out, model.to_json())
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+                eprintln!("model written to {}", out.display());
+            }
+            if let Some(db) = db.filter(|_| activate) {
+                let id = classifier::activate(&db, &model, trained.corrections).await?;
+                eprintln!("model {id} activated; replicas switch to it at their next check");
+            }
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    // Offline tools need neither the database nor the service's settings.
-    if let Command::Classify {
-        command: ClassifyCommand::Eval { file, json },
-    } = &cli.command
-    {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
-        let corpus = sos_domain::evaluate::parse_corpus(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-        let result =
-            sos_domain::evaluate::evaluate(&sos_domain::classify::KeywordClassifier, &corpus);
-        if *json {
-            println!("{}", serde_json::to_string(&result)?);
-        } else {
-            print_evaluation(&result);
-        }
-        return Ok(());
+    // The classifier's tools set up what they need themselves.
+    if let Command::Classify { command } = cli.command {
+        return classify_command(command).await;
     }
     let mut settings = Settings::from_env().context("invalid configuration")?;
     init_tracing(settings.log_json);

@@ -2,12 +2,12 @@
 //! limiter and the classifier.
 
 use crate::auth::{JwtKeys, LoginLimiter};
+use crate::classifier::ActiveClassifier;
 use crate::config::Settings;
 use crate::db::{WriteTxn, Writer};
 use crate::intake::Intake;
 use crate::stream::Hub;
 use sea_orm::DatabaseConnection;
-use sos_domain::classify::Classifier;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -16,7 +16,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
     pub login_limiter: Arc<LoginLimiter>,
-    pub classifier: Arc<dyn Classifier>,
+    pub classifier: Arc<ActiveClassifier>,
     pub writer: Writer,
     pub intake: Intake,
     pub hub: Hub,

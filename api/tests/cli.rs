@@ -6,9 +6,17 @@ fn sos() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sos"))
 }
 
+const HELD_OUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../domain/data/heldout.jsonl");
+
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sos-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 #[test]
 fn classify_eval_prints_the_figures_as_json() {
-    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../domain/data/test.jsonl");
+    let corpus = HELD_OUT;
     let output = sos()
         .args(["classify", "eval", "--file", corpus, "--json"])
         .output()
@@ -19,13 +27,15 @@ fn classify_eval_prints_the_figures_as_json() {
         String::from_utf8_lossy(&output.stderr)
     );
     let figures: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(figures["n"], 200);
+    let lines = std::fs::read_to_string(corpus).unwrap().lines().count();
+    assert_eq!(figures["n"], lines);
     for key in [
         "category_accuracy",
         "subcategory_accuracy",
         "subcategory_macro_f1",
         "urgent_precision",
         "urgent_recall",
+        "folded_agreement",
     ] {
         let value = figures[key]
             .as_f64()
@@ -36,8 +46,7 @@ fn classify_eval_prints_the_figures_as_json() {
 
 #[test]
 fn classify_eval_names_the_bad_line() {
-    let dir = std::env::temp_dir().join(format!("sos-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("bad-line");
     let file = dir.join("bad.jsonl");
     std::fs::write(&file, "{\"text\": \"x\", \"category\": \"security\", \"subcategory\": \"streetlight\", \"urgent\": false}\n").unwrap();
     let output = sos()
@@ -47,6 +56,74 @@ fn classify_eval_names_the_bad_line() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("line 1"));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_model_trained_from_a_file_is_written_and_can_be_measured() {
+    let dir = scratch_dir("train");
+    // Two subcategories only: the model can learn nothing else.
+    let corpus = dir.join("small.jsonl");
+    let line = |text: &str, category: &str, subcategory: &str| {
+        format!(
+            "{{\"text\": \"{text}\", \"category\": \"{category}\", \"subcategory\": \"{subcategory}\", \"urgent\": false}}\n"
+        )
+    };
+    let mut text = String::new();
+    for i in 0..6 {
+        text += &line(
+            &format!("den duong hem {i} hu"),
+            "infrastructure",
+            "streetlight",
+        );
+        text += &line(&format!("karaoke on ao nha so {i}"), "security", "noise");
+    }
+    std::fs::write(&corpus, text).unwrap();
+    let model = dir.join("model.json");
+    let output = sos()
+        .args(["classify", "train", "--data"])
+        .arg(&corpus)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("trained on 12 texts"));
+
+    let output = sos()
+        .args(["classify", "eval", "--json", "--file"])
+        .arg(&corpus)
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let figures: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(figures["n"], 12);
+    assert_eq!(figures["subcategory_accuracy"], 1.0);
+    let predicted: Vec<&str> = figures["per_subcategory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["subcategory"].as_str().unwrap())
+        .collect();
+    assert_eq!(predicted, ["streetlight", "noise"]);
+
+    // Without a place to put the model, training refuses to start.
+    let output = sos()
+        .args(["classify", "train", "--data"])
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
     std::fs::remove_dir_all(dir).ok();
 }
 

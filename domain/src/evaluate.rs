@@ -2,6 +2,7 @@
 
 use crate::classify::Classifier;
 use crate::taxonomy::{Category, Priority, Subcategory};
+use crate::text::fold;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -42,7 +43,27 @@ pub struct Evaluation {
     pub per_subcategory: Vec<SubcategoryScore>,
     /// The most frequent mistakes, most frequent first.
     pub confusions: Vec<Confusion>,
+    /// Of the reports written with accents, the share whose folded form (no diacritics) gets
+    /// the same subcategory; 1 when no report has accents.
+    pub folded_agreement: f64,
+    /// Expected calibration error of the confidence: the gap between confidence and accuracy,
+    /// averaged over ten bins weighted by their size. 0 is perfectly calibrated.
+    pub calibration_error: f64,
+    /// What each triage threshold would do: the share of reports sent to the triage desk, and
+    /// how often the others are routed to the right subcategory.
+    pub triage: Vec<TriagePoint>,
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TriagePoint {
+    pub threshold: f64,
+    pub to_triage: f64,
+    pub routed_accuracy: f64,
+}
+
+/// Thresholds listed in the triage trade-off.
+const TRIAGE_THRESHOLDS: &[f64] = &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+const CALIBRATION_BINS: usize = 10;
 
 /// How many confusion pairs the evaluation lists.
 const TOP_CONFUSIONS: usize = 10;
@@ -62,8 +83,20 @@ pub fn evaluate(classifier: &dyn Classifier, corpus: &[Labelled]) -> Evaluation 
     // (true positives, predicted, actual) per subcategory.
     let mut counts: BTreeMap<Subcategory, (usize, usize, usize)> = BTreeMap::new();
     let mut confusions: BTreeMap<(Subcategory, Subcategory), usize> = BTreeMap::new();
+    let (mut accented, mut folded_same) = (0, 0);
+    // (confidence, right) of each report, for calibration and the triage trade-off.
+    let mut confidences: Vec<(f64, bool)> = Vec::with_capacity(corpus.len());
     for example in corpus {
         let got = classifier.classify(&example.text);
+        if !example.text.is_ascii() {
+            accented += 1;
+            let folded = classifier.classify(&fold(&example.text));
+            folded_same += usize::from(folded.subcategory == got.subcategory);
+        }
+        confidences.push((
+            f64::from(got.confidence),
+            got.subcategory == example.subcategory,
+        ));
         category_hits += usize::from(got.category == example.category);
         subcategory_hits += usize::from(got.subcategory == example.subcategory);
         let predicted_urgent = got.priority == Priority::Urgent;
@@ -125,7 +158,45 @@ pub fn evaluate(classifier: &dyn Classifier, corpus: &[Labelled]) -> Evaluation 
         urgent_recall: ratio(urgent_true_positive, urgent_actual),
         per_subcategory,
         confusions,
+        folded_agreement: if accented == 0 {
+            1.0
+        } else {
+            ratio(folded_same, accented)
+        },
+        calibration_error: calibration_error(&confidences),
+        triage: TRIAGE_THRESHOLDS
+            .iter()
+            .map(|&threshold| {
+                let routed: Vec<bool> = confidences
+                    .iter()
+                    .filter(|(confidence, _)| *confidence >= threshold)
+                    .map(|(_, right)| *right)
+                    .collect();
+                TriagePoint {
+                    threshold,
+                    to_triage: 1.0 - ratio(routed.len(), confidences.len()),
+                    routed_accuracy: ratio(routed.iter().filter(|r| **r).count(), routed.len()),
+                }
+            })
+            .collect(),
     }
+}
+
+fn calibration_error(confidences: &[(f64, bool)]) -> f64 {
+    let mut bins = [(0usize, 0.0f64, 0usize); CALIBRATION_BINS];
+    for &(confidence, right) in confidences {
+        let bin = ((confidence * CALIBRATION_BINS as f64) as usize).min(CALIBRATION_BINS - 1);
+        bins[bin].0 += 1;
+        bins[bin].1 += confidence;
+        bins[bin].2 += usize::from(right);
+    }
+    bins.iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|&(n, confidence_sum, right)| {
+            let gap = (confidence_sum / n as f64 - right as f64 / n as f64).abs();
+            gap * n as f64 / confidences.len() as f64
+        })
+        .sum()
 }
 
 /// Reads a corpus in JSON Lines; blank lines are skipped, a bad line is an error that names it.
@@ -152,7 +223,7 @@ pub fn parse_corpus(text: &str) -> Result<Vec<Labelled>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::{Classification, KeywordClassifier};
+    use crate::classify::Classification;
 
     /// Always answers the same: makes the arithmetic of the figures checkable by hand.
     struct Always(Subcategory, Priority);
@@ -204,6 +275,16 @@ mod tests {
                 .iter()
                 .all(|c| c.predicted == Streetlight && c.count == 1)
         );
+        // Always certain, right half the time.
+        assert_eq!(result.calibration_error, 0.5);
+        assert!(
+            result
+                .triage
+                .iter()
+                .all(|t| t.to_triage == 0.0 && t.routed_accuracy == 0.5)
+        );
+        // No text has accents.
+        assert_eq!(result.folded_agreement, 1.0);
     }
 
     #[test]
@@ -216,18 +297,5 @@ mod tests {
         let mismatched = r#"{"text": "x", "category": "security", "subcategory": "streetlight", "urgent": false}"#;
         assert!(parse_corpus(mismatched).unwrap_err().contains("line 1"));
         assert!(parse_corpus("{not json").is_err());
-    }
-
-    #[test]
-    fn the_keyword_classifier_can_be_measured() {
-        let corpus = parse_corpus(include_str!("../data/test.jsonl")).unwrap();
-        let result = evaluate(&KeywordClassifier, &corpus);
-        assert_eq!(result.n, corpus.len());
-        assert!(
-            result
-                .per_subcategory
-                .iter()
-                .all(|s| (0.0..=1.0).contains(&s.f1))
-        );
     }
 }

@@ -4,7 +4,11 @@ use crate::classify::Classification;
 use crate::taxonomy::Subcategory;
 
 /// The confidence under which the classifier's guess is left to a person at the triage desk.
-pub const DEFAULT_TRIAGE_THRESHOLD: f32 = 0.5;
+/// Set from the held-out split (docs/NOTES.md): at 0.8 about 4 % of reports go to the desk and
+/// 99 % of the others reach the right department; from 0.7 to 0.8, one report in three that
+/// the desk gains would have gone to the wrong department, which costs a day, where a look at
+/// the desk costs minutes. Above 0.8 the desk gains seven reports per misroute it prevents.
+pub const DEFAULT_TRIAGE_THRESHOLD: f32 = 0.8;
 
 /// The routing decision for a new report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +59,7 @@ mod tests {
     #[test]
     fn a_confident_guess_goes_to_its_department() {
         let r = route(
-            &guess(Subcategory::Streetlight, 0.8),
+            &guess(Subcategory::Streetlight, 0.85),
             None,
             DEFAULT_TRIAGE_THRESHOLD,
         );

@@ -4,12 +4,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20251124_000001_foundation;
+mod m20261124_000002_classifier_models;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20251124_000001_foundation::Migration)]
+        vec![
+            Box::new(m20251124_000001_foundation::Migration),
+            Box::new(m20261124_000002_classifier_models::Migration),
+        ]
     }
 }

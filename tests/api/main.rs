@@ -4,6 +4,7 @@
 
 mod access;
 mod auth;
+mod classifier;
 mod contract;
 mod errors;
 mod replicas;

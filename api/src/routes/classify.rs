@@ -7,6 +7,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sos_domain::classify::Classifier;
 use sos_domain::routing;
 
 const MAX_TEXT_CHARS: usize = 4000;
@@ -36,5 +37,16 @@ pub async fn preview(
     let route = routing::route(&classification, None, state.settings.triage_threshold);
     let mut view = serde_json::to_value(&classification).map_err(ApiError::internal)?;
     view["routed_to_triage"] = json!(route.to_triage);
+    Ok(axum::Json(view))
+}
+
+/// The model in use on this replica and the threshold under which reports go to triage.
+pub async fn model_info(
+    State(state): State<AppState>,
+    _current: CurrentUser,
+) -> ApiResult<axum::Json<Value>> {
+    let mut view =
+        serde_json::to_value(&state.classifier.current().info).map_err(ApiError::internal)?;
+    view["triage_threshold"] = json!(state.settings.triage_threshold);
     Ok(axum::Json(view))
 }

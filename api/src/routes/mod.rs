@@ -47,6 +47,7 @@ pub fn table() -> Vec<Route> {
         route!(GET "/v1/wards/{id}/routing" => wards::routing_table),
         route!(PUT "/v1/wards/{id}/routing/{subcategory}" => wards::set_routing_rule),
         route!(POST "/v1/classify" => classify::preview),
+        route!(GET "/v1/classifier" => classify::model_info),
         route!(POST "/v1/reports" => reports::create),
         route!(GET "/v1/reports" => reports::list),
         route!(GET "/v1/reports.geojson" => reports::geojson),

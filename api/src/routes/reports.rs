@@ -22,6 +22,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sos_domain::access::{self, RerouteKind};
+use sos_domain::classify::Classifier;
 use sos_domain::lifecycle::Milestones;
 use sos_domain::taxonomy::{Action, Category, EventType, Priority, Status, Subcategory};
 use sos_domain::{lifecycle, place, routing, text};

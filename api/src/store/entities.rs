@@ -285,3 +285,26 @@ pub mod subcategory_correction {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod classifier_model {
+    use sea_orm::entity::prelude::*;
+
+    /// A trained classifier as activated by an operator; the newest one is in use.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "classifier_models")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub activated_at: DateTimeUtc,
+        pub trained_examples: i32,
+        /// How many of the examples were staff corrections.
+        pub corrections: i32,
+        /// The model's JSON document (`sos_domain::classify::Model::to_json`).
+        pub model: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
