@@ -52,6 +52,7 @@ pub async fn state(settings: Settings) -> anyhow::Result<AppState> {
             settings.login_attempts_per_minute_per_ip,
         )),
         classifier,
+        clocks: Arc::new(crate::sla::Clocks::default()),
         settings: Arc::new(settings),
     })
 }
@@ -128,6 +129,7 @@ pub async fn serve(
         .classifier
         .clone()
         .keep_fresh(state.db.clone(), state.settings.classifier_refresh);
+    let watching = crate::escalation::keep_watch(state.clone(), state.settings.escalation_interval);
     let state_hub = state.hub.clone();
     let pruning = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -160,6 +162,7 @@ pub async fn serve(
     };
     pruning.abort();
     refreshing.abort();
+    watching.abort();
     result??;
     Ok(())
 }

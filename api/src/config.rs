@@ -31,6 +31,8 @@ pub struct Settings {
     pub triage_threshold: f32,
     /// How often each replica checks for a newly activated classifier model.
     pub classifier_refresh: Duration,
+    /// How often each replica looks for deadlines to warn about or escalate.
+    pub escalation_interval: Duration,
     pub max_db_connections: u32,
     /// Time given to requests in flight when the service is asked to stop.
     pub shutdown_grace: Duration,
@@ -113,6 +115,7 @@ impl Settings {
                 )?,
             )?,
             classifier_refresh: Duration::from_secs(secs("SOS_CLASSIFIER_REFRESH_SECONDS", 30)?),
+            escalation_interval: Duration::from_secs(secs("SOS_ESCALATION_INTERVAL_SECONDS", 60)?),
             max_db_connections: parse(
                 "SOS_DB_MAX_CONNECTIONS",
                 &var("SOS_DB_MAX_CONNECTIONS", "10".to_owned())?,
@@ -160,6 +163,9 @@ impl Settings {
         }
         if self.classifier_refresh.is_zero() {
             bail!("SOS_CLASSIFIER_REFRESH_SECONDS must be at least 1");
+        }
+        if self.escalation_interval.is_zero() {
+            bail!("SOS_ESCALATION_INTERVAL_SECONDS must be at least 1");
         }
         // Start-up holds one connection as a lock while migrations use another.
         if self.max_db_connections < 2 {

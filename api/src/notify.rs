@@ -37,6 +37,17 @@ pub fn inbox_text(
         EventType::Duplicate => format!("Phản ánh {about} trùng với một phản ánh đang được xử lý."),
         EventType::Rerouted => format!("Phản ánh {about} đã được chuyển sang {unit}."),
         EventType::Commented => format!("Ý kiến về phản ánh {about}: {}", text.unwrap_or("")),
+        EventType::DeadlineWarning => {
+            format!("Phản ánh {about} sắp quá hạn {}.", text.unwrap_or(""))
+        }
+        EventType::Escalated => format!(
+            "Phản ánh {about} đã quá hạn {} mà {unit} chưa hoàn thành.",
+            text.unwrap_or("")
+        ),
+        EventType::DeadlineExtended => format!(
+            "Phản ánh {about} được gia hạn xử lý. Lý do: {}",
+            text.unwrap_or("")
+        ),
         EventType::Submitted | EventType::Reopened | EventType::Closed => {
             format!("Phản ánh {about}.")
         }

@@ -4,12 +4,15 @@
 
 use crate::auth::hash_password;
 use crate::db::begin_write;
-use crate::store::entities::{department, neighborhood, province, routing_rule, user, ward};
-use chrono::Utc;
+use crate::store::entities::{
+    calendar_day, department, neighborhood, province, routing_rule, user, ward,
+};
+use chrono::{Datelike, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, Set,
 };
+use sos_domain::sla::holidays;
 use sos_domain::taxonomy::{DepartmentCode, Role, Subcategory};
 use uuid::Uuid;
 
@@ -48,8 +51,10 @@ pub fn ward_rows() -> anyhow::Result<Vec<WardRow>> {
     Ok(rows)
 }
 
-/// Loads provinces and wards once; a database that has them is left alone.
+/// Loads provinces and wards once; a database that has them is left alone. The built-in
+/// calendar of days off is added for the years the database has no day of.
 pub async fn seed_reference(db: &DatabaseConnection) -> anyhow::Result<()> {
+    seed_calendar(db).await?;
     if ward::Entity::find().count(db).await? > 0 {
         return Ok(());
     }
@@ -77,6 +82,7 @@ pub async fn seed_reference(db: &DatabaseConnection) -> anyhow::Result<()> {
             name: Set(r.name.clone()),
             division_type: Set(r.division_type.clone()),
             created_at: Set(now),
+            office_hours: Set(None),
         }))
         .exec_without_returning(&txn)
         .await?;
@@ -87,6 +93,38 @@ pub async fn seed_reference(db: &DatabaseConnection) -> anyhow::Result<()> {
         wards = rows.len(),
         "reference data loaded"
     );
+    Ok(())
+}
+
+/// Adds the built-in days off of each year the calendar has no day of: an admin's changes to
+/// a year stay as they are, and a release that knows a new year brings it in.
+async fn seed_calendar(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let known_years: std::collections::BTreeSet<i32> = calendar_day::Entity::find()
+        .all(db)
+        .await?
+        .iter()
+        .map(|day| day.date.year())
+        .collect();
+    let missing: Vec<calendar_day::ActiveModel> = holidays::builtin_days()
+        .into_iter()
+        .filter(|day| !known_years.contains(&day.date.year()))
+        .map(|day| calendar_day::ActiveModel {
+            date: Set(day.date),
+            kind: Set(crate::sla::day_kind_code(day.kind).to_owned()),
+            name: Set(day.name),
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let count = missing.len();
+    let txn = begin_write(db).await?;
+    calendar_day::Entity::insert_many(missing)
+        .on_conflict_do_nothing()
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    tracing::info!(days = count, "built-in calendar of days off loaded");
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use crate::classifier::ActiveClassifier;
 use crate::config::Settings;
 use crate::db::{WriteTxn, Writer};
 use crate::intake::Intake;
+use crate::sla::Clocks;
 use crate::stream::Hub;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub login_limiter: Arc<LoginLimiter>,
     pub classifier: Arc<ActiveClassifier>,
+    /// Each ward's calendar and deadline policies.
+    pub clocks: Arc<Clocks>,
     pub writer: Writer,
     pub intake: Intake,
     pub hub: Hub,

@@ -7,7 +7,7 @@
 //! - department staff see the reports of their department plus those they acted on, and work
 //!   the reports of their department; staff of the triage desk (the ward office) see and work
 //!   every report of their ward;
-//! - a ward leader sees the whole ward, comments and reroutes;
+//! - a ward leader sees the whole ward, comments, reroutes and grants more time to resolve;
 //! - a city leader sees every ward and comments;
 //! - an admin sees and configures one ward, or all of them when attached to none.
 //!
@@ -139,7 +139,7 @@ pub fn permitted_actions(actor: &Actor, scope: &ReportScope) -> Vec<Action> {
         Role::DepartmentStaff if actor.works_on(scope) => HANDLING.to_vec(),
         // Staff who acted on a report that has since moved on may still add notes to it.
         Role::DepartmentStaff => vec![Comment],
-        Role::WardLeader => vec![Reroute, Comment],
+        Role::WardLeader => vec![Reroute, Comment, Extend],
         Role::CityLeader => vec![Comment],
         Role::Admin => Vec::new(),
     }
@@ -172,6 +172,11 @@ pub fn can_view_ward(actor: &Actor, ward_id: Uuid) -> bool {
         Role::Admin => actor.ward_id.is_none() || actor.in_ward(ward_id),
         _ => actor.in_ward(ward_id),
     }
+}
+
+/// Changing the national calendar of days off: city-wide administrators only.
+pub fn can_configure_calendar(actor: &Actor) -> bool {
+    actor.role == Role::Admin && actor.ward_id.is_none()
 }
 
 /// Changing a ward's departments and routing table.
@@ -305,7 +310,7 @@ mod tests {
                 WARD,
                 false,
                 true,
-                &[Reroute, Comment],
+                &[Reroute, Comment, Extend],
             ),
             (
                 "ward leader, other ward",

@@ -9,6 +9,7 @@ pub mod evaluate;
 pub mod lifecycle;
 pub mod place;
 pub mod routing;
+pub mod sla;
 pub mod spatial;
 pub mod taxonomy;
 pub mod text;

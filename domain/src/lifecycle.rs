@@ -35,9 +35,18 @@ pub fn allowed_actions(status: Status) -> &'static [Action] {
             Reroute,
             MarkDuplicate,
             Comment,
+            Extend,
         ],
-        Status::Acknowledged => &[Start, Resolve, Reject, Reroute, MarkDuplicate, Comment],
-        Status::InProgress => &[Resolve, Reject, Reroute, MarkDuplicate, Comment],
+        Status::Acknowledged => &[
+            Start,
+            Resolve,
+            Reject,
+            Reroute,
+            MarkDuplicate,
+            Comment,
+            Extend,
+        ],
+        Status::InProgress => &[Resolve, Reject, Reroute, MarkDuplicate, Comment, Extend],
         Status::Resolved => &[Reopen, Close, Comment],
         // Final states keep their history open for notes, nothing else.
         Status::Closed | Status::Rejected | Status::Duplicate => &[Comment],
@@ -62,6 +71,8 @@ pub fn transition(status: Status, action: Action) -> Result<Transition, Refused>
         Action::Reroute => (Status::Assigned, EventType::Rerouted),
         Action::MarkDuplicate => (Status::Duplicate, EventType::Duplicate),
         Action::Comment => (status, EventType::Commented),
+        // More time to resolve, granted by a leader: the work goes on where it was.
+        Action::Extend => (status, EventType::DeadlineExtended),
         // Reopened work goes back to the department that resolved it, to be taken up again.
         Action::Reopen => (Status::Assigned, EventType::Reopened),
         Action::Close => (Status::Closed, EventType::Closed),
@@ -90,8 +101,8 @@ pub fn milestones_after<T: Copy>(
 ) -> Milestones<T> {
     let mut next = current;
     match action {
-        // A note changes no state, and so no milestone.
-        Action::Comment => {}
+        // A note or an extension changes no state, and so no milestone.
+        Action::Comment | Action::Extend => {}
         Action::Reroute | Action::Reopen => {
             next.acknowledged_at = None;
             next.resolved_at = None;
@@ -122,7 +133,13 @@ pub fn notifies_heads(event: EventType, public: bool, by_a_head: bool) -> bool {
         | EventType::Duplicate
         | EventType::Rerouted => true,
         EventType::Commented => public && !by_a_head,
-        EventType::Submitted | EventType::Reopened | EventType::Closed => false,
+        // Deadlines are the ward's internal business.
+        EventType::Submitted
+        | EventType::Reopened
+        | EventType::Closed
+        | EventType::DeadlineWarning
+        | EventType::Escalated
+        | EventType::DeadlineExtended => false,
     }
 }
 
@@ -146,17 +163,25 @@ mod tests {
         (Assigned, Reroute, Assigned, EventType::Rerouted),
         (Assigned, MarkDuplicate, Duplicate, EventType::Duplicate),
         (Assigned, Comment, Assigned, EventType::Commented),
+        (Assigned, Extend, Assigned, EventType::DeadlineExtended),
         (Acknowledged, Start, InProgress, EventType::InProgress),
         (Acknowledged, Resolve, Resolved, EventType::Resolved),
         (Acknowledged, Reject, Rejected, EventType::Rejected),
         (Acknowledged, Reroute, Assigned, EventType::Rerouted),
         (Acknowledged, MarkDuplicate, Duplicate, EventType::Duplicate),
         (Acknowledged, Comment, Acknowledged, EventType::Commented),
+        (
+            Acknowledged,
+            Extend,
+            Acknowledged,
+            EventType::DeadlineExtended,
+        ),
         (InProgress, Resolve, Resolved, EventType::Resolved),
         (InProgress, Reject, Rejected, EventType::Rejected),
         (InProgress, Reroute, Assigned, EventType::Rerouted),
         (InProgress, MarkDuplicate, Duplicate, EventType::Duplicate),
         (InProgress, Comment, InProgress, EventType::Commented),
+        (InProgress, Extend, InProgress, EventType::DeadlineExtended),
         (Resolved, Reopen, Assigned, EventType::Reopened),
         (Resolved, Close, Closed, EventType::Closed),
         (Resolved, Comment, Resolved, EventType::Commented),
@@ -207,7 +232,12 @@ mod tests {
         for event in EventType::ALL {
             let expected = !matches!(
                 event,
-                EventType::Submitted | EventType::Reopened | EventType::Closed
+                EventType::Submitted
+                    | EventType::Reopened
+                    | EventType::Closed
+                    | EventType::DeadlineWarning
+                    | EventType::Escalated
+                    | EventType::DeadlineExtended
             );
             assert_eq!(notifies_heads(*event, true, false), expected, "{event}");
         }
@@ -258,6 +288,10 @@ mod tests {
             );
         }
         assert_eq!(milestones_after(Comment, Resolved, resolved, 6), resolved);
+        assert_eq!(
+            milestones_after(Extend, Acknowledged, acknowledged, 6),
+            acknowledged
+        );
         assert_eq!(
             milestones_after(Comment, Acknowledged, acknowledged, 6),
             acknowledged

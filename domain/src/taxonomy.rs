@@ -165,6 +165,7 @@ codes!(
         Comment => "comment", "Ghi chú";
         Reopen => "reopen", "Mở lại";
         Close => "close", "Đóng";
+        Extend => "extend", "Gia hạn";
     }
 );
 
@@ -182,6 +183,9 @@ codes!(
         Reopened => "report.reopened", "Phản ánh được mở lại";
         Closed => "report.closed", "Phản ánh đã đóng";
         Commented => "report.commented", "Có ý kiến mới";
+        DeadlineWarning => "report.deadline_warning", "Sắp quá hạn";
+        Escalated => "report.escalated", "Quá hạn, báo lãnh đạo";
+        DeadlineExtended => "report.deadline_extended", "Được gia hạn";
     }
 );
 

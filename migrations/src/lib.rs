@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20251124_000001_foundation;
 mod m20261124_000002_classifier_models;
+mod m20261124_000003_deadlines;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20251124_000001_foundation::Migration),
             Box::new(m20261124_000002_classifier_models::Migration),
+            Box::new(m20261124_000003_deadlines::Migration),
         ]
     }
 }

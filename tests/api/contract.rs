@@ -60,7 +60,9 @@ async fn every_documented_operation_is_served() {
         let path = template
             .replace("{id}", &uuid::Uuid::now_v7().to_string())
             .replace("{code}", "ward_office")
-            .replace("{subcategory}", "noise");
+            .replace("{subcategory}", "noise")
+            .replace("{priority}", "normal")
+            .replace("{date}", "2031-01-01");
         let method: Method = method.parse().unwrap();
         let body = if method == Method::GET {
             None

@@ -106,6 +106,8 @@ pub struct TestApp {
     database_url: String,
     pub client: reqwest::Client,
     pub db: sea_orm::DatabaseConnection,
+    /// The service's state, for tests that call its background work directly.
+    pub state: sos_api::state::AppState,
     tokens: Mutex<HashMap<String, String>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -185,6 +187,7 @@ impl TestApp {
             .await
             .expect("demo data");
         let db = state.db.clone();
+        let app_state = state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -198,6 +201,7 @@ impl TestApp {
             database_url: url,
             client: reqwest::Client::new(),
             db,
+            state: app_state,
             tokens: Mutex::new(HashMap::new()),
             shutdown: Some(tx),
             server: Some(server),

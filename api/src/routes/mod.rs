@@ -16,6 +16,7 @@ pub mod reports;
 pub mod taxonomy;
 pub mod views;
 pub mod wards;
+pub mod working_time;
 
 /// One row of the route table: method, path template, handler.
 pub type Route = (Method, &'static str, MethodRouter<AppState>);
@@ -46,6 +47,14 @@ pub fn table() -> Vec<Route> {
         route!(PATCH "/v1/wards/{id}/departments/{code}" => wards::update_department),
         route!(GET "/v1/wards/{id}/routing" => wards::routing_table),
         route!(PUT "/v1/wards/{id}/routing/{subcategory}" => wards::set_routing_rule),
+        route!(GET "/v1/wards/{id}/office-hours" => working_time::get_office_hours),
+        route!(PUT "/v1/wards/{id}/office-hours" => working_time::set_office_hours),
+        route!(GET "/v1/wards/{id}/deadline-policies" => working_time::list_policies),
+        route!(PUT "/v1/wards/{id}/deadline-policies/{priority}" => working_time::set_policy),
+        route!(DELETE "/v1/wards/{id}/deadline-policies/{priority}" => working_time::delete_policy),
+        route!(GET "/v1/calendar/days" => working_time::list_days),
+        route!(PUT "/v1/calendar/days/{date}" => working_time::set_day),
+        route!(DELETE "/v1/calendar/days/{date}" => working_time::delete_day),
         route!(POST "/v1/classify" => classify::preview),
         route!(GET "/v1/classifier" => classify::model_info),
         route!(POST "/v1/reports" => reports::create),

@@ -24,6 +24,7 @@ use serde_json::json;
 use sos_domain::access::{self, RerouteKind};
 use sos_domain::classify::Classifier;
 use sos_domain::lifecycle::Milestones;
+use sos_domain::sla::Deadline;
 use sos_domain::taxonomy::{Action, Category, EventType, Priority, Status, Subcategory};
 use sos_domain::{lifecycle, place, routing, text};
 use uuid::Uuid;
@@ -231,7 +232,7 @@ pub async fn create(
     } else {
         Status::Submitted
     };
-    let model = report::Model {
+    let mut model = report::Model {
         id,
         ward_id,
         neighborhood_id,
@@ -259,7 +260,21 @@ pub async fn create(
         acknowledged_at: None,
         resolved_at: None,
         closed_at: None,
+        assigned_at: None,
+        acknowledge_due_at: None,
+        acknowledge_warn_at: None,
+        resolve_due_at: None,
+        resolve_warn_at: None,
+        ward_acknowledge_due_at: None,
+        ward_resolve_due_at: None,
+        acknowledge_working_seconds: None,
+        resolve_working_seconds: None,
     };
+    let clock = state.clocks.ward(&state.db, ward_id).await?;
+    clock.start_ward_clock(&mut model);
+    if department.is_some() {
+        clock.start_department_clock(&mut model, at);
+    }
 
     let heads = store::heads_of(&state.db, neighborhood_id).await?;
     let head = Some((current.user.id, actor.role));
@@ -679,6 +694,9 @@ pub struct ActionRequest {
     visibility: Option<Visibility>,
     #[serde(default)]
     rating: Option<i32>,
+    /// The new time by which the report must be resolved (`extend`).
+    #[serde(default)]
+    resolve_by: Option<DateTime<Utc>>,
 }
 
 /// A required, trimmed text field of at most `max` characters.
@@ -744,6 +762,7 @@ struct Changes {
     response: Option<String>,
     duplicate_of: Option<Uuid>,
     rating: Option<i32>,
+    resolve_by: Option<DateTime<Utc>>,
 }
 
 pub async fn act(
@@ -955,6 +974,39 @@ pub async fn act(
         Action::Reopen => {
             event_text = optional_text("/reason", body.reason.as_deref(), MAX_REASON_CHARS)?;
         }
+        Action::Extend => {
+            let current_due = report.resolve_due_at.ok_or_else(|| {
+                ApiError::conflict(
+                    "conflict",
+                    "Phản ánh chưa có hạn xử lý để gia hạn.",
+                    "The report has no deadline to extend.",
+                )
+            })?;
+            let resolve_by = body.resolve_by.ok_or_else(|| {
+                ApiError::field(
+                    "/resolve_by",
+                    "Cần thời hạn mới (RFC 3339).",
+                    "The new deadline is required (RFC 3339).",
+                )
+            })?;
+            if resolve_by <= current_due.max(Utc::now()) {
+                return Err(ApiError::field(
+                    "/resolve_by",
+                    "Thời hạn mới phải sau thời hạn hiện tại và sau lúc này.",
+                    "The new deadline must be later than the current one and than now.",
+                ));
+            }
+            event_text = Some(required_text(
+                "/reason",
+                body.reason.as_deref(),
+                MAX_REASON_CHARS,
+                "lý do gia hạn",
+                "reason",
+            )?);
+            public = false;
+            data = json!({"from": current_due, "to": resolve_by});
+            changes.resolve_by = Some(resolve_by);
+        }
         Action::Acknowledge | Action::Start => {}
     }
 
@@ -992,6 +1044,16 @@ pub async fn act(
     if changes.rating.is_some() {
         updated.rating = changes.rating;
     }
+    let clock = state.clocks.ward(&state.db, report.ward_id).await?;
+    if matches!(action, Action::Reroute | Action::Reopen) {
+        clock.start_department_clock(&mut updated, at);
+    }
+    if let (Some(resolve_by), Some(assigned_at)) = (changes.resolve_by, updated.assigned_at) {
+        let extended = Deadline::between(assigned_at, resolve_by);
+        updated.resolve_due_at = Some(extended.due_at);
+        updated.resolve_warn_at = Some(extended.warn_at);
+    }
+    clock.record_response_times(&mut updated);
 
     let heads = store::heads_of(&state.db, report.neighborhood_id).await?;
     // Those who filed a report merged into this one hear its answer too.

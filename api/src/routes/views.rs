@@ -6,6 +6,7 @@ use crate::store::entities::{
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use sos_domain::sla::{self, Deadline, Standing};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize)]
@@ -132,6 +133,65 @@ pub struct Report {
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    pub deadlines: Deadlines,
+}
+
+/// A deadline as people see it: when, and where the report stands against it now.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadlineView {
+    pub due_at: DateTime<Utc>,
+    pub standing: Standing,
+}
+
+/// The department's deadlines (from when it received the report) and the ward's (from
+/// filing). None where they do not apply: no department yet, or a report rejected or merged.
+#[derive(Debug, Clone, Serialize)]
+pub struct Deadlines {
+    pub acknowledge: Option<DeadlineView>,
+    pub resolve: Option<DeadlineView>,
+    pub ward_acknowledge: Option<DeadlineView>,
+    pub ward_resolve: Option<DeadlineView>,
+}
+
+impl Deadlines {
+    fn of(r: &report::Model, now: DateTime<Utc>) -> Deadlines {
+        let settled = matches!(r.status.as_str(), "rejected" | "duplicate");
+        let view = |start: Option<DateTime<Utc>>,
+                    warn: Option<DateTime<Utc>>,
+                    due: Option<DateTime<Utc>>,
+                    done: Option<DateTime<Utc>>| {
+            let due = due.filter(|_| !settled)?;
+            let start = start.unwrap_or(r.created_at);
+            let deadline = match warn {
+                Some(warn_at) => Deadline {
+                    started_at: start,
+                    warn_at,
+                    due_at: due,
+                },
+                None => Deadline::between(start, due),
+            };
+            Some(DeadlineView {
+                due_at: due,
+                standing: sla::deadlines::standing(&deadline, done, now),
+            })
+        };
+        Deadlines {
+            acknowledge: view(
+                r.assigned_at,
+                r.acknowledge_warn_at,
+                r.acknowledge_due_at,
+                r.acknowledged_at,
+            ),
+            resolve: view(
+                r.assigned_at,
+                r.resolve_warn_at,
+                r.resolve_due_at,
+                r.resolved_at,
+            ),
+            ward_acknowledge: view(None, None, r.ward_acknowledge_due_at, r.acknowledged_at),
+            ward_resolve: view(None, None, r.ward_resolve_due_at, r.resolved_at),
+        }
+    }
 }
 
 /// The rows a report refers to, loaded together for a page of reports.
@@ -174,6 +234,7 @@ impl Report {
             acknowledged_at: r.acknowledged_at,
             resolved_at: r.resolved_at,
             closed_at: r.closed_at,
+            deadlines: Deadlines::of(r, Utc::now()),
         }
     }
 }

@@ -30,7 +30,11 @@ pub struct Ward {
 }
 
 /// Loads a ward the caller may see; any other is "not found", like a missing one.
-async fn visible_ward(state: &AppState, current: &CurrentUser, id: Uuid) -> ApiResult<ward::Model> {
+pub(crate) async fn visible_ward(
+    state: &AppState,
+    current: &CurrentUser,
+    id: Uuid,
+) -> ApiResult<ward::Model> {
     ward::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -40,7 +44,7 @@ async fn visible_ward(state: &AppState, current: &CurrentUser, id: Uuid) -> ApiR
         })
 }
 
-async fn configurable_ward(
+pub(crate) async fn configurable_ward(
     state: &AppState,
     current: &CurrentUser,
     id: Uuid,

@@ -33,6 +33,8 @@ pub mod ward {
         pub name: String,
         pub division_type: String,
         pub created_at: DateTimeUtc,
+        /// `sla::WeekHours` as JSON; none for the default office hours.
+        pub office_hours: Option<Json>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -202,6 +204,18 @@ pub mod report {
         pub acknowledged_at: Option<DateTimeUtc>,
         pub resolved_at: Option<DateTimeUtc>,
         pub closed_at: Option<DateTimeUtc>,
+        /// Start of the clock of the department holding the report.
+        pub assigned_at: Option<DateTimeUtc>,
+        pub acknowledge_due_at: Option<DateTimeUtc>,
+        pub acknowledge_warn_at: Option<DateTimeUtc>,
+        pub resolve_due_at: Option<DateTimeUtc>,
+        pub resolve_warn_at: Option<DateTimeUtc>,
+        /// The ward's promise to the neighborhood, from filing.
+        pub ward_acknowledge_due_at: Option<DateTimeUtc>,
+        pub ward_resolve_due_at: Option<DateTimeUtc>,
+        /// Working time from filing to the milestone, for statistics.
+        pub acknowledge_working_seconds: Option<i64>,
+        pub resolve_working_seconds: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -301,6 +315,72 @@ pub mod classifier_model {
         pub corrections: i32,
         /// The model's JSON document (`sos_domain::classify::Model::to_json`).
         pub model: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod calendar_day {
+    use sea_orm::entity::prelude::*;
+
+    /// A national day off, or a compensatory working day (`sla::DayKind`).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calendar_days")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub date: Date,
+        pub kind: String,
+        pub name: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod deadline_policy {
+    use sea_orm::entity::prelude::*;
+
+    /// A ward's deadlines for a priority, or for one subcategory at it (`subcategory` empty
+    /// for the whole priority).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "deadline_policies")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub ward_id: Uuid,
+        pub priority: String,
+        pub subcategory: String,
+        pub acknowledge_minutes: i32,
+        pub acknowledge_clock: String,
+        pub resolve_minutes: i32,
+        pub resolve_clock: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod deadline_alert {
+    use sea_orm::entity::prelude::*;
+
+    /// A warning or an escalation already sent for a deadline: each is sent once.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "deadline_alerts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub report_id: Uuid,
+        pub deadline: String,
+        pub stage: String,
+        pub due_at: DateTimeUtc,
+        pub created_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

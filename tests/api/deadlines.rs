@@ -1,0 +1,494 @@
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use sos_api::escalation::{Sent, scan};
+use sos_domain::sla::Calendar;
+use sos_tests::TestApp;
+
+const FIRE: &str = "Cháy nhà ở hẻm 45 Lê Văn Việt, khói bốc cao, đang lan sang nhà bên";
+const LAMP: &str = "Đèn đường hẻm 12 Man Thiện hư mấy hôm nay, tối om";
+
+fn time(value: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(value.as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn inbox_types(app: &TestApp, who: &str) -> Vec<String> {
+    let inbox = app.get("/v1/notifications", &app.token(who).await).await;
+    inbox.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_urgent_report_runs_on_calendar_time_and_a_normal_one_on_working_hours() {
+    let app = TestApp::spawn().await;
+    let fire = app
+        .file_report("tnp.kp1", json!({"description": FIRE}))
+        .await;
+    assert_eq!(fire["priority"], "urgent");
+    let filed = time(&fire["created_at"]);
+    let deadlines = &fire["deadlines"];
+    assert_eq!(
+        time(&deadlines["acknowledge"]["due_at"]),
+        filed + Duration::minutes(15)
+    );
+    assert_eq!(
+        time(&deadlines["resolve"]["due_at"]),
+        filed + Duration::hours(4)
+    );
+    assert_eq!(deadlines["acknowledge"]["standing"], "on_time");
+    assert_eq!(deadlines["ward_acknowledge"], deadlines["acknowledge"]);
+
+    let lamp = app
+        .file_report("tnp.kp1", json!({"description": LAMP}))
+        .await;
+    assert_eq!(lamp["priority"], "normal");
+    let filed = time(&lamp["created_at"]);
+    let due = time(&lamp["deadlines"]["acknowledge"]["due_at"]);
+    // Eight working hours of the ward's office, whatever day and hour the test runs.
+    let calendar = Calendar::standard();
+    assert_eq!(calendar.working_between(filed, due), Duration::hours(8));
+    assert!(due - filed >= Duration::hours(8));
+    let resolve = time(&lamp["deadlines"]["resolve"]["due_at"]);
+    assert_eq!(
+        calendar.working_between(filed, resolve),
+        Duration::hours(24)
+    );
+}
+
+#[tokio::test]
+async fn a_reroute_restarts_the_departments_clock_but_not_the_wards() {
+    let app = TestApp::spawn().await;
+    let report = app
+        .file_report("tnp.kp1", json!({"description": FIRE}))
+        .await;
+    let id = report["id"].as_str().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let moved = app
+        .act(
+            "tnp.triage",
+            id,
+            json!({"action": "reroute", "department": "urban_order"}),
+        )
+        .await;
+    let before = &report["deadlines"];
+    let after = &moved["deadlines"];
+    assert!(time(&after["acknowledge"]["due_at"]) > time(&before["acknowledge"]["due_at"]));
+    assert_eq!(after["ward_acknowledge"], before["ward_acknowledge"]);
+    assert_eq!(after["ward_resolve"], before["ward_resolve"]);
+}
+
+#[tokio::test]
+async fn the_department_is_warned_then_the_leader_escalated_each_exactly_once() {
+    let app = TestApp::spawn().await;
+    let report = app
+        .file_report("tnp.kp1", json!({"description": FIRE}))
+        .await;
+    let id = report["id"].as_str().unwrap();
+    let filed = time(&report["created_at"]);
+    let department = report["department"]["code"].as_str().unwrap().to_owned();
+    let staff = if department == "ward_police" {
+        "tnp.police"
+    } else {
+        "tnp.triage"
+    };
+
+    // 13 minutes in: past 80 % of the 15 allowed to acknowledge.
+    let at = filed + Duration::minutes(13);
+    assert_eq!(
+        scan(&app.state, at).await.unwrap(),
+        Sent {
+            warnings: 1,
+            escalations: 0
+        }
+    );
+    assert_eq!(scan(&app.state, at).await.unwrap(), Sent::default());
+    assert!(
+        inbox_types(&app, staff)
+            .await
+            .contains(&"report.deadline_warning".to_owned())
+    );
+    assert!(inbox_types(&app, "tnp.leader").await.is_empty());
+
+    // 16 minutes in: the deadline to acknowledge has passed.
+    let at = filed + Duration::minutes(16);
+    assert_eq!(
+        scan(&app.state, at).await.unwrap(),
+        Sent {
+            warnings: 0,
+            escalations: 1
+        }
+    );
+    assert_eq!(inbox_types(&app, "tnp.leader").await, ["report.escalated"]);
+    // Nobody in the other ward hears of it, nor the head.
+    assert!(inbox_types(&app, "xh.leader").await.is_empty());
+    assert!(
+        !inbox_types(&app, "tnp.kp1")
+            .await
+            .iter()
+            .any(|t| t.contains("deadline") || t.contains("escalated"))
+    );
+
+    // Five hours in, two replicas scan at once: the resolve deadline's warning and
+    // escalation go out once each.
+    let other = app.replica().await;
+    let at = filed + Duration::hours(5);
+    let (a, b) = tokio::join!(scan(&app.state, at), scan(&other.state, at));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.warnings + b.warnings, 1);
+    assert_eq!(a.escalations + b.escalations, 1);
+    let detail = app
+        .get(&format!("/v1/reports/{id}"), &app.token("tnp.leader").await)
+        .await;
+    let alerts: Vec<&str> = detail.body["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .filter(|t| matches!(*t, "report.deadline_warning" | "report.escalated"))
+        .collect();
+    assert_eq!(alerts.len(), 4, "{alerts:?}");
+    // The head's view of the timeline has none of it.
+    let head = app
+        .get(&format!("/v1/reports/{id}"), &app.token("tnp.kp1").await)
+        .await;
+    assert!(
+        head.body["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["visibility"] == "public")
+    );
+}
+
+#[tokio::test]
+async fn a_report_acknowledged_in_time_is_not_escalated() {
+    let app = TestApp::spawn().await;
+    let report = app
+        .file_report("tnp.kp1", json!({"description": FIRE}))
+        .await;
+    let id = report["id"].as_str().unwrap();
+    let holder = match report["department"]["code"].as_str().unwrap() {
+        "ward_police" => "tnp.police",
+        _ => "tnp.triage",
+    };
+    let acknowledged = app.act(holder, id, json!({"action": "acknowledge"})).await;
+    assert_eq!(
+        acknowledged["deadlines"]["acknowledge"]["standing"],
+        "on_time"
+    );
+    let sent = scan(
+        &app.state,
+        time(&report["created_at"]) + Duration::minutes(30),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent, Sent::default());
+}
+
+#[tokio::test]
+async fn a_ward_leader_extends_the_time_to_resolve_with_a_reason() {
+    let app = TestApp::spawn().await;
+    let report = app
+        .file_report("tnp.kp1", json!({"description": LAMP}))
+        .await;
+    let id = report["id"].as_str().unwrap();
+    let due = time(&report["deadlines"]["resolve"]["due_at"]);
+    let later = (due + Duration::days(2)).to_rfc3339();
+
+    let staff = app
+        .try_act(
+            "tnp.infra",
+            id,
+            json!({"action": "extend", "resolve_by": later, "reason": "Chờ vật tư"}),
+        )
+        .await;
+    assert_eq!(staff.status, 403);
+    let no_reason = app
+        .try_act(
+            "tnp.leader",
+            id,
+            json!({"action": "extend", "resolve_by": later}),
+        )
+        .await;
+    assert_eq!(no_reason.status, 422);
+    assert_eq!(no_reason.body["errors"][0]["field"], "/reason");
+    let earlier = app
+        .try_act(
+            "tnp.leader",
+            id,
+            json!({"action": "extend", "resolve_by": (due - Duration::hours(1)).to_rfc3339(), "reason": "x"}),
+        )
+        .await;
+    assert_eq!(earlier.status, 422);
+    assert_eq!(earlier.body["errors"][0]["field"], "/resolve_by");
+
+    let extended = app
+        .act(
+            "tnp.leader",
+            id,
+            json!({"action": "extend", "resolve_by": later, "reason": "Chờ điện lực thay cột"}),
+        )
+        .await;
+    assert_eq!(
+        time(&extended["deadlines"]["resolve"]["due_at"]),
+        due + Duration::days(2)
+    );
+    // The ward's promise to the neighborhood stays where it was.
+    assert_eq!(
+        extended["deadlines"]["ward_resolve"],
+        report["deadlines"]["ward_resolve"]
+    );
+    assert_eq!(extended["status"], report["status"]);
+    let event = extended["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "report.deadline_extended")
+        .unwrap();
+    assert_eq!(event["text"], "Chờ điện lực thay cột");
+    assert_eq!(event["visibility"], "internal");
+}
+
+async fn ward_id(app: &TestApp, who: &str) -> String {
+    let me = app.get("/v1/me", &app.token(who).await).await;
+    me.body["ward"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_ward_sets_its_own_deadlines_and_new_reports_follow_them() {
+    let app = TestApp::spawn().await;
+    let ward = ward_id(&app, "tnp.leader").await;
+    let admin = app.token("admin").await;
+    let path = format!("/v1/wards/{ward}/deadline-policies");
+    let listed = app.get(&path, &app.token("tnp.infra").await).await;
+    assert_eq!(listed.status, 200);
+    let policies = listed.body["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 4);
+    assert!(policies.iter().all(|p| p["default"] == true));
+    assert_eq!(
+        policies[0]["acknowledge"],
+        json!({"minutes": 15, "clock": "calendar"})
+    );
+
+    let quicker = json!({
+        "acknowledge": {"minutes": 5, "clock": "calendar"},
+        "resolve": {"minutes": 60, "clock": "calendar"},
+    });
+    let refused = app
+        .request(
+            reqwest::Method::PUT,
+            &format!("{path}/urgent"),
+            Some(&app.token("tnp.leader").await),
+            Some(quicker.clone()),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let set = app
+        .request(
+            reqwest::Method::PUT,
+            &format!("{path}/urgent"),
+            Some(&admin),
+            Some(quicker.clone()),
+        )
+        .await;
+    assert_eq!(set.status, 200);
+    assert_eq!(set.body["default"], false);
+    let fire = app
+        .file_report("tnp.kp1", json!({"description": FIRE}))
+        .await;
+    let filed = time(&fire["created_at"]);
+    assert_eq!(
+        time(&fire["deadlines"]["acknowledge"]["due_at"]),
+        filed + Duration::minutes(5)
+    );
+    assert_eq!(
+        time(&fire["deadlines"]["resolve"]["due_at"]),
+        filed + Duration::minutes(60)
+    );
+    // The other ward keeps the defaults.
+    let other = app
+        .file_report("xh.kp1", json!({"description": FIRE}))
+        .await;
+    let filed = time(&other["created_at"]);
+    assert_eq!(
+        time(&other["deadlines"]["acknowledge"]["due_at"]),
+        filed + Duration::minutes(15)
+    );
+
+    // A rule for one subcategory wins over its priority's.
+    let lamps = json!({
+        "acknowledge": {"minutes": 120, "clock": "calendar"},
+        "resolve": {"minutes": 600, "clock": "calendar"},
+    });
+    let set = app
+        .request(
+            reqwest::Method::PUT,
+            &format!("{path}/normal?subcategory=streetlight"),
+            Some(&admin),
+            Some(lamps),
+        )
+        .await;
+    assert_eq!(set.body["subcategory"], "streetlight");
+    let lamp = app
+        .file_report("tnp.kp1", json!({"description": LAMP}))
+        .await;
+    assert_eq!(lamp["subcategory"], "streetlight");
+    let filed = time(&lamp["created_at"]);
+    assert_eq!(
+        time(&lamp["deadlines"]["acknowledge"]["due_at"]),
+        filed + Duration::minutes(120)
+    );
+
+    let bad = app
+        .request(
+            reqwest::Method::PUT,
+            &format!("{path}/low"),
+            Some(&admin),
+            Some(json!({"acknowledge": {"minutes": 0, "clock": "working"}, "resolve": {"minutes": 60, "clock": "working"}})),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["errors"][0]["field"], "/acknowledge/minutes");
+
+    let removed = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("{path}/urgent"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 204);
+    let again = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("{path}/urgent"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, 404);
+    let listed = app.get(&path, &admin).await;
+    let policies = listed.body["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 5);
+    assert_eq!(policies[0]["default"], true);
+    assert_eq!(policies[4]["subcategory"], "streetlight");
+}
+
+#[tokio::test]
+async fn office_hours_are_checked_and_kept_per_ward() {
+    let app = TestApp::spawn().await;
+    let ward = ward_id(&app, "tnp.leader").await;
+    let admin = app.token("admin").await;
+    let path = format!("/v1/wards/{ward}/office-hours");
+    let hours = app.get(&path, &app.token("tnp.kp1").await).await;
+    assert_eq!(hours.body["mon"], json!(["07:30-11:30", "13:00-17:00"]));
+    assert_eq!(hours.body["sat"], json!([]));
+
+    let mut saturday_mornings = hours.body.clone();
+    saturday_mornings["sat"] = json!(["07:30-11:30"]);
+    let set = app
+        .request(
+            reqwest::Method::PUT,
+            &path,
+            Some(&admin),
+            Some(saturday_mornings.clone()),
+        )
+        .await;
+    assert_eq!(set.status, 200);
+    assert_eq!(
+        app.get(&path, &admin).await.body["sat"],
+        json!(["07:30-11:30"])
+    );
+
+    let mut overlapping = saturday_mornings;
+    overlapping["tue"] = json!(["13:00-17:00", "07:30-11:30"]);
+    let refused = app
+        .request(reqwest::Method::PUT, &path, Some(&admin), Some(overlapping))
+        .await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(refused.body["errors"][0]["field"], "/tue");
+    let not_admin = app
+        .request(
+            reqwest::Method::PUT,
+            &path,
+            Some(&app.token("tnp.leader").await),
+            Some(hours.body.clone()),
+        )
+        .await;
+    assert_eq!(not_admin.status, 403);
+}
+
+#[tokio::test]
+async fn the_national_calendar_is_built_in_and_city_admins_change_it() {
+    let app = TestApp::spawn().await;
+    let head = app.token("tnp.kp1").await;
+    let year = app.get("/v1/calendar/days?year=2026", &head).await;
+    assert_eq!(year.status, 200);
+    let days = year.body["days"].as_array().unwrap();
+    assert!(
+        days.iter()
+            .any(|d| d["date"] == "2026-02-17" && d["kind"] == "holiday")
+    );
+    assert!(days.iter().any(|d| d["date"] == "2026-09-02"));
+
+    let admin = app.token("admin").await;
+    let day = json!({"kind": "holiday", "name": "Nghỉ bù Quốc khánh"});
+    let path = "/v1/calendar/days/2026-09-04";
+    let refused = app
+        .request(
+            reqwest::Method::PUT,
+            path,
+            Some(&app.token("tnp.leader").await),
+            Some(day.clone()),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let set = app
+        .request(reqwest::Method::PUT, path, Some(&admin), Some(day))
+        .await;
+    assert_eq!(set.status, 200);
+    assert_eq!(
+        set.body,
+        json!({"date": "2026-09-04", "kind": "holiday", "name": "Nghỉ bù Quốc khánh"})
+    );
+    let year = app.get("/v1/calendar/days?year=2026", &head).await;
+    assert!(
+        year.body["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["date"] == "2026-09-04")
+    );
+
+    assert_eq!(
+        app.request(reqwest::Method::DELETE, path, Some(&admin), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        app.request(reqwest::Method::DELETE, path, Some(&admin), None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get("/v1/calendar/days?year=1990", &head).await.status,
+        422
+    );
+    let nameless = app
+        .request(
+            reqwest::Method::PUT,
+            path,
+            Some(&admin),
+            Some(json!({"kind": "working_day", "name": " "})),
+        )
+        .await;
+    assert_eq!(nameless.status, 422);
+}
