@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod escalation;
+pub mod export;
 pub mod extract;
 pub mod intake;
 pub mod notify;

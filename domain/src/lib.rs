@@ -11,5 +11,6 @@ pub mod place;
 pub mod routing;
 pub mod sla;
 pub mod spatial;
+pub mod stats;
 pub mod taxonomy;
 pub mod text;

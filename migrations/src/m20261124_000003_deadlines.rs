@@ -30,12 +30,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for column in report_columns() {
             manager
-                .alter_table(
-                    Table::alter()
-                        .table("reports")
-                        .add_column(column)
-                        .take(),
-                )
+                .alter_table(Table::alter().table("reports").add_column(column).take())
                 .await?;
         }
         for (name, column) in [

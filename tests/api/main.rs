@@ -10,5 +10,6 @@ mod deadlines;
 mod errors;
 mod replicas;
 mod reports;
+mod stats;
 mod stream;
 mod wards;

@@ -271,6 +271,8 @@ impl TestApp {
         let bytes = response.bytes().await.expect("body");
         let body = if bytes.is_empty() {
             Value::Null
+        } else if content_type.starts_with("text/") {
+            Value::String(String::from_utf8(bytes.to_vec()).expect("text is UTF-8"))
         } else {
             serde_json::from_slice(&bytes).unwrap_or(Value::Null)
         };

@@ -13,6 +13,7 @@ pub mod me;
 pub mod notifications;
 pub mod paging;
 pub mod reports;
+pub mod stats;
 pub mod taxonomy;
 pub mod views;
 pub mod wards;
@@ -60,9 +61,15 @@ pub fn table() -> Vec<Route> {
         route!(POST "/v1/reports" => reports::create),
         route!(GET "/v1/reports" => reports::list),
         route!(GET "/v1/reports.geojson" => reports::geojson),
+        route!(GET "/v1/reports.csv" => reports::export_csv),
         route!(GET "/v1/reports/{id}" => reports::get),
         route!(POST "/v1/reports/{id}/actions" => reports::act),
         route!(GET "/v1/hotspots" => hotspots::hotspots),
+        route!(GET "/v1/stats/summary" => stats::summary),
+        route!(GET "/v1/stats/departments" => stats::departments),
+        route!(GET "/v1/stats/neighborhoods" => stats::neighborhoods),
+        route!(GET "/v1/stats/wards" => stats::wards),
+        route!(GET "/v1/stats/timeseries" => stats::timeseries),
         route!(GET "/v1/notifications" => notifications::list),
         route!(GET "/v1/stream" => crate::stream::stream),
         route!(POST "/v1/notifications/{id}/read" => notifications::mark_read),

@@ -2,6 +2,7 @@
 
 use crate::auth::{CurrentUser, sha256_hex};
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::export::CsvFile;
 use crate::extract::{Json, Path, Query};
 use crate::intake::{Filed, NewReport};
 use crate::routes::paging;
@@ -605,6 +606,111 @@ pub async fn list(
         .map(|r| refs.render(r))
         .collect::<ApiResult<_>>()?;
     Ok(axum::Json(Page { items, next_cursor }))
+}
+
+/// The most reports one CSV export holds; a larger export must be narrowed by its filters.
+const MAX_EXPORT_ROWS: usize = 100_000;
+const EXPORT_PAGE: u64 = 1000;
+
+/// The reports of a list query as a CSV file for spreadsheets (UTF-8 with BOM), times in
+/// Asia/Ho_Chi_Minh, with their deadlines and where they stand.
+pub async fn export_csv(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(mut query): Query<ListQuery>,
+) -> ApiResult<Response> {
+    if query.limit.is_some() || query.cursor.is_some() {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "limit",
+            "Tệp CSV chứa mọi phản ánh khớp bộ lọc; không dùng limit và cursor.",
+            "A CSV export holds every matching report; limit and cursor do not apply.",
+        )]));
+    }
+    let mut file = CsvFile::new(
+        "reports.csv",
+        &[
+            "id",
+            "created_at",
+            "ward",
+            "neighborhood",
+            "category",
+            "subcategory",
+            "priority",
+            "status",
+            "department",
+            "description",
+            "address",
+            "acknowledged_at",
+            "resolved_at",
+            "closed_at",
+            "acknowledge_due_at",
+            "acknowledge_standing",
+            "resolve_due_at",
+            "resolve_standing",
+            "rating",
+        ],
+    )?;
+    let local = |t: Option<DateTime<Utc>>| {
+        t.map_or(String::new(), |t| {
+            t.with_timezone(&sos_domain::sla::TIME_ZONE)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+    };
+    let standing = |d: &Option<views::DeadlineView>| d.as_ref().map_or("", |d| d.standing.as_str());
+    let mut written = 0;
+    loop {
+        let (rows, next_cursor) = find_reports(
+            &state,
+            &current.actor,
+            &query,
+            (EXPORT_PAGE, EXPORT_PAGE),
+            false,
+        )
+        .await?;
+        written += rows.len();
+        if written > MAX_EXPORT_ROWS {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "created_from",
+                format!(
+                    "Quá {MAX_EXPORT_ROWS} phản ánh; hãy thu hẹp khoảng thời gian hoặc bộ lọc."
+                ),
+                format!("More than {MAX_EXPORT_ROWS} reports; narrow the period or the filters."),
+            )]));
+        }
+        let refs = store::Refs::load(&state.db, &rows, []).await?;
+        for row in &rows {
+            let r = refs.render(row)?;
+            file.row([
+                r.id.to_string(),
+                local(Some(r.created_at)),
+                r.ward.name.clone(),
+                r.neighborhood.name.clone(),
+                r.category.clone(),
+                r.subcategory.clone(),
+                r.priority.clone(),
+                r.status.clone(),
+                r.department
+                    .as_ref()
+                    .map_or(String::new(), |d| d.name.clone()),
+                r.description.clone(),
+                r.address.clone().unwrap_or_default(),
+                local(r.acknowledged_at),
+                local(r.resolved_at),
+                local(r.closed_at),
+                local(r.deadlines.acknowledge.as_ref().map(|d| d.due_at)),
+                standing(&r.deadlines.acknowledge).to_owned(),
+                local(r.deadlines.resolve.as_ref().map(|d| d.due_at)),
+                standing(&r.deadlines.resolve).to_owned(),
+                r.rating.map_or(String::new(), |n| n.to_string()),
+            ])?;
+        }
+        match next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    file.into_response()
 }
 
 /// How many reports one map request returns, by default and at most.

@@ -2,3 +2,4 @@
 
 pub mod entities;
 pub mod reports;
+pub mod stats;

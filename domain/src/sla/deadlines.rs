@@ -136,6 +136,16 @@ pub enum Standing {
     Late,
 }
 
+impl Standing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standing::OnTime => "on_time",
+            Standing::AtRisk => "at_risk",
+            Standing::Late => "late",
+        }
+    }
+}
+
 /// The standing of `deadline` for work done at `done_at` (if it was done), seen at `now`.
 pub fn standing(
     deadline: &Deadline,

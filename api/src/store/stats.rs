@@ -1,0 +1,391 @@
+//! The queries behind leaders' statistics. Counts are summed in the database, over the reports
+//! the caller may see; percentiles are taken in Rust from the stored working times, the same
+//! way on both engines (`sos_domain::stats::percentile`).
+//!
+//! Two clocks (see `sla`): the summary, neighborhoods and wards are judged by the ward's
+//! promise to the neighborhood (`ward_*_due_at`, from filing); departments by their own
+//! deadlines (`*_due_at`, from when they received the report).
+
+use crate::store::entities::{department, report};
+use crate::store::reports::visible_reports;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult, QueryFilter,
+    QuerySelect, Select,
+};
+use sos_domain::access::Actor;
+use sos_domain::stats::AgeBucket;
+use sos_domain::taxonomy::Category;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// What a statistics request narrows to.
+#[derive(Debug, Clone)]
+pub struct Filters {
+    /// Reports filed in `[from, to)`.
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub ward: Option<Uuid>,
+    pub department: Option<String>,
+    pub category: Option<Category>,
+}
+
+/// Reports the actor may see matching the filters but the period: the open backlog is
+/// counted whenever its reports were filed.
+fn scoped_any_time(actor: &Actor, filters: &Filters) -> Option<Select<report::Entity>> {
+    let mut select = visible_reports(actor)?;
+    if let Some(ward) = filters.ward {
+        select = select.filter(report::Column::WardId.eq(ward));
+    }
+    if let Some(code) = &filters.department {
+        let departments = Query::select()
+            .column(department::Column::Id)
+            .from(department::Entity)
+            .and_where(department::Column::Code.eq(code.as_str()))
+            .to_owned();
+        select = select.filter(report::Column::DepartmentId.in_subquery(departments));
+    }
+    if let Some(category) = filters.category {
+        select = select.filter(report::Column::Category.eq(category.as_str()));
+    }
+    Some(select)
+}
+
+/// Reports the actor may see, filed in the period, matching the filters.
+pub fn scoped(actor: &Actor, filters: &Filters) -> Option<Select<report::Entity>> {
+    Some(
+        scoped_any_time(actor, filters)?
+            .filter(report::Column::CreatedAt.gte(filters.from))
+            .filter(report::Column::CreatedAt.lt(filters.to)),
+    )
+}
+
+/// `SUM(CASE WHEN condition THEN 1 ELSE 0 END)`.
+fn count_if(condition: impl Into<Condition>) -> SimpleExpr {
+    Func::sum(Expr::case(condition.into(), 1).finally(0)).into()
+}
+
+const OPEN_STATES: [&str; 4] = ["submitted", "assigned", "acknowledged", "in_progress"];
+
+fn open() -> SimpleExpr {
+    report::Column::Status.is_in(OPEN_STATES)
+}
+
+/// Reports whose deadlines count: not rejected, not merged into another.
+fn settled() -> SimpleExpr {
+    report::Column::Status.is_not_in(["rejected", "duplicate"])
+}
+
+/// Met in time: done, and done by the deadline.
+fn met(done: report::Column, due: report::Column) -> Condition {
+    Condition::all()
+        .add(settled())
+        .add(done.is_not_null())
+        .add(due.is_not_null())
+        .add(Expr::col(done).lte(Expr::col(due)))
+}
+
+/// Missed: done after the deadline, or not done and the deadline has passed by `now`.
+fn missed(done: report::Column, due: report::Column, now: DateTime<Utc>) -> Condition {
+    Condition::all().add(settled()).add(due.is_not_null()).add(
+        Condition::any()
+            .add(
+                Condition::all()
+                    .add(done.is_not_null())
+                    .add(Expr::col(done).gt(Expr::col(due))),
+            )
+            .add(Condition::all().add(done.is_null()).add(due.lt(now))),
+    )
+}
+
+/// The counts of one group of reports.
+#[derive(Debug, Clone, Default, FromQueryResult)]
+pub struct Counts {
+    pub received: i64,
+    pub resolved: Option<i64>,
+    pub open: Option<i64>,
+    pub acknowledge_on_time: Option<i64>,
+    pub acknowledge_late: Option<i64>,
+    pub resolve_on_time: Option<i64>,
+    pub resolve_late: Option<i64>,
+    /// Open reports past their deadline to resolve.
+    pub overdue: Option<i64>,
+    pub ratings: Option<i64>,
+    pub rating_sum: Option<i64>,
+}
+
+/// Which deadlines judge a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    Ward,
+    Department,
+}
+
+impl Clock {
+    fn columns(self) -> (report::Column, report::Column) {
+        match self {
+            Clock::Ward => (
+                report::Column::WardAcknowledgeDueAt,
+                report::Column::WardResolveDueAt,
+            ),
+            Clock::Department => (
+                report::Column::AcknowledgeDueAt,
+                report::Column::ResolveDueAt,
+            ),
+        }
+    }
+}
+
+/// Adds the counted columns of [`Counts`] to a query.
+fn with_counts(
+    select: Select<report::Entity>,
+    clock: Clock,
+    now: DateTime<Utc>,
+) -> Select<report::Entity> {
+    let (acknowledge_due, resolve_due) = clock.columns();
+    select
+        .column_as(Expr::cust("COUNT(*)"), "received")
+        .column_as(
+            count_if(report::Column::ResolvedAt.is_not_null()),
+            "resolved",
+        )
+        .column_as(count_if(open()), "open")
+        .column_as(
+            count_if(met(report::Column::AcknowledgedAt, acknowledge_due)),
+            "acknowledge_on_time",
+        )
+        .column_as(
+            count_if(missed(report::Column::AcknowledgedAt, acknowledge_due, now)),
+            "acknowledge_late",
+        )
+        .column_as(
+            count_if(met(report::Column::ResolvedAt, resolve_due)),
+            "resolve_on_time",
+        )
+        .column_as(
+            count_if(missed(report::Column::ResolvedAt, resolve_due, now)),
+            "resolve_late",
+        )
+        .column_as(
+            count_if(Condition::all().add(open()).add(resolve_due.lt(now))),
+            "overdue",
+        )
+        .column_as(Expr::cust("COUNT(rating)"), "ratings")
+        .column_as(Expr::cust("SUM(rating)"), "rating_sum")
+}
+
+/// The counts of the scoped reports as one group.
+pub async fn counts(
+    db: &impl ConnectionTrait,
+    select: Select<report::Entity>,
+    clock: Clock,
+    now: DateTime<Utc>,
+) -> Result<Counts, DbErr> {
+    Ok(with_counts(select.select_only(), clock, now)
+        .into_model::<Counts>()
+        .one(db)
+        .await?
+        .unwrap_or_default())
+}
+
+/// The counts of the scoped reports per value of `column` (a department, neighborhood or
+/// ward id); reports with no value are left out.
+pub async fn counts_by(
+    db: &impl ConnectionTrait,
+    select: Select<report::Entity>,
+    column: report::Column,
+    clock: Clock,
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, Counts>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Keyed {
+        key: Option<Uuid>,
+        #[sea_orm(nested)]
+        counts: Counts,
+    }
+    let rows = with_counts(select.select_only().column_as(column, "key"), clock, now)
+        .group_by(column)
+        .into_model::<Keyed>()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| Some((row.key?, row.counts)))
+        .collect())
+}
+
+/// The working seconds to acknowledge and to resolve of the scoped reports, each sorted, per
+/// value of `column` (or all under the nil id when `column` is none).
+pub async fn working_times(
+    db: &impl ConnectionTrait,
+    select: Select<report::Entity>,
+    column: Option<report::Column>,
+) -> Result<HashMap<Uuid, (Vec<f64>, Vec<f64>)>, DbErr> {
+    let key: SimpleExpr = column.map_or_else(|| Expr::val(Uuid::nil()), Expr::col);
+    let rows: Vec<(Option<Uuid>, Option<i64>, Option<i64>)> = select
+        .select_only()
+        .column_as(key, "key")
+        .column(report::Column::AcknowledgeWorkingSeconds)
+        .column(report::Column::ResolveWorkingSeconds)
+        .filter(
+            report::Column::AcknowledgeWorkingSeconds
+                .is_not_null()
+                .or(report::Column::ResolveWorkingSeconds.is_not_null()),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out: HashMap<Uuid, (Vec<f64>, Vec<f64>)> = HashMap::new();
+    for (key, acknowledge, resolve) in rows {
+        let Some(key) = key else { continue };
+        let entry = out.entry(key).or_default();
+        entry.0.extend(acknowledge.map(|s| s as f64));
+        entry.1.extend(resolve.map(|s| s as f64));
+    }
+    for (acknowledge, resolve) in out.values_mut() {
+        acknowledge.sort_by(f64::total_cmp);
+        resolve.sort_by(f64::total_cmp);
+    }
+    Ok(out)
+}
+
+/// How many heads gave each rating, 1 to 5.
+pub async fn rating_distribution(
+    db: &impl ConnectionTrait,
+    select: Select<report::Entity>,
+) -> Result<[i64; 5], DbErr> {
+    let rows: Vec<(Option<i32>, i64)> = select
+        .select_only()
+        .column(report::Column::Rating)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .filter(report::Column::Rating.is_not_null())
+        .group_by(report::Column::Rating)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out = [0; 5];
+    for (rating, n) in rows {
+        if let Some(slot) = rating
+            .and_then(|r| usize::try_from(r - 1).ok())
+            .and_then(|i| out.get_mut(i))
+        {
+            *slot = n;
+        }
+    }
+    Ok(out)
+}
+
+/// The open backlog: reports in scope filed before the end of the period (whenever), still
+/// open, by age now; and how many of them are past their department's deadline to resolve.
+#[derive(Debug, Clone, Default)]
+pub struct Backlog {
+    pub buckets: Vec<(AgeBucket, i64)>,
+    pub overdue: i64,
+}
+
+pub async fn backlog(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    filters: &Filters,
+    now: DateTime<Utc>,
+) -> Result<Backlog, DbErr> {
+    let Some(select) = scoped_any_time(actor, filters) else {
+        return Ok(Backlog {
+            buckets: AgeBucket::ALL.iter().map(|b| (*b, 0)).collect(),
+            overdue: 0,
+        });
+    };
+    let mut select = select
+        .select_only()
+        .filter(open())
+        .filter(report::Column::CreatedAt.lt(filters.to))
+        .column_as(count_if(report::Column::ResolveDueAt.lt(now)), "overdue");
+    for (i, bucket) in AgeBucket::ALL.iter().enumerate() {
+        // Filed at or before now - from, and after now - to.
+        let (from, to) = bucket.bounds();
+        let mut condition =
+            Condition::all().add(report::Column::CreatedAt.lte(now - Duration::seconds(from)));
+        if let Some(to) = to {
+            condition = condition.add(report::Column::CreatedAt.gt(now - Duration::seconds(to)));
+        }
+        select = select.column_as(count_if(condition), format!("b{i}"));
+    }
+    type Row = (
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let (overdue, a, b, c, d, e): Row = select.into_tuple().one(db).await?.unwrap_or_default();
+    Ok(Backlog {
+        buckets: AgeBucket::ALL
+            .into_iter()
+            .zip([a, b, c, d, e].map(Option::unwrap_or_default))
+            .collect(),
+        overdue: overdue.unwrap_or(0),
+    })
+}
+
+/// The local day (Asia/Ho_Chi_Minh, `YYYY-MM-DD`) of a timestamp column, in the engine's
+/// dialect. Vietnam keeps UTC+7 all year.
+fn local_day(backend: DatabaseBackend, column: &str) -> String {
+    match backend {
+        DatabaseBackend::Postgres => {
+            format!("to_char({column} AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD')")
+        }
+        _ => format!("strftime('%Y-%m-%d', {column}, '+7 hours')"),
+    }
+}
+
+/// One day of a time series.
+#[derive(Debug, Clone, Default, FromQueryResult)]
+pub struct Day {
+    pub day: String,
+    #[sea_orm(nested)]
+    pub counts: Counts,
+}
+
+/// Counts of reports filed each local day of the period (judged by the ward's clock).
+pub async fn filed_per_day(
+    db: &impl ConnectionTrait,
+    select: Select<report::Entity>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Day>, DbErr> {
+    let day = local_day(db.get_database_backend(), "created_at");
+    with_counts(
+        select
+            .select_only()
+            .column_as(Expr::cust(day.clone()), "day"),
+        Clock::Ward,
+        now,
+    )
+    .group_by(Expr::cust(day))
+    .into_model::<Day>()
+    .all(db)
+    .await
+}
+
+/// How many reports in scope (whenever filed) were resolved each local day of the period.
+pub async fn resolved_per_day(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    filters: &Filters,
+) -> Result<Vec<(String, i64)>, DbErr> {
+    let Some(select) = scoped_any_time(actor, filters) else {
+        return Ok(Vec::new());
+    };
+    let day = local_day(db.get_database_backend(), "resolved_at");
+    select
+        .select_only()
+        .column_as(Expr::cust(day.clone()), "day")
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .filter(report::Column::ResolvedAt.gte(filters.from))
+        .filter(report::Column::ResolvedAt.lt(filters.to))
+        .group_by(Expr::cust(day))
+        .into_tuple()
+        .all(db)
+        .await
+}

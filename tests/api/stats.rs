@@ -1,0 +1,473 @@
+//! Leaders' statistics against a small set of reports whose figures are worked out by hand.
+//! The reports are written straight into the database with chosen times (March 2026, long
+//! past), so every deadline is decided and the figures do not depend on when the test runs.
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use sos_api::store::entities::{department, neighborhood, report, user, ward};
+use sos_domain::sla::TIME_ZONE;
+use sos_tests::TestApp;
+use uuid::Uuid;
+
+/// A local time in Ho Chi Minh City.
+fn at(local: &str) -> DateTime<Utc> {
+    let naive = NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M").unwrap();
+    TIME_ZONE
+        .from_local_datetime(&naive)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// One report of the worked example: where, when, and what happened to it.
+struct Case {
+    ward: i32,
+    neighborhood: &'static str,
+    department: &'static str,
+    priority: &'static str,
+    status: &'static str,
+    created: &'static str,
+    acknowledge_due: &'static str,
+    resolve_due: &'static str,
+    acknowledged: Option<&'static str>,
+    resolved: Option<&'static str>,
+    /// Working seconds from filing to each milestone, as intake would have stored them.
+    acknowledge_seconds: Option<i64>,
+    resolve_seconds: Option<i64>,
+    rating: Option<i32>,
+}
+
+const TNP: i32 = 26842;
+const XH: i32 = 27139;
+
+/// The example, month of March 2026:
+/// - R1 kp1/infra: acknowledged and resolved in time, rated 5.
+/// - R2 kp1/infra: acknowledged late, resolved in time, rated 3.
+/// - R3 kp2/police, urgent, filed Monday 16 March at 06:00 (15 March in UTC): acknowledged in
+///   time, resolved late.
+/// - R4 kp2/police: never acknowledged, both deadlines long past; still open.
+/// - R5 kp1/infra: rejected (counts as received only).
+/// - R6 kp1/infra: filed in February, still open (backlog only).
+/// - R7: in the other ward.
+fn cases() -> Vec<Case> {
+    let case = |neighborhood, department, created, acknowledge_due, resolve_due| Case {
+        ward: TNP,
+        neighborhood,
+        department,
+        priority: "normal",
+        status: "assigned",
+        created,
+        acknowledge_due,
+        resolve_due,
+        acknowledged: None,
+        resolved: None,
+        acknowledge_seconds: None,
+        resolve_seconds: None,
+        rating: None,
+    };
+    vec![
+        Case {
+            status: "closed",
+            acknowledged: Some("2026-03-02 09:00"),
+            resolved: Some("2026-03-03 10:00"),
+            acknowledge_seconds: Some(3600),
+            resolve_seconds: Some(36000),
+            rating: Some(5),
+            ..case(
+                "kp1",
+                "economy_infrastructure",
+                "2026-03-02 08:00",
+                "2026-03-02 16:00",
+                "2026-03-04 16:00",
+            )
+        },
+        Case {
+            status: "closed",
+            acknowledged: Some("2026-03-04 09:00"),
+            resolved: Some("2026-03-05 09:00"),
+            acknowledge_seconds: Some(30600),
+            resolve_seconds: Some(57600),
+            rating: Some(3),
+            ..case(
+                "kp1",
+                "economy_infrastructure",
+                "2026-03-03 08:00",
+                "2026-03-03 16:00",
+                "2026-03-05 16:00",
+            )
+        },
+        Case {
+            priority: "urgent",
+            status: "resolved",
+            acknowledged: Some("2026-03-16 06:10"),
+            resolved: Some("2026-03-16 11:30"),
+            acknowledge_seconds: Some(0),
+            resolve_seconds: Some(14400),
+            ..case(
+                "kp2",
+                "ward_police",
+                "2026-03-16 06:00",
+                "2026-03-16 06:15",
+                "2026-03-16 10:00",
+            )
+        },
+        case(
+            "kp2",
+            "ward_police",
+            "2026-03-20 08:00",
+            "2026-03-20 16:00",
+            "2026-03-24 16:00",
+        ),
+        Case {
+            status: "rejected",
+            ..case(
+                "kp1",
+                "economy_infrastructure",
+                "2026-03-25 08:00",
+                "2026-03-25 16:00",
+                "2026-03-27 16:00",
+            )
+        },
+        Case {
+            status: "acknowledged",
+            acknowledged: Some("2026-02-16 08:00"),
+            acknowledge_seconds: Some(1800),
+            ..case(
+                "kp1",
+                "economy_infrastructure",
+                "2026-02-15 08:00",
+                "2026-02-16 16:00",
+                "2026-02-18 16:00",
+            )
+        },
+        Case {
+            ward: XH,
+            ..case(
+                "kp1",
+                "economy_infrastructure",
+                "2026-03-10 08:00",
+                "2026-03-10 16:00",
+                "2026-03-12 16:00",
+            )
+        },
+    ]
+}
+
+async fn insert(app: &TestApp, case: &Case) {
+    let ward = ward::Entity::find()
+        .filter(ward::Column::Code.eq(case.ward))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let neighborhood = neighborhood::Entity::find()
+        .filter(neighborhood::Column::WardId.eq(ward.id))
+        .filter(neighborhood::Column::Code.eq(case.neighborhood))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let department = department::Entity::find()
+        .filter(department::Column::WardId.eq(ward.id))
+        .filter(department::Column::Code.eq(case.department))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let reporter = user::Entity::find()
+        .filter(user::Column::NeighborhoodId.eq(neighborhood.id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let created = at(case.created);
+    let time = |t: Option<&str>| t.map(at);
+    report::ActiveModel::from(report::Model {
+        id: Uuid::now_v7(),
+        ward_id: ward.id,
+        neighborhood_id: neighborhood.id,
+        reporter_id: reporter.id,
+        description: "Phản ánh mẫu".into(),
+        address: None,
+        lat: None,
+        lon: None,
+        accuracy_m: None,
+        category: "infrastructure".into(),
+        subcategory: "road_damage".into(),
+        chosen_subcategory: None,
+        priority: case.priority.into(),
+        status: case.status.into(),
+        department_id: Some(department.id),
+        classification: json!({}),
+        duplicate_of: None,
+        rating: case.rating,
+        response: None,
+        request_hash: String::new(),
+        search_text: "phan anh mau".into(),
+        version: 1,
+        created_at: created,
+        updated_at: created,
+        acknowledged_at: time(case.acknowledged),
+        resolved_at: time(case.resolved),
+        closed_at: None,
+        assigned_at: Some(created),
+        acknowledge_due_at: Some(at(case.acknowledge_due)),
+        acknowledge_warn_at: Some(at(case.acknowledge_due)),
+        resolve_due_at: Some(at(case.resolve_due)),
+        resolve_warn_at: Some(at(case.resolve_due)),
+        ward_acknowledge_due_at: Some(at(case.acknowledge_due)),
+        ward_resolve_due_at: Some(at(case.resolve_due)),
+        acknowledge_working_seconds: case.acknowledge_seconds,
+        resolve_working_seconds: case.resolve_seconds,
+    })
+    .insert(&app.db)
+    .await
+    .unwrap();
+}
+
+async fn example() -> TestApp {
+    let app = TestApp::spawn().await;
+    for case in cases() {
+        insert(&app, &case).await;
+    }
+    app
+}
+
+const MARCH: &str = "from=2026-03-01T00:00:00%2B07:00&to=2026-04-01T00:00:00%2B07:00";
+
+#[tokio::test]
+async fn the_summary_matches_the_example_worked_by_hand() {
+    let app = example().await;
+    let leader = app.token("tnp.leader").await;
+    let summary = app
+        .get(&format!("/v1/stats/summary?{MARCH}"), &leader)
+        .await;
+    assert_eq!(summary.status, 200);
+    let s = &summary.body;
+    assert_eq!(
+        s["received"], 5,
+        "R1–R5; R6 is February's, R7 the other ward's"
+    );
+    assert_eq!(s["resolved"], 3);
+    // Acknowledged in time: R1, R3; late: R2 (acknowledged late), R4 (never, past due).
+    assert_eq!(s["acknowledge"]["on_time"], 2);
+    assert_eq!(s["acknowledge"]["late"], 2);
+    assert_eq!(s["acknowledge"]["on_time_rate"], 0.5);
+    // 0, 3600, 30600 s: median 1 h; p90 at rank 1.8: 3600 + 0.8 × 27000 = 25200 s = 7 h.
+    assert_eq!(s["acknowledge"]["median_hours"], 1.0);
+    assert_eq!(s["acknowledge"]["p90_hours"], 7.0);
+    // Resolved in time: R1, R2; late: R3 (late), R4 (never, past due).
+    assert_eq!(s["resolve"]["on_time_rate"], 0.5);
+    // 14400, 36000, 57600 s: median 10 h; p90: 36000 + 0.8 × 21600 = 53280 s = 14.8 h.
+    assert_eq!(s["resolve"]["median_hours"], 10.0);
+    assert_eq!(s["resolve"]["p90_hours"], 14.8);
+    assert_eq!(
+        s["satisfaction"],
+        json!({"ratings": 2, "average": 4.0, "distribution": [0, 0, 1, 0, 1]})
+    );
+    // Open now: R4 and R6 (filed before the end of March), both months old and overdue.
+    assert_eq!(s["backlog"]["open"], 2);
+    assert_eq!(s["backlog"]["overdue"], 2);
+    let over_30: &Value = s["backlog"]["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["age"] == "over_30_days")
+        .unwrap();
+    assert_eq!(over_30["count"], 2);
+
+    // A department narrows it: the police hold R3 and R4.
+    let police = app
+        .get(
+            &format!("/v1/stats/summary?{MARCH}&department=ward_police"),
+            &leader,
+        )
+        .await;
+    assert_eq!(police.body["received"], 2);
+    assert_eq!(police.body["resolve"]["on_time_rate"], 0.0);
+}
+
+#[tokio::test]
+async fn each_role_counts_only_what_it_may_see() {
+    let app = example().await;
+    let summary = |who: &'static str| {
+        let app = &app;
+        async move {
+            let token = app.token(who).await;
+            app.get(&format!("/v1/stats/summary?{MARCH}"), &token)
+                .await
+                .body["received"]
+                .clone()
+        }
+    };
+    assert_eq!(summary("city.leader").await, 6);
+    assert_eq!(summary("tnp.leader").await, 5);
+    assert_eq!(summary("xh.leader").await, 1);
+    assert_eq!(summary("tnp.police").await, 2);
+    assert_eq!(summary("tnp.kp2").await, 2);
+    // Asking for another ward does not widen a ward leader's view.
+    let xh = app.get("/v1/me", &app.token("xh.leader").await).await.body["ward"]["id"].clone();
+    let leader = app.token("tnp.leader").await;
+    let other = app
+        .get(
+            &format!("/v1/stats/summary?{MARCH}&ward={}", xh.as_str().unwrap()),
+            &leader,
+        )
+        .await;
+    assert_eq!(other.body["received"], 0);
+}
+
+#[tokio::test]
+async fn departments_are_ranked_by_their_own_deadlines() {
+    let app = example().await;
+    let leader = app.token("tnp.leader").await;
+    let ranking = app
+        .get(&format!("/v1/stats/departments?{MARCH}"), &leader)
+        .await;
+    assert_eq!(ranking.status, 200);
+    let items = ranking.body["items"].as_array().unwrap();
+    let codes: Vec<&str> = items
+        .iter()
+        .map(|i| i["department"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["economy_infrastructure", "ward_police"]);
+    let infra = &items[0];
+    assert_eq!(infra["received"], 3);
+    assert_eq!(infra["resolved"], 2);
+    assert_eq!(infra["acknowledge"]["on_time_rate"], 0.5);
+    assert_eq!(infra["resolve"]["on_time_rate"], 1.0);
+    assert_eq!(infra["satisfaction"], 4.0);
+    let police = &items[1];
+    assert_eq!(police["open"], 1);
+    assert_eq!(police["overdue"], 1);
+    assert_eq!(police["resolve"]["on_time_rate"], 0.0);
+
+    let neighborhoods = app
+        .get(&format!("/v1/stats/neighborhoods?{MARCH}"), &leader)
+        .await;
+    let items = neighborhoods.body["items"].as_array().unwrap();
+    assert_eq!(items[0]["neighborhood"]["code"], "kp1");
+    assert_eq!(items[0]["received"], 3);
+    assert_eq!(items[1]["neighborhood"]["code"], "kp2");
+    assert_eq!(items[1]["resolve"]["on_time_rate"], 0.0);
+
+    // The city's ward ranking.
+    let wards = app
+        .get(
+            &format!("/v1/stats/wards?{MARCH}"),
+            &app.token("city.leader").await,
+        )
+        .await;
+    let items = wards.body["items"].as_array().unwrap();
+    let received: Vec<(i64, i64)> = items
+        .iter()
+        .map(|i| {
+            (
+                i["ward"]["code"].as_i64().unwrap(),
+                i["received"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(received.contains(&(TNP.into(), 5)) && received.contains(&(XH.into(), 1)));
+}
+
+#[tokio::test]
+async fn the_weekly_series_counts_in_local_time() {
+    let app = example().await;
+    let leader = app.token("tnp.leader").await;
+    let series = app
+        .get(
+            &format!("/v1/stats/timeseries?{MARCH}&interval=week"),
+            &leader,
+        )
+        .await;
+    assert_eq!(series.status, 200);
+    let points = series.body["points"].as_array().unwrap();
+    let starts: Vec<&str> = points
+        .iter()
+        .map(|p| p["start"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "2026-02-23",
+            "2026-03-02",
+            "2026-03-09",
+            "2026-03-16",
+            "2026-03-23",
+            "2026-03-30"
+        ]
+    );
+    let received: Vec<i64> = points
+        .iter()
+        .map(|p| p["received"].as_i64().unwrap())
+        .collect();
+    // R3 was filed on Monday 16 March at 06:00 in Ho Chi Minh City: still Sunday in UTC.
+    assert_eq!(received, [0, 2, 0, 2, 1, 0]);
+    let resolved: Vec<i64> = points
+        .iter()
+        .map(|p| p["resolved"].as_i64().unwrap())
+        .collect();
+    assert_eq!(resolved, [0, 2, 0, 1, 0, 0]);
+    assert_eq!(points[1]["acknowledge_on_time_rate"], 0.5);
+    assert_eq!(points[3]["resolve_on_time_rate"], 0.0);
+
+    let monthly = app
+        .get(
+            &format!("/v1/stats/timeseries?{MARCH}&interval=month"),
+            &leader,
+        )
+        .await;
+    assert_eq!(monthly.body["points"][0]["received"], 5);
+}
+
+#[tokio::test]
+async fn tables_download_as_csv_that_excel_reads_as_utf8() {
+    let app = example().await;
+    let leader = app.token("tnp.leader").await;
+    let file = app
+        .get(
+            &format!("/v1/stats/departments?{MARCH}&format=csv"),
+            &leader,
+        )
+        .await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(
+        file.header("content-disposition")
+            .unwrap()
+            .contains("departments.csv")
+    );
+    let text = file.body.as_str().unwrap();
+    assert!(text.starts_with('\u{FEFF}'), "a byte-order mark for Excel");
+    let lines: Vec<&str> = text.trim_start_matches('\u{FEFF}').split("\r\n").collect();
+    assert!(lines[0].starts_with("ward,department_code,department,received,resolved"));
+    assert!(
+        lines[1].contains("Phòng Kinh tế, Hạ tầng và Đô thị"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].contains("\"Phòng Kinh tế, Hạ tầng và Đô thị\""),
+        "quoted for its comma"
+    );
+
+    let march = "created_from=2026-03-01T00:00:00%2B07:00&created_to=2026-04-01T00:00:00%2B07:00";
+    let reports = app.get(&format!("/v1/reports.csv?{march}"), &leader).await;
+    assert_eq!(reports.status, 200);
+    let rows: Vec<&str> = reports
+        .body
+        .as_str()
+        .unwrap()
+        .trim_end()
+        .split("\r\n")
+        .collect();
+    assert_eq!(rows.len(), 1 + 5);
+    assert!(rows[1].contains("Phản ánh mẫu"));
+    // Times in Ho Chi Minh City: R5 was filed at 08:00 local.
+    assert!(rows[1].contains("2026-03-25 08:00"), "{}", rows[1]);
+    let refused = app.get("/v1/reports.csv?limit=10", &leader).await;
+    assert_eq!(refused.status, 422);
+    let summary_csv = app.get("/v1/stats/summary?format=csv", &leader).await;
+    assert_eq!(summary_csv.status, 422);
+}
