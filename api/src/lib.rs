@@ -18,3 +18,4 @@ pub mod sla;
 pub mod state;
 pub mod store;
 pub mod stream;
+pub mod synthetic;

@@ -39,6 +39,13 @@ enum Command {
         /// The demo wards of Ho Chi Minh City with their departments and accounts.
         #[arg(long)]
         demo: bool,
+        /// Add N synthetic reports over the past year across every ward of Ho Chi Minh City
+        /// (for benchmarks and demonstrations; implies --demo).
+        #[arg(long, value_name = "N")]
+        synthetic: Option<usize>,
+        /// Seed of the synthetic generator: the same seed gives the same reports.
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
     },
 }
 
@@ -218,10 +225,16 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Classify { .. } => unreachable!("handled before the settings are read"),
-        Command::Seed { demo } => {
+        Command::Seed {
+            demo,
+            synthetic,
+            seed,
+        } => {
             let conn = db::connect(&settings).await?;
             db::migrate(&conn).await?;
-            if demo {
+            if let Some(count) = synthetic {
+                sos_api::synthetic::seed(&conn, count, seed).await
+            } else if demo {
                 seed::seed_demo(&conn).await
             } else {
                 seed::seed_reference(&conn).await

@@ -150,27 +150,18 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<()> {
     // One hash for every demo account: they share the published demo password anyway, and
     // hashing it thirty times would only slow the start.
     let password_hash = hash_password(DEMO_PASSWORD)?;
-    let now = Utc::now();
     let txn = begin_write(db).await?;
-    let account = |username: &str, display_name: &str, role: Role| user::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        username: Set(username.to_owned()),
-        password_hash: Set(password_hash.clone()),
-        display_name: Set(display_name.to_owned()),
-        role: Set(role.as_str().to_owned()),
-        ward_id: Set(None),
-        neighborhood_id: Set(None),
-        department_id: Set(None),
-        email: Set(None),
-        active: Set(true),
-        created_at: Set(now),
-    };
-    account("admin", "Quản trị hệ thống", Role::Admin)
+    account("admin", "Quản trị hệ thống", Role::Admin, &password_hash)
         .insert(&txn)
         .await?;
-    account("city.leader", "Lãnh đạo Thành phố", Role::CityLeader)
-        .insert(&txn)
-        .await?;
+    account(
+        "city.leader",
+        "Lãnh đạo Thành phố",
+        Role::CityLeader,
+        &password_hash,
+    )
+    .insert(&txn)
+    .await?;
 
     for (code, prefix) in DEMO_WARDS {
         let ward = ward::Entity::find()
@@ -179,93 +170,130 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<()> {
             .one(&txn)
             .await?
             .ok_or_else(|| anyhow::anyhow!("ward {code} is missing from the reference data"))?;
-        let mut departments = Vec::new();
-        for template in DepartmentCode::ALL {
-            let model = department::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                ward_id: Set(ward.id),
-                code: Set(template.as_str().to_owned()),
-                name: Set(template.label().to_owned()),
-                external: Set(false),
-                email: Set(None),
-                triage_desk: Set(*template == DepartmentCode::WardOffice),
-                created_at: Set(now),
-            }
-            .insert(&txn)
-            .await?;
-            departments.push((*template, model));
-        }
-        for (agency, name, mailbox) in DEMO_AGENCIES {
-            department::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                ward_id: Set(ward.id),
-                code: Set(agency.to_owned()),
-                name: Set(name.to_owned()),
-                external: Set(true),
-                email: Set(Some(format!("{mailbox}.{prefix}@example.com"))),
-                triage_desk: Set(false),
-                created_at: Set(now),
-            }
-            .insert(&txn)
-            .await?;
-        }
-        seed_routing(&txn, ward.id, &departments).await?;
-
-        let attached = |mut model: user::ActiveModel| {
-            model.ward_id = Set(Some(ward.id));
-            model
-        };
-        attached(account(
-            &format!("{prefix}.leader"),
-            &format!("Lãnh đạo {}", ward.name),
-            Role::WardLeader,
-        ))
-        .insert(&txn)
-        .await?;
-        for (suffix, template) in [
-            ("triage", DepartmentCode::WardOffice),
-            ("infra", DepartmentCode::EconomyInfrastructure),
-            ("police", DepartmentCode::WardPolice),
-            ("order", DepartmentCode::UrbanOrder),
-            ("culture", DepartmentCode::CultureSociety),
-        ] {
-            let department = &departments
-                .iter()
-                .find(|(t, _)| *t == template)
-                .expect("template department")
-                .1;
-            let mut staff = attached(account(
-                &format!("{prefix}.{suffix}"),
-                &format!("Cán bộ {}", department.name),
-                Role::DepartmentStaff,
-            ));
-            staff.department_id = Set(Some(department.id));
-            staff.insert(&txn).await?;
-        }
-        for n in 1..=DEMO_NEIGHBORHOODS {
-            let kp = neighborhood::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                ward_id: Set(ward.id),
-                code: Set(format!("kp{n}")),
-                name: Set(format!("Khu phố {n}")),
-                created_at: Set(now),
-            }
-            .insert(&txn)
-            .await?;
-            let mut head = attached(account(
-                &format!("{prefix}.kp{n}"),
-                &format!("Trưởng khu phố {n}, {}", ward.name),
-                Role::NeighborhoodHead,
-            ));
-            head.neighborhood_id = Set(Some(kp.id));
-            head.insert(&txn).await?;
-        }
+        organise_ward(&txn, &ward, prefix, DEMO_NEIGHBORHOODS, &password_hash).await?;
     }
     txn.commit().await?;
     if let Some(lock) = lock {
         lock.commit().await?;
     }
     tracing::info!("demo wards and accounts created (password {DEMO_PASSWORD:?})");
+    Ok(())
+}
+
+fn account(
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password_hash: &str,
+) -> user::ActiveModel {
+    user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        username: Set(username.to_owned()),
+        password_hash: Set(password_hash.to_owned()),
+        display_name: Set(display_name.to_owned()),
+        role: Set(role.as_str().to_owned()),
+        ward_id: Set(None),
+        neighborhood_id: Set(None),
+        department_id: Set(None),
+        email: Set(None),
+        active: Set(true),
+        created_at: Set(Utc::now()),
+    }
+}
+
+/// Gives a ward the default template: the five departments, three external agencies, the
+/// TAXONOMY routing, `neighborhoods` neighborhoods (Khu phố 1…n) each with a head, a leader
+/// and one staff account per department; usernames start with `prefix`.
+pub async fn organise_ward(
+    txn: &impl ConnectionTrait,
+    ward: &ward::Model,
+    prefix: &str,
+    neighborhoods: usize,
+    password_hash: &str,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let mut departments = Vec::new();
+    for template in DepartmentCode::ALL {
+        let model = department::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            ward_id: Set(ward.id),
+            code: Set(template.as_str().to_owned()),
+            name: Set(template.label().to_owned()),
+            external: Set(false),
+            email: Set(None),
+            triage_desk: Set(*template == DepartmentCode::WardOffice),
+            created_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+        departments.push((*template, model));
+    }
+    for (agency, name, mailbox) in DEMO_AGENCIES {
+        department::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            ward_id: Set(ward.id),
+            code: Set(agency.to_owned()),
+            name: Set(name.to_owned()),
+            external: Set(true),
+            email: Set(Some(format!("{mailbox}.{prefix}@example.com"))),
+            triage_desk: Set(false),
+            created_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+    }
+    seed_routing(txn, ward.id, &departments).await?;
+
+    let attached = |username: &str, display_name: &str, role: Role| {
+        let mut model = account(username, display_name, role, password_hash);
+        model.ward_id = Set(Some(ward.id));
+        model
+    };
+    attached(
+        &format!("{prefix}.leader"),
+        &format!("Lãnh đạo {}", ward.name),
+        Role::WardLeader,
+    )
+    .insert(txn)
+    .await?;
+    for (suffix, template) in [
+        ("triage", DepartmentCode::WardOffice),
+        ("infra", DepartmentCode::EconomyInfrastructure),
+        ("police", DepartmentCode::WardPolice),
+        ("order", DepartmentCode::UrbanOrder),
+        ("culture", DepartmentCode::CultureSociety),
+    ] {
+        let department = &departments
+            .iter()
+            .find(|(t, _)| *t == template)
+            .expect("template department")
+            .1;
+        let mut staff = attached(
+            &format!("{prefix}.{suffix}"),
+            &format!("Cán bộ {}", department.name),
+            Role::DepartmentStaff,
+        );
+        staff.department_id = Set(Some(department.id));
+        staff.insert(txn).await?;
+    }
+    for n in 1..=neighborhoods {
+        let kp = neighborhood::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            ward_id: Set(ward.id),
+            code: Set(format!("kp{n}")),
+            name: Set(format!("Khu phố {n}")),
+            created_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+        let mut head = attached(
+            &format!("{prefix}.kp{n}"),
+            &format!("Trưởng khu phố {n}, {}", ward.name),
+            Role::NeighborhoodHead,
+        );
+        head.neighborhood_id = Set(Some(kp.id));
+        head.insert(txn).await?;
+    }
     Ok(())
 }
 

@@ -471,3 +471,53 @@ async fn tables_download_as_csv_that_excel_reads_as_utf8() {
     let summary_csv = app.get("/v1/stats/summary?format=csv", &leader).await;
     assert_eq!(summary_csv.status, 422);
 }
+
+#[tokio::test]
+async fn a_synthetic_year_fills_every_figure_consistently() {
+    let app = TestApp::spawn().await;
+    sos_api::synthetic::seed(&app.db, 400, 7).await.unwrap();
+    let city = app.token("city.leader").await;
+    let now = Utc::now();
+    let year = format!(
+        "from={}&to={}",
+        (now - chrono::Duration::days(366)).format("%Y-%m-%dT%H:%M:%SZ"),
+        (now + chrono::Duration::minutes(1)).format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    let summary = app.get(&format!("/v1/stats/summary?{year}"), &city).await;
+    let s = &summary.body;
+    assert_eq!(s["received"], 400);
+    let resolved = s["resolved"].as_i64().unwrap();
+    assert!((250..400).contains(&resolved), "{s}");
+    assert!(s["backlog"]["open"].as_i64().unwrap() > 0);
+    for deadline in ["acknowledge", "resolve"] {
+        let rate = s[deadline]["on_time_rate"].as_f64().unwrap();
+        assert!(rate > 0.0 && rate < 1.0, "{deadline}: {rate}");
+        assert!(
+            s[deadline]["median_hours"].as_f64().unwrap()
+                <= s[deadline]["p90_hours"].as_f64().unwrap()
+        );
+    }
+    // The wards' rows add up to the city's figure, and so do the months.
+    let wards = app.get(&format!("/v1/stats/wards?{year}"), &city).await;
+    let by_ward: i64 = wards.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["received"].as_i64().unwrap())
+        .sum();
+    assert_eq!(by_ward, 400);
+    assert!(
+        wards.body["items"].as_array().unwrap().len() > 100,
+        "spread over the city's wards"
+    );
+    let months = app
+        .get(
+            &format!("/v1/stats/timeseries?{year}&interval=month"),
+            &city,
+        )
+        .await;
+    let points = months.body["points"].as_array().unwrap();
+    assert!(points.len() >= 12);
+    let by_month: i64 = points.iter().map(|p| p["received"].as_i64().unwrap()).sum();
+    assert_eq!(by_month, 400);
+}

@@ -20,10 +20,17 @@ const POSTGRES_ENV: &str = "SOS_TEST_DATABASE_URL";
 
 pub const DEMO_PASSWORD: &str = "sos-demo";
 
-/// A fresh database for one test, removed when the test ends.
+/// A fresh database for one test, removed when the test ends; or one that outlives it.
 enum TestDatabase {
-    Sqlite { dir: PathBuf },
-    Postgres { admin_url: String, name: String },
+    Sqlite {
+        dir: PathBuf,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// A database given by the caller (benchmarks keep theirs between runs).
+    Kept,
 }
 
 impl TestDatabase {
@@ -64,6 +71,7 @@ impl Drop for TestDatabase {
             TestDatabase::Sqlite { dir } => {
                 let _ = std::fs::remove_dir_all(dir);
             }
+            TestDatabase::Kept => {}
             TestDatabase::Postgres { admin_url, name } => {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime, which cannot block on itself.
@@ -145,6 +153,11 @@ impl TestApp {
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         let (database, url) = TestDatabase::create().await;
         TestApp::start(url, Arc::new(database), configure).await
+    }
+
+    /// The service on an existing database, which is left as it is afterwards.
+    pub async fn on_database(url: &str, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        TestApp::start(url.to_owned(), Arc::new(TestDatabase::Kept), configure).await
     }
 
     /// Several replicas of the service on one fresh database. On PostgreSQL they start at the

@@ -16,6 +16,9 @@ use std::collections::BTreeMap;
 /// The model the service uses unless another one is activated.
 pub const BUILTIN_MODEL: &str = include_str!("../../data/model.json");
 
+/// The labelled corpus the built-in model is trained on (`domain/data/train.jsonl`).
+pub const TRAINING_CORPUS: &str = include_str!("../../data/train.jsonl");
+
 const FORMAT: &str = "sos-khu-pho-classifier/1";
 
 /// A text to learn from. Corrections made by staff say nothing about urgency.
@@ -444,7 +447,7 @@ mod tests {
 
     #[test]
     fn the_shipped_model_is_what_the_corpus_in_the_repository_trains() {
-        let corpus = parse_corpus(include_str!("../../data/train.jsonl")).unwrap();
+        let corpus = parse_corpus(TRAINING_CORPUS).unwrap();
         let retrained = Model::train(&training_texts(corpus)).to_json();
         // On failure, run `sos classify train --data domain/data/train.jsonl --out
         // domain/data/model.json` and commit the result with the corpus change.
@@ -468,7 +471,7 @@ mod tests {
 
     #[test]
     fn the_corpus_covers_every_subcategory_and_never_meets_the_held_out_split() {
-        let train = parse_corpus(include_str!("../../data/train.jsonl")).unwrap();
+        let train = parse_corpus(TRAINING_CORPUS).unwrap();
         let held_out = parse_corpus(include_str!("../../data/heldout.jsonl")).unwrap();
         assert!(train.len() >= 2000);
         for subcategory in Subcategory::ALL {
@@ -661,8 +664,7 @@ mod tests {
     #[test]
     fn corrections_teach_the_model_what_staff_decided() {
         // A made-up phrase the corpus never uses, filed under water supply by staff.
-        let mut corpus =
-            training_texts(parse_corpus(include_str!("../../data/train.jsonl")).unwrap());
+        let mut corpus = training_texts(parse_corpus(TRAINING_CORPUS).unwrap());
         let phrase = "zorbex quvil";
         assert_ne!(classify(phrase).subcategory, WaterSupply);
         corpus.extend((0..5).map(|i| TrainingText {

@@ -1,0 +1,206 @@
+//! Leaders' statistics and the deadline scan on a large synthetic load.
+//!
+//! SQLite: `cargo bench -p sos-tests --bench stats`
+//! PostgreSQL: `SOS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p sos-tests --bench stats`
+//!
+//! The database is kept between runs (`target/bench-data/stats.db`, or the PostgreSQL database
+//! `sos_bench_stats`) and filled up to `SOS_BENCH_REPORTS` synthetic reports (default
+//! 1,000,000) the first time, which takes minutes. Each figure is measured over
+//! `SOS_BENCH_SAMPLES` requests (default 30) after three warm-up requests.
+
+use chrono::{Duration as Days, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sos_api::store::entities::report;
+use sos_tests::{TestApp, engine};
+use std::time::{Duration, Instant};
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run());
+}
+
+/// The benchmark's database, created if missing.
+async fn database_url() -> String {
+    match std::env::var("SOS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(admin_url) => {
+            let admin = sea_orm::Database::connect(&admin_url)
+                .await
+                .expect("PostgreSQL");
+            let exists = admin
+                .query_one_raw(sea_orm::Statement::from_string(
+                    admin.get_database_backend(),
+                    "SELECT 1 FROM pg_database WHERE datname = 'sos_bench_stats'",
+                ))
+                .await
+                .expect("query")
+                .is_some();
+            if !exists {
+                admin
+                    .execute_unprepared("CREATE DATABASE sos_bench_stats")
+                    .await
+                    .expect("create database");
+            }
+            let base = admin_url
+                .rsplit_once('/')
+                .map_or(admin_url.as_str(), |(b, _)| b);
+            format!("{base}/sos_bench_stats")
+        }
+        None => {
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-data");
+            std::fs::create_dir_all(dir).expect("bench data directory");
+            format!("sqlite://{dir}/stats.db?mode=rwc")
+        }
+    }
+}
+
+async fn run() {
+    let wanted = env_number("SOS_BENCH_REPORTS", 1_000_000);
+    let samples = env_number("SOS_BENCH_SAMPLES", 30);
+    let url = database_url().await;
+    let app = TestApp::on_database(&url, |s| s.max_db_connections = 8).await;
+    let stored = report::Entity::find().count(&app.db).await.expect("count") as usize;
+    if stored < wanted {
+        println!("writing {} synthetic reports (once)…", wanted - stored);
+        let started = Instant::now();
+        sos_api::synthetic::seed(&app.db, wanted - stored, stored as u64)
+            .await
+            .expect("synthetic load");
+        println!("  done in {:.0} s", started.elapsed().as_secs_f64());
+        if app.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            app.db.execute_unprepared("ANALYZE").await.expect("analyze");
+        }
+    }
+    let total = report::Entity::find().count(&app.db).await.expect("count");
+    let open = report::Entity::find()
+        .filter(report::Column::Status.is_in([
+            "submitted",
+            "assigned",
+            "acknowledged",
+            "in_progress",
+        ]))
+        .count(&app.db)
+        .await
+        .expect("count");
+    println!(
+        "engine: {}, {total} reports, {open} open, {samples} samples each",
+        engine()
+    );
+
+    let ward = app.token("tnp.leader").await;
+    let city = app.token("city.leader").await;
+    let year = {
+        let to = Utc::now();
+        let from = to - Days::days(365);
+        format!(
+            "from={}&to={}",
+            from.format("%Y-%m-%dT%H:%M:%SZ"),
+            to.format("%Y-%m-%dT%H:%M:%SZ")
+        )
+    };
+    println!(
+        "{:<52} {:>9} {:>9} {:>9}",
+        "request", "p50 ms", "p95 ms", "max ms"
+    );
+    for (label, path, token) in [
+        (
+            "ward summary, last 30 days",
+            "/v1/stats/summary".to_owned(),
+            &ward,
+        ),
+        (
+            "ward summary, last 365 days",
+            format!("/v1/stats/summary?{year}"),
+            &ward,
+        ),
+        (
+            "ward departments, last 365 days",
+            format!("/v1/stats/departments?{year}"),
+            &ward,
+        ),
+        (
+            "ward weekly series, last 365 days",
+            format!("/v1/stats/timeseries?{year}&interval=week"),
+            &ward,
+        ),
+        (
+            "city summary, last 30 days",
+            "/v1/stats/summary".to_owned(),
+            &city,
+        ),
+        (
+            "city summary, last 365 days",
+            format!("/v1/stats/summary?{year}"),
+            &city,
+        ),
+        (
+            "city ward ranking, last 365 days",
+            format!("/v1/stats/wards?{year}"),
+            &city,
+        ),
+    ] {
+        let times = measure(&app, &path, token, samples).await;
+        println!(
+            "{label:<52} {:>9.1} {:>9.1} {:>9.1}",
+            ms(quantile(&times, 0.5)),
+            ms(quantile(&times, 0.95)),
+            ms(*times.last().unwrap())
+        );
+    }
+
+    // The deadline scan: the first one sends what is due, the next ones find nothing new.
+    for round in ["first", "second", "third"] {
+        let started = Instant::now();
+        let sent = sos_api::escalation::scan(&app.state, Utc::now())
+            .await
+            .expect("scan");
+        println!(
+            "deadline scan ({round}): {:.0} ms, {} warnings and {} escalations sent",
+            ms(started.elapsed()),
+            sent.warnings,
+            sent.escalations
+        );
+    }
+    app.stop().await;
+}
+
+async fn measure(app: &TestApp, path: &str, token: &str, samples: usize) -> Vec<Duration> {
+    let client = reqwest::Client::new();
+    let mut times = Vec::with_capacity(samples);
+    for i in 0..samples + 3 {
+        let started = Instant::now();
+        let response = client
+            .get(app.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "{path}");
+        let _ = response.bytes().await;
+        if i >= 3 {
+            times.push(started.elapsed());
+        }
+    }
+    times.sort();
+    times
+}
+
+fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
