@@ -25,6 +25,16 @@ fn report_columns() -> Vec<ColumnDef> {
     ]
 }
 
+/// Indexes on `reports`: name, and the column that follows `status`.
+const REPORT_INDEXES: &[(&str, &str)] = &[
+    (
+        "ix_reports_status_acknowledge_warn_at",
+        "acknowledge_warn_at",
+    ),
+    ("ix_reports_status_resolve_warn_at", "resolve_warn_at"),
+    ("ix_reports_status_created_at", "created_at"),
+];
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -33,16 +43,16 @@ impl MigrationTrait for Migration {
                 .alter_table(Table::alter().table("reports").add_column(column).take())
                 .await?;
         }
-        for (name, column) in [
-            ("ix_reports_acknowledge_warn_at", "acknowledge_warn_at"),
-            ("ix_reports_resolve_warn_at", "resolve_warn_at"),
-        ] {
+        // The deadline scan looks for open reports past a point in time, the backlog for open
+        // reports by age: both start from the status, the few open among the many closed.
+        for (name, column) in REPORT_INDEXES {
             manager
                 .create_index(
                     Index::create()
-                        .name(name)
+                        .name(*name)
                         .table("reports")
-                        .col(column)
+                        .col("status")
+                        .col(*column)
                         .take(),
                 )
                 .await?;
@@ -151,12 +161,14 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        for name in [
-            "ix_reports_acknowledge_warn_at",
-            "ix_reports_resolve_warn_at",
-        ] {
+        for (name, _) in REPORT_INDEXES {
             manager
-                .drop_index(Index::drop().name(name).table("reports").to_owned())
+                .drop_index(
+                    Index::drop()
+                        .name(name.to_owned())
+                        .table("reports")
+                        .to_owned(),
+                )
                 .await?;
         }
         for column in report_columns() {

@@ -39,6 +39,9 @@ fn every_operation_documents_its_errors_as_problems() {
             "/v1/auth/refresh",
             "/v1/auth/logout",
             "/v1/taxonomy",
+            "/dashboard",
+            "/dashboard/app.js",
+            "/dashboard/app.css",
         ];
         if !public.contains(&template.as_str()) {
             assert!(responses.contains_key("401"), "{method} {template}: 401");

@@ -6,6 +6,7 @@ mod access;
 mod auth;
 mod classifier;
 mod contract;
+mod dashboard;
 mod deadlines;
 mod errors;
 mod replicas;

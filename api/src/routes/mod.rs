@@ -7,6 +7,7 @@ use axum::routing::MethodRouter;
 
 pub mod auth;
 pub mod classify;
+pub mod dashboard;
 pub mod health;
 pub mod hotspots;
 pub mod me;
@@ -36,6 +37,9 @@ pub fn table() -> Vec<Route> {
     vec![
         route!(GET "/healthz" => health::healthz),
         route!(GET "/readyz" => health::readyz),
+        route!(GET "/dashboard" => dashboard::page),
+        route!(GET "/dashboard/app.js" => dashboard::script),
+        route!(GET "/dashboard/app.css" => dashboard::style),
         route!(POST "/v1/auth/login" => auth::login),
         route!(POST "/v1/auth/refresh" => auth::refresh),
         route!(POST "/v1/auth/logout" => auth::logout),

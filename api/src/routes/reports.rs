@@ -351,6 +351,8 @@ pub struct ListQuery {
     created_to: Option<String>,
     q: Option<String>,
     bbox: Option<String>,
+    /// `true`: open reports past a deadline of the department holding them.
+    late: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
 }
@@ -464,6 +466,18 @@ async fn find_reports(
     let created_to = parse_time("created_to", query.created_to.as_deref(), &mut errors);
     let limit = paging::limit(query.limit.as_deref(), page.0, page.1, &mut errors);
     let bbox = parse_bbox(query.bbox.as_deref(), &mut errors);
+    let late = match query.late.as_deref().map(str::trim) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errors.push(FieldError::new(
+                "late",
+                "late là true hoặc false.",
+                "late is true or false.",
+            ));
+            false
+        }
+    };
     let cursor = match query.cursor.as_deref() {
         None => None,
         Some(raw) => match decode_cursor(raw) {
@@ -535,6 +549,27 @@ async fn find_reports(
         select = select
             .filter(report::Column::Lon.between(min_lon, max_lon))
             .filter(report::Column::Lat.between(min_lat, max_lat));
+    }
+    if late {
+        let now = Utc::now();
+        select = select
+            .filter(
+                report::Column::Status.is_in(
+                    Status::ALL
+                        .iter()
+                        .filter(|s| s.is_open())
+                        .map(|s| s.as_str()),
+                ),
+            )
+            .filter(
+                Condition::any()
+                    .add(report::Column::ResolveDueAt.lt(now))
+                    .add(
+                        Condition::all()
+                            .add(report::Column::AcknowledgedAt.is_null())
+                            .add(report::Column::AcknowledgeDueAt.lt(now)),
+                    ),
+            );
     }
     if let Some((at, id)) = cursor {
         select = select.filter(
