@@ -127,10 +127,11 @@ pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<Sent, DbErr> {
     Ok(sent)
 }
 
-/// Runs [`scan`] every `interval` until the task is dropped.
+/// Runs [`scan`] every `interval`, the first one interval after start (replicas starting
+/// together do not all scan at once), until the task is dropped.
 pub fn keep_watch(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(interval);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;

@@ -5,13 +5,43 @@
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
 
-/// The `p`-th percentile (0 ≤ p ≤ 1) of sorted values, interpolating linearly between the two
-/// nearest ranks (as PostgreSQL's `percentile_cont`): the median of 1, 2, 3, 10 is 2.5.
-pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
-    let last = sorted.len().checked_sub(1)?;
-    let rank = p.clamp(0.0, 1.0) * last as f64;
-    let (low, high) = (rank.floor() as usize, rank.ceil() as usize);
-    Some(sorted[low] + (sorted[high] - sorted[low]) * (rank - low as f64))
+/// A percentile as an exact fraction, so that the database and Rust agree on its ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Percentile {
+    pub numerator: u64,
+    pub denominator: u64,
+}
+
+pub const MEDIAN: Percentile = Percentile {
+    numerator: 1,
+    denominator: 2,
+};
+pub const P90: Percentile = Percentile {
+    numerator: 9,
+    denominator: 10,
+};
+
+impl Percentile {
+    /// Of `n` sorted values, the rank (0-based) this percentile starts from and the weight of
+    /// the next one: it lies at `(n - 1) × p`, between two ranks.
+    pub fn rank(self, n: u64) -> Option<(u64, f64)> {
+        let position = n.checked_sub(1)? * self.numerator;
+        let weight = (position % self.denominator) as f64 / self.denominator as f64;
+        Some((position / self.denominator, weight))
+    }
+
+    /// The percentile from the values at its two ranks (the second absent when the first is
+    /// the last), interpolating linearly as PostgreSQL's `percentile_cont` does.
+    pub fn between(self, low: f64, high: Option<f64>, weight: f64) -> f64 {
+        low + (high.unwrap_or(low) - low) * weight
+    }
+}
+
+/// A percentile of sorted values: the median of 1, 2, 3, 10 is 2.5.
+pub fn percentile(sorted: &[f64], p: Percentile) -> Option<f64> {
+    let (rank, weight) = p.rank(sorted.len() as u64)?;
+    let rank = rank as usize;
+    Some(p.between(sorted[rank], sorted.get(rank + 1).copied(), weight))
 }
 
 /// Share of deadlines met among those decided (met, or missed); none when nothing is decided.
@@ -128,15 +158,16 @@ mod tests {
 
     #[test]
     fn percentiles_interpolate_between_ranks() {
-        assert_eq!(percentile(&[], 0.5), None);
-        assert_eq!(percentile(&[4.0], 0.9), Some(4.0));
-        assert_eq!(percentile(&[1.0, 2.0, 3.0, 10.0], 0.5), Some(2.5));
-        assert_eq!(percentile(&[1.0, 2.0, 3.0], 0.5), Some(2.0));
-        // p90 of 1..=10: rank 8.1 between 9 and 10.
+        assert_eq!(percentile(&[], MEDIAN), None);
+        assert_eq!(percentile(&[4.0], P90), Some(4.0));
+        assert_eq!(percentile(&[1.0, 2.0, 3.0, 10.0], MEDIAN), Some(2.5));
+        assert_eq!(percentile(&[1.0, 2.0, 3.0], MEDIAN), Some(2.0));
+        // p90 of 1..=10: position 8.1, between 9 and 10.
         let values: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert!((percentile(&values, 0.9).unwrap() - 9.1).abs() < 1e-9);
-        assert_eq!(percentile(&values, 0.0), Some(1.0));
-        assert_eq!(percentile(&values, 1.0), Some(10.0));
+        assert!((percentile(&values, P90).unwrap() - 9.1).abs() < 1e-9);
+        assert_eq!(P90.rank(10), Some((8, 0.1)));
+        assert_eq!(MEDIAN.rank(4), Some((1, 0.5)));
+        assert_eq!(MEDIAN.rank(0), None);
     }
 
     #[test]

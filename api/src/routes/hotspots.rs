@@ -1,8 +1,9 @@
 //! Recurring problems: places where reports of one kind keep coming back.
 
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Query;
+use crate::routes::params;
 use crate::state::AppState;
 use crate::store::entities::report;
 use crate::store::reports::visible_reports;
@@ -56,74 +57,30 @@ pub struct Hotspots {
     hotspots: Vec<Hotspot>,
 }
 
-/// A number parameter within `range`, `default` when absent.
-fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
-    name: &str,
-    raw: Option<&str>,
-    default: T,
-    range: std::ops::RangeInclusive<T>,
-    errors: &mut Vec<FieldError>,
-) -> T {
-    match raw.map(|r| r.trim().parse::<T>()) {
-        None => default,
-        Some(Ok(value)) if range.contains(&value) => value,
-        Some(_) => {
-            let (low, high) = (range.start(), range.end());
-            errors.push(FieldError::new(
-                name,
-                format!("{name} phải từ {low} đến {high}."),
-                format!("{name} must be between {low} and {high}."),
-            ));
-            default
-        }
-    }
-}
-
 pub async fn hotspots(
     State(state): State<AppState>,
     current: CurrentUser,
     Query(query): Query<HotspotQuery>,
 ) -> ApiResult<axum::Json<Hotspots>> {
     let mut errors = Vec::new();
-    let days: i64 = number("days", query.days.as_deref(), 90, 1..=365, &mut errors);
-    let radius_m: f64 = number(
+    let days: i64 = params::number("days", query.days.as_deref(), 90, 1..=365, &mut errors);
+    let radius_m: f64 = params::number(
         "radius_m",
         query.radius_m.as_deref(),
         100.0,
         10.0..=2000.0,
         &mut errors,
     );
-    let min_reports: usize = number(
+    let min_reports: usize = params::number(
         "min_reports",
         query.min_reports.as_deref(),
         3,
         2..=100,
         &mut errors,
     );
-    let subcategory = match query.subcategory.as_deref().map(str::parse::<Subcategory>) {
-        None => None,
-        Some(Ok(s)) => Some(s),
-        Some(Err(_)) => {
-            errors.push(FieldError::new(
-                "subcategory",
-                "Mã phân loại không hợp lệ.",
-                "Unknown subcategory code.",
-            ));
-            None
-        }
-    };
-    let ward = match query.ward.as_deref().map(|w| Uuid::parse_str(w.trim())) {
-        None => None,
-        Some(Ok(id)) => Some(id),
-        Some(Err(_)) => {
-            errors.push(FieldError::new(
-                "ward",
-                "Cần một UUID.",
-                "A UUID is expected.",
-            ));
-            None
-        }
-    };
+    let subcategory: Option<Subcategory> =
+        params::code("subcategory", query.subcategory.as_deref(), &mut errors);
+    let ward = params::uuid("ward", query.ward.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }

@@ -12,7 +12,7 @@ pub mod health;
 pub mod hotspots;
 pub mod me;
 pub mod notifications;
-pub mod paging;
+pub mod params;
 pub mod reports;
 pub mod stats;
 pub mod taxonomy;

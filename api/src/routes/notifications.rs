@@ -3,7 +3,7 @@
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{Path, Query};
-use crate::routes::paging;
+use crate::routes::params;
 use crate::routes::views::{Notification, Page};
 use crate::state::AppState;
 use crate::store::entities::notification;
@@ -29,23 +29,11 @@ pub async fn list(
     Query(query): Query<InboxQuery>,
 ) -> ApiResult<axum::Json<Page<Notification>>> {
     let mut errors = Vec::new();
-    let unread = match query.unread.as_deref() {
-        None => false,
-        Some("true" | "1") => true,
-        Some("false" | "0") => false,
-        Some(_) => {
-            errors.push(FieldError::new(
-                "unread",
-                "unread là true hoặc false.",
-                "unread is true or false.",
-            ));
-            false
-        }
-    };
-    let limit = paging::limit(
+    let unread = params::flag("unread", query.unread.as_deref(), &mut errors);
+    let limit = params::limit(
         query.limit.as_deref(),
-        paging::DEFAULT_PAGE,
-        paging::MAX_PAGE,
+        params::DEFAULT_PAGE,
+        params::MAX_PAGE,
         &mut errors,
     );
     let cursor = match query.cursor.as_deref().map(|c| Uuid::parse_str(c.trim())) {

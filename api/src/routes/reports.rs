@@ -5,7 +5,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::export::CsvFile;
 use crate::extract::{Json, Path, Query};
 use crate::intake::{Filed, NewReport};
-use crate::routes::paging;
+use crate::routes::params;
 use crate::routes::views::{self, Page};
 use crate::state::AppState;
 use crate::store::entities::{department, report, subcategory_correction};
@@ -357,61 +357,6 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-/// Parses a comma-separated list of codes, naming the parameter when one is unknown.
-fn codes<T: std::str::FromStr + std::fmt::Display>(
-    name: &str,
-    raw: Option<&str>,
-    errors: &mut Vec<FieldError>,
-) -> Vec<String> {
-    let Some(raw) = raw else { return Vec::new() };
-    let mut out = Vec::new();
-    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match part.parse::<T>() {
-            Ok(code) => out.push(code.to_string()),
-            Err(_) => errors.push(FieldError::new(
-                name,
-                format!("Mã không hợp lệ: `{part}`."),
-                format!("Unknown code `{part}`."),
-            )),
-        }
-    }
-    out
-}
-
-fn parse_uuid(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Uuid> {
-    let raw = raw?;
-    match Uuid::parse_str(raw.trim()) {
-        Ok(id) => Some(id),
-        Err(_) => {
-            errors.push(FieldError::new(
-                name,
-                "Cần một UUID.",
-                "A UUID is expected.",
-            ));
-            None
-        }
-    }
-}
-
-fn parse_time(
-    name: &str,
-    raw: Option<&str>,
-    errors: &mut Vec<FieldError>,
-) -> Option<DateTime<Utc>> {
-    let raw = raw?;
-    match DateTime::parse_from_rfc3339(raw.trim()) {
-        Ok(t) => Some(t.with_timezone(&Utc)),
-        Err(_) => {
-            errors.push(FieldError::new(
-                name,
-                "Cần thời điểm theo RFC 3339, ví dụ 2025-07-01T08:00:00+07:00.",
-                "An RFC 3339 timestamp is expected, e.g. 2025-07-01T08:00:00+07:00.",
-            ));
-            None
-        }
-    }
-}
-
 fn encode_cursor(report: &report::Model) -> String {
     let raw = format!(
         "{}|{}",
@@ -455,29 +400,18 @@ async fn find_reports(
     located: bool,
 ) -> ApiResult<(Vec<report::Model>, Option<String>)> {
     let mut errors = Vec::new();
-    let statuses = codes::<Status>("status", query.status.as_deref(), &mut errors);
-    let categories = codes::<Category>("category", query.category.as_deref(), &mut errors);
+    let statuses = params::codes::<Status>("status", query.status.as_deref(), &mut errors);
+    let categories = params::codes::<Category>("category", query.category.as_deref(), &mut errors);
     let subcategories =
-        codes::<Subcategory>("subcategory", query.subcategory.as_deref(), &mut errors);
-    let priorities = codes::<Priority>("priority", query.priority.as_deref(), &mut errors);
-    let neighborhood = parse_uuid("neighborhood", query.neighborhood.as_deref(), &mut errors);
-    let ward = parse_uuid("ward", query.ward.as_deref(), &mut errors);
-    let created_from = parse_time("created_from", query.created_from.as_deref(), &mut errors);
-    let created_to = parse_time("created_to", query.created_to.as_deref(), &mut errors);
-    let limit = paging::limit(query.limit.as_deref(), page.0, page.1, &mut errors);
+        params::codes::<Subcategory>("subcategory", query.subcategory.as_deref(), &mut errors);
+    let priorities = params::codes::<Priority>("priority", query.priority.as_deref(), &mut errors);
+    let neighborhood = params::uuid("neighborhood", query.neighborhood.as_deref(), &mut errors);
+    let ward = params::uuid("ward", query.ward.as_deref(), &mut errors);
+    let created_from = params::time("created_from", query.created_from.as_deref(), &mut errors);
+    let created_to = params::time("created_to", query.created_to.as_deref(), &mut errors);
+    let limit = params::limit(query.limit.as_deref(), page.0, page.1, &mut errors);
     let bbox = parse_bbox(query.bbox.as_deref(), &mut errors);
-    let late = match query.late.as_deref().map(str::trim) {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            errors.push(FieldError::new(
-                "late",
-                "late là true hoặc false.",
-                "late is true or false.",
-            ));
-            false
-        }
-    };
+    let late = params::flag("late", query.late.as_deref(), &mut errors);
     let cursor = match query.cursor.as_deref() {
         None => None,
         Some(raw) => match decode_cursor(raw) {
@@ -631,7 +565,7 @@ pub async fn list(
         &state,
         &current.actor,
         &query,
-        (paging::DEFAULT_PAGE, paging::MAX_PAGE),
+        (params::DEFAULT_PAGE, params::MAX_PAGE),
         false,
     )
     .await?;

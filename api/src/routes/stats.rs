@@ -6,17 +6,18 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::export::{CsvFile, number};
 use crate::extract::Query;
+use crate::routes::params;
 use crate::routes::views::{DepartmentRef, NeighborhoodRef, WardRef};
 use crate::state::AppState;
 use crate::store::entities::{department, neighborhood, report, ward};
-use crate::store::stats::{self, Clock, Counts, Filters};
+use crate::store::stats::{self, Clock, Counts, Filters, Spread};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use sos_domain::sla::TIME_ZONE;
-use sos_domain::stats::{AgeBucket, Interval, on_time_rate, percentile};
+use sos_domain::stats::{AgeBucket, Interval, on_time_rate};
 use sos_domain::taxonomy::Category;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -47,22 +48,9 @@ struct Asked {
 
 fn parse(query: &StatsQuery, now: DateTime<Utc>) -> ApiResult<Asked> {
     let mut errors = Vec::new();
-    let mut time = |name: &str, raw: Option<&str>| {
-        let raw = raw?;
-        match DateTime::parse_from_rfc3339(raw.trim()) {
-            Ok(t) => Some(t.with_timezone(&Utc)),
-            Err(_) => {
-                errors.push(FieldError::new(
-                    name,
-                    "Cần thời điểm theo RFC 3339, ví dụ 2026-01-01T00:00:00+07:00.",
-                    "An RFC 3339 timestamp is expected, e.g. 2026-01-01T00:00:00+07:00.",
-                ));
-                None
-            }
-        }
-    };
-    let to = time("to", query.to.as_deref()).unwrap_or(now);
-    let from = time("from", query.from.as_deref()).unwrap_or(to - Duration::days(DEFAULT_DAYS));
+    let to = params::time("to", query.to.as_deref(), &mut errors).unwrap_or(now);
+    let from = params::time("from", query.from.as_deref(), &mut errors)
+        .unwrap_or(to - Duration::days(DEFAULT_DAYS));
     if from >= to || to - from > Duration::days(MAX_DAYS) {
         errors.push(FieldError::new(
             "from",
@@ -70,30 +58,9 @@ fn parse(query: &StatsQuery, now: DateTime<Utc>) -> ApiResult<Asked> {
             format!("The period must be positive and at most {MAX_DAYS} days long."),
         ));
     }
-    let ward = match query.ward.as_deref().map(|w| Uuid::parse_str(w.trim())) {
-        None => None,
-        Some(Ok(id)) => Some(id),
-        Some(Err(_)) => {
-            errors.push(FieldError::new(
-                "ward",
-                "Cần một UUID.",
-                "A UUID is expected.",
-            ));
-            None
-        }
-    };
-    let category = match query
-        .category
-        .as_deref()
-        .map(|c| c.trim().parse::<Category>())
-    {
-        None => None,
-        Some(Ok(c)) => Some(c),
-        Some(Err(e)) => {
-            errors.push(FieldError::new("category", e.to_string(), e.to_string()));
-            None
-        }
-    };
+    let ward = params::uuid("ward", query.ward.as_deref(), &mut errors);
+    let category: Option<Category> =
+        params::code("category", query.category.as_deref(), &mut errors);
     let interval = match query.interval.as_deref().map(str::trim) {
         None | Some("day") => Interval::Day,
         Some("week") => Interval::Week,
@@ -157,14 +124,14 @@ pub struct Timeliness {
 }
 
 impl Timeliness {
-    fn new(on_time: Option<i64>, late: Option<i64>, sorted_seconds: &[f64]) -> Timeliness {
+    fn new(on_time: Option<i64>, late: Option<i64>, spread: Spread) -> Timeliness {
         let (on_time, late) = (on_time.unwrap_or(0), late.unwrap_or(0));
         Timeliness {
             on_time,
             late,
             on_time_rate: on_time_rate(on_time as u64, late as u64),
-            median_hours: hours(percentile(sorted_seconds, 0.5)),
-            p90_hours: hours(percentile(sorted_seconds, 0.9)),
+            median_hours: hours(spread.median),
+            p90_hours: hours(spread.p90),
         }
     }
 }
@@ -228,18 +195,35 @@ pub async fn summary(
     }
     let filters = &asked.filters;
     let actor = &current.actor;
-    let (counts, times, distribution) = match stats::scoped(actor, filters) {
-        Some(select) => (
-            stats::counts(&state.db, select.clone(), Clock::Ward, now).await?,
-            stats::working_times(&state.db, select.clone(), None)
-                .await?
-                .remove(&Uuid::nil())
-                .unwrap_or_default(),
-            stats::rating_distribution(&state.db, select).await?,
-        ),
-        None => Default::default(),
-    };
-    let backlog = stats::backlog(&state.db, actor, filters, now).await?;
+    let nil = |mut spreads: HashMap<Uuid, Spread>| spreads.remove(&Uuid::nil()).unwrap_or_default();
+    // Independent reads, run together: the pool has a connection for each.
+    let backlog = stats::backlog(&state.db, actor, filters, now);
+    let ((counts, acknowledge, resolve, distribution), backlog) =
+        match stats::scoped(actor, filters) {
+            Some(select) => tokio::try_join!(
+                async {
+                    tokio::try_join!(
+                        stats::counts(&state.db, select.clone(), Clock::Ward, now),
+                        stats::spreads(
+                            &state.db,
+                            select.clone(),
+                            None,
+                            report::Column::AcknowledgeWorkingSeconds
+                        ),
+                        stats::spreads(
+                            &state.db,
+                            select.clone(),
+                            None,
+                            report::Column::ResolveWorkingSeconds
+                        ),
+                        stats::rating_distribution(&state.db, select.clone()),
+                    )
+                    .map(|(c, a, r, d)| (c, nil(a), nil(r), d))
+                },
+                backlog,
+            )?,
+            None => (Default::default(), backlog.await?),
+        };
     Ok(axum::Json(Summary {
         from: filters.from,
         to: filters.to,
@@ -257,9 +241,9 @@ pub async fn summary(
         acknowledge: Timeliness::new(
             counts.acknowledge_on_time,
             counts.acknowledge_late,
-            &times.0,
+            acknowledge,
         ),
-        resolve: Timeliness::new(counts.resolve_on_time, counts.resolve_late, &times.1),
+        resolve: Timeliness::new(counts.resolve_on_time, counts.resolve_late, resolve),
         satisfaction: Satisfaction {
             ratings: counts.ratings.unwrap_or(0),
             average: average(&counts),
@@ -293,8 +277,8 @@ pub struct Ranking<K> {
 struct Group {
     id: Uuid,
     counts: Counts,
-    acknowledge_seconds: Vec<f64>,
-    resolve_seconds: Vec<f64>,
+    acknowledge: Spread,
+    resolve: Spread,
 }
 
 /// The scoped reports grouped by `column` (a department, neighborhood or ward id).
@@ -309,18 +293,28 @@ async fn groups(
         return Ok(Vec::new());
     };
     let now = Utc::now();
-    let counts = stats::counts_by(&state.db, select.clone(), column, clock, now).await?;
-    let mut times = stats::working_times(&state.db, select, Some(column)).await?;
+    let (counts, mut acknowledge, mut resolve) = tokio::try_join!(
+        stats::counts_by(&state.db, select.clone(), column, clock, now),
+        stats::spreads(
+            &state.db,
+            select.clone(),
+            Some(column),
+            report::Column::AcknowledgeWorkingSeconds
+        ),
+        stats::spreads(
+            &state.db,
+            select,
+            Some(column),
+            report::Column::ResolveWorkingSeconds
+        ),
+    )?;
     Ok(counts
         .into_iter()
-        .map(|(id, counts)| {
-            let (acknowledge_seconds, resolve_seconds) = times.remove(&id).unwrap_or_default();
-            Group {
-                id,
-                counts,
-                acknowledge_seconds,
-                resolve_seconds,
-            }
+        .map(|(id, counts)| Group {
+            id,
+            counts,
+            acknowledge: acknowledge.remove(&id).unwrap_or_default(),
+            resolve: resolve.remove(&id).unwrap_or_default(),
         })
         .collect())
 }
@@ -345,9 +339,9 @@ fn rank<K>(
                 acknowledge: Timeliness::new(
                     c.acknowledge_on_time,
                     c.acknowledge_late,
-                    &g.acknowledge_seconds,
+                    g.acknowledge,
                 ),
-                resolve: Timeliness::new(c.resolve_on_time, c.resolve_late, &g.resolve_seconds),
+                resolve: Timeliness::new(c.resolve_on_time, c.resolve_late, g.resolve),
                 satisfaction: average(c),
             })
         })

@@ -9,13 +9,13 @@
 use crate::store::entities::{department, report};
 use crate::store::reports::visible_reports;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query, SimpleExpr, WindowStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult, QueryFilter,
-    QuerySelect, Select,
+    QuerySelect, QueryTrait, Select,
 };
 use sos_domain::access::Actor;
-use sos_domain::stats::AgeBucket;
+use sos_domain::stats::{AgeBucket, MEDIAN, P90};
 use sos_domain::taxonomy::Category;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -215,39 +215,80 @@ pub async fn counts_by(
         .collect())
 }
 
-/// The working seconds to acknowledge and to resolve of the scoped reports, each sorted, per
-/// value of `column` (or all under the nil id when `column` is none).
-pub async fn working_times(
+/// The median and the 90th percentile of a working time, in seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Spread {
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
+}
+
+/// The [`Spread`] of `metric` (a working time) over the scoped reports, per value of `key`
+/// (or for all under the nil id). The database sorts and numbers the values of each group
+/// (window functions, the same on both engines) and returns only the ranks the percentiles
+/// lie between, so a city's year is not carried over the wire.
+pub async fn spreads(
     db: &impl ConnectionTrait,
     select: Select<report::Entity>,
-    column: Option<report::Column>,
-) -> Result<HashMap<Uuid, (Vec<f64>, Vec<f64>)>, DbErr> {
-    let key: SimpleExpr = column.map_or_else(|| Expr::val(Uuid::nil()), Expr::col);
-    let rows: Vec<(Option<Uuid>, Option<i64>, Option<i64>)> = select
+    key: Option<report::Column>,
+    metric: report::Column,
+) -> Result<HashMap<Uuid, Spread>, DbErr> {
+    let key_expr: SimpleExpr = key.map_or_else(|| Expr::val(Uuid::nil()), Expr::col);
+    let mut inner = select
         .select_only()
-        .column_as(key, "key")
-        .column(report::Column::AcknowledgeWorkingSeconds)
-        .column(report::Column::ResolveWorkingSeconds)
-        .filter(
-            report::Column::AcknowledgeWorkingSeconds
-                .is_not_null()
-                .or(report::Column::ResolveWorkingSeconds.is_not_null()),
-        )
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut out: HashMap<Uuid, (Vec<f64>, Vec<f64>)> = HashMap::new();
-    for (key, acknowledge, resolve) in rows {
+        .column_as(key_expr, "k")
+        .column_as(metric, "x")
+        .filter(metric.is_not_null())
+        .into_query();
+    let partition = key.map_or_else(WindowStatement::new, WindowStatement::partition_by);
+    let mut ordered = partition.clone();
+    ordered.order_by(metric, Order::Asc);
+    inner.expr_window_as(Expr::cust("ROW_NUMBER()"), ordered, "rn");
+    inner.expr_window_as(Expr::cust("COUNT(*)"), partition, "n");
+    // The 1-based ranks each percentile lies between: (n - 1) × p, and the next one.
+    let ranks: Vec<String> = [MEDIAN, P90]
+        .iter()
+        .flat_map(|p| {
+            let low = format!("(n - 1) * {} / {}", p.numerator, p.denominator);
+            [format!("{low} + 1"), format!("{low} + 2")]
+        })
+        .collect();
+    let outer = Query::select()
+        .columns(["k", "x", "rn", "n"])
+        .from_subquery(inner, "ranked")
+        .and_where(Expr::cust(format!("rn IN ({})", ranks.join(", "))))
+        .to_owned();
+    // Per group: its size and the values at the selected ranks (0-based).
+    let mut groups: HashMap<Uuid, (u64, HashMap<u64, f64>)> = HashMap::new();
+    for row in db.query_all(&outer).await? {
+        let key: Option<Uuid> = row.try_get("", "k")?;
+        let value: i64 = row.try_get("", "x")?;
+        let rank: i64 = row.try_get("", "rn")?;
+        let size: i64 = row.try_get("", "n")?;
         let Some(key) = key else { continue };
-        let entry = out.entry(key).or_default();
-        entry.0.extend(acknowledge.map(|s| s as f64));
-        entry.1.extend(resolve.map(|s| s as f64));
+        let group = groups.entry(key).or_default();
+        group.0 = size as u64;
+        group.1.insert(rank as u64 - 1, value as f64);
     }
-    for (acknowledge, resolve) in out.values_mut() {
-        acknowledge.sort_by(f64::total_cmp);
-        resolve.sort_by(f64::total_cmp);
-    }
-    Ok(out)
+    Ok(groups
+        .into_iter()
+        .map(|(key, (size, values))| {
+            let at = |p: sos_domain::stats::Percentile| {
+                let (rank, weight) = p.rank(size)?;
+                Some(p.between(
+                    *values.get(&rank)?,
+                    values.get(&(rank + 1)).copied(),
+                    weight,
+                ))
+            };
+            (
+                key,
+                Spread {
+                    median: at(MEDIAN),
+                    p90: at(P90),
+                },
+            )
+        })
+        .collect())
 }
 
 /// How many heads gave each rating, 1 to 5.
