@@ -118,9 +118,15 @@ function cell(text) {
   return td;
 }
 
+// Leaders look for what is slow: the lowest on-time rate first, then the most overdue.
+function slowestFirst(rows) {
+  const rate = (row) => row.resolve.on_time_rate ?? 2;
+  return [...rows].sort((a, b) => rate(a) - rate(b) || b.overdue - a.overdue);
+}
+
 function fillTable(id, rows, name) {
   const body = document.querySelector(`#${id} tbody`);
-  body.replaceChildren(...rows.map((row) => {
+  body.replaceChildren(...slowestFirst(rows).map((row) => {
     const tr = document.createElement("tr");
     tr.append(
       cell(name(row)),
