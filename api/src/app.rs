@@ -53,6 +53,7 @@ pub async fn state(settings: Settings) -> anyhow::Result<AppState> {
         )),
         classifier,
         clocks: Arc::new(crate::sla::Clocks::default()),
+        boundaries: Arc::new(crate::geography::Boundaries::default()),
         settings: Arc::new(settings),
     })
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod escalation;
 pub mod export;
 pub mod extract;
+pub mod geography;
 pub mod intake;
 pub mod notify;
 pub mod routes;

@@ -34,6 +34,11 @@ enum Command {
         #[command(subcommand)]
         command: ClassifyCommand,
     },
+    /// Boundaries of wards and neighborhoods.
+    Geo {
+        #[command(subcommand)]
+        command: GeoCommand,
+    },
     /// Load data into the database.
     Seed {
         /// The demo wards of Ho Chi Minh City with their departments and accounts.
@@ -78,6 +83,72 @@ enum ClassifyCommand {
         #[arg(long)]
         activate: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum GeoCommand {
+    /// Import a GeoJSON FeatureCollection of boundaries: each feature a Polygon or
+    /// MultiPolygon with `properties.ward_code` (the official code) and, for neighborhoods,
+    /// `properties.neighborhood_code` (e.g. kp3). Features that fail a check are reported and
+    /// left out.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_parser = ["ward", "neighborhood"])]
+        level: String,
+        /// The date the boundaries take effect (YYYY-MM-DD); today by default. Earlier
+        /// versions stay for reports filed before it.
+        #[arg(long)]
+        valid_from: Option<chrono::NaiveDate>,
+        /// Mark them as drawn approximations, not official boundaries.
+        #[arg(long)]
+        approximate: bool,
+    },
+}
+
+async fn geo_command(command: GeoCommand) -> anyhow::Result<()> {
+    let GeoCommand::Import {
+        file,
+        level,
+        valid_from,
+        approximate,
+    } = command;
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let level = sos_api::geography::parse_level(&level).expect("clap checked the level");
+    let db = database().await?;
+    let imported = sos_api::geography::import(
+        &db,
+        level,
+        &json,
+        valid_from.unwrap_or_else(sos_api::geography::today),
+        approximate,
+        &format!("file {}", file.display()),
+        sos_api::geography::Importer::Anywhere,
+    )
+    .await?;
+    println!(
+        "{} {} boundaries in force from {}: {} accepted, {} rejected",
+        file.display(),
+        imported.level,
+        imported.valid_from,
+        imported.accepted.len(),
+        imported.rejected.len()
+    );
+    for rejection in &imported.rejected {
+        eprintln!(
+            "feature {} ({}): {}",
+            rejection.feature,
+            rejection.unit.as_deref().unwrap_or("?"),
+            rejection.reasons.join("; ")
+        );
+    }
+    anyhow::ensure!(
+        !imported.accepted.is_empty() || imported.rejected.is_empty(),
+        "nothing was imported"
+    );
+    Ok(())
 }
 
 /// Prints an evaluation for people: the headline figures, each subcategory, the confusions.
@@ -198,6 +269,9 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Classify { command } = cli.command {
         return classify_command(command).await;
     }
+    if let Command::Geo { command } = cli.command {
+        return geo_command(command).await;
+    }
     let mut settings = Settings::from_env().context("invalid configuration")?;
     init_tracing(settings.log_json);
     settings.resolve_secret().context("invalid configuration")?;
@@ -224,7 +298,9 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Classify { .. } => unreachable!("handled before the settings are read"),
+        Command::Classify { .. } | Command::Geo { .. } => {
+            unreachable!("handled before the settings are read")
+        }
         Command::Seed {
             demo,
             synthetic,

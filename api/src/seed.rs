@@ -12,6 +12,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, Set,
 };
+use sos_domain::boundaries::Level;
 use sos_domain::sla::holidays;
 use sos_domain::taxonomy::{DepartmentCode, Role, Subcategory};
 use uuid::Uuid;
@@ -128,6 +129,81 @@ async fn seed_calendar(db: &DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Approximate shapes of the demo wards around their real place (Tăng Nhơn Phú by Lê Văn
+/// Việt street, Xuân Hòa in the old District 3): a box per ward cut into five bands of
+/// latitude, one per neighborhood. Drawn for the demo, marked `approximate`: not official.
+/// (ward code, [west, south, east, north], neighborhood bands south to north)
+const DEMO_SHAPES: [(i32, [f64; 4], [&str; 5]); 2] = [
+    (
+        26842,
+        [106.770, 10.832, 106.810, 10.872],
+        ["kp5", "kp1", "kp2", "kp3", "kp4"],
+    ),
+    (
+        27139,
+        [106.680, 10.770, 106.700, 10.790],
+        ["kp4", "kp5", "kp1", "kp2", "kp3"],
+    ),
+];
+
+/// The date the demo shapes take effect: the day the two-level government began.
+const DEMO_SHAPES_FROM: (i32, u32, u32) = (2025, 7, 1);
+
+fn demo_feature(
+    ward_code: i32,
+    neighborhood: Option<&str>,
+    [west, south, east, north]: [f64; 4],
+) -> serde_json::Value {
+    serde_json::json!({
+        "type": "Feature",
+        "properties": {"ward_code": ward_code, "neighborhood_code": neighborhood},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[west, south], [east, south], [east, north], [west, north], [west, south]]],
+        },
+    })
+}
+
+async fn seed_demo_boundaries(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let (year, month, day) = DEMO_SHAPES_FROM;
+    let from = chrono::NaiveDate::from_ymd_opt(year, month, day).expect("a valid date");
+    let wards = DEMO_SHAPES
+        .iter()
+        .map(|(code, bounds, _)| demo_feature(*code, None, *bounds))
+        .collect::<Vec<_>>();
+    let mut neighborhoods = Vec::new();
+    for (code, [west, south, east, north], bands) in DEMO_SHAPES {
+        let height = (north - south) / bands.len() as f64;
+        for (i, kp) in bands.iter().enumerate() {
+            let band_south = south + height * i as f64;
+            neighborhoods.push(demo_feature(
+                code,
+                Some(kp),
+                [west, band_south, east, band_south + height],
+            ));
+        }
+    }
+    for (level, features) in [(Level::Ward, wards), (Level::Neighborhood, neighborhoods)] {
+        let collection = serde_json::json!({"type": "FeatureCollection", "features": features});
+        let imported = crate::geography::import(
+            db,
+            level,
+            &collection,
+            from,
+            true,
+            "demo: approximate shapes, not official boundaries",
+            crate::geography::Importer::Anywhere,
+        )
+        .await?;
+        anyhow::ensure!(
+            imported.rejected.is_empty(),
+            "demo boundaries rejected: {:?}",
+            imported.rejected
+        );
+    }
+    Ok(())
+}
+
 /// Outside agencies of the demo wards: reached by e-mail, a ward department stays responsible.
 const DEMO_AGENCIES: [(&str, &str, &str); 3] = [
     ("power_utility", "Công ty Điện lực (khu vực)", "dienluc"),
@@ -173,6 +249,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<()> {
         organise_ward(&txn, &ward, prefix, DEMO_NEIGHBORHOODS, &password_hash).await?;
     }
     txn.commit().await?;
+    seed_demo_boundaries(db).await?;
     if let Some(lock) = lock {
         lock.commit().await?;
     }

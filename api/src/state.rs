@@ -5,6 +5,7 @@ use crate::auth::{JwtKeys, LoginLimiter};
 use crate::classifier::ActiveClassifier;
 use crate::config::Settings;
 use crate::db::{WriteTxn, Writer};
+use crate::geography::Boundaries;
 use crate::intake::Intake;
 use crate::sla::Clocks;
 use crate::stream::Hub;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub classifier: Arc<ActiveClassifier>,
     /// Each ward's calendar and deadline policies.
     pub clocks: Arc<Clocks>,
+    /// The boundaries in force, to place reports by their position.
+    pub boundaries: Arc<Boundaries>,
     pub writer: Writer,
     pub intake: Intake,
     pub hub: Hub,

@@ -138,3 +138,72 @@ fn a_wrong_setting_stops_the_service_with_its_name() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("SOS_LISTEN"), "{stderr}");
 }
+
+#[test]
+fn boundaries_are_imported_from_a_file_with_the_rejections_named() {
+    let dir = scratch_dir("geo");
+    let database = format!("sqlite://{}?mode=rwc", dir.join("sos.db").display());
+    let seeded = sos()
+        .arg("seed")
+        .env("DATABASE_URL", &database)
+        .env("SOS_DATA_DIR", &dir)
+        .output()
+        .unwrap();
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let square = |code: i32, west: f64| {
+        format!(
+            r#"{{"type": "Feature", "properties": {{"ward_code": {code}}}, "geometry": {{"type": "Polygon", "coordinates": [[[{west}, 10.0], [{e}, 10.0], [{e}, 10.01], [{west}, 10.01], [{west}, 10.0]]]}}}}"#,
+            e = west + 0.01
+        )
+    };
+    let file = dir.join("wards.geojson");
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"type": "FeatureCollection", "features": [{}, {}]}}"#,
+            square(26842, 106.0),
+            square(999_999, 107.0)
+        ),
+    )
+    .unwrap();
+    let import = |file: &std::path::Path| {
+        sos()
+            .args(["geo", "import"])
+            .arg(file)
+            .args(["--level", "ward", "--valid-from", "2025-07-01"])
+            .env("DATABASE_URL", &database)
+            .env("SOS_DATA_DIR", &dir)
+            .output()
+            .unwrap()
+    };
+    let output = import(&file);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 accepted, 1 rejected"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("feature 1 (999999): no ward has the code 999999")
+    );
+
+    let nothing = dir.join("nothing.geojson");
+    std::fs::write(
+        &nothing,
+        format!(
+            r#"{{"type": "FeatureCollection", "features": [{}]}}"#,
+            square(999_999, 107.0)
+        ),
+    )
+    .unwrap();
+    assert!(
+        !import(&nothing).status.success(),
+        "nothing imported is a failure"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -2,8 +2,9 @@
 //! rules can be read, and tested, in one place.
 //!
 //! The rules:
-//! - a neighborhood head sees the reports of their own neighborhood, may comment on them
-//!   (publicly), reopen or close them;
+//! - a neighborhood head sees the reports of their own neighborhood and those they filed
+//!   (located elsewhere) or joined, may comment on them (publicly), and reopen or close those
+//!   of their neighborhood and their own;
 //! - department staff see the reports of their department plus those they acted on, and work
 //!   the reports of their department; staff of the triage desk (the ward office) see and work
 //!   every report of their ward;
@@ -34,14 +35,20 @@ pub struct ReportScope {
     pub ward_id: Uuid,
     pub neighborhood_id: Uuid,
     pub department_id: Option<Uuid>,
-    /// The actor wrote an event on this report before (staff keep seeing what they touched).
+    pub reporter_id: Uuid,
+    /// Staff: the actor wrote an event on this report (they keep seeing what they touched).
+    /// Heads: the actor joined it as a supporter.
     pub actor_took_part: bool,
 }
 
 /// Which reports a list query may return for an actor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListScope {
-    Neighborhood(Uuid),
+    /// Reports of the neighborhood, plus those the head filed or joined.
+    Neighborhood {
+        neighborhood_id: Uuid,
+        user_id: Uuid,
+    },
     /// Reports of the department, plus reports the user wrote an event on.
     Department {
         ward_id: Uuid,
@@ -87,7 +94,10 @@ pub fn list_scope(actor: &Actor) -> ListScope {
         actor.department_id,
     ) {
         (Role::CityLeader, ..) | (Role::Admin, None, ..) => ListScope::All,
-        (Role::NeighborhoodHead, _, Some(n), _) => ListScope::Neighborhood(n),
+        (Role::NeighborhoodHead, _, Some(n), _) => ListScope::Neighborhood {
+            neighborhood_id: n,
+            user_id: actor.user_id,
+        },
         (Role::DepartmentStaff, Some(w), _, Some(_)) if actor.triage_desk => ListScope::Ward(w),
         (Role::DepartmentStaff, Some(ward_id), _, Some(department_id)) => ListScope::Department {
             ward_id,
@@ -102,7 +112,14 @@ pub fn list_scope(actor: &Actor) -> ListScope {
 pub fn can_view(actor: &Actor, scope: &ReportScope) -> bool {
     match list_scope(actor) {
         ListScope::All => true,
-        ListScope::Neighborhood(n) => scope.neighborhood_id == n,
+        ListScope::Neighborhood {
+            neighborhood_id,
+            user_id,
+        } => {
+            scope.neighborhood_id == neighborhood_id
+                || scope.reporter_id == user_id
+                || scope.actor_took_part
+        }
         ListScope::Ward(w) => scope.ward_id == w,
         ListScope::Department {
             ward_id,
@@ -135,7 +152,14 @@ pub fn permitted_actions(actor: &Actor, scope: &ReportScope) -> Vec<Action> {
         return Vec::new();
     }
     match actor.role {
-        Role::NeighborhoodHead => vec![Comment, Reopen, Close],
+        Role::NeighborhoodHead
+            if actor.neighborhood_id == Some(scope.neighborhood_id)
+                || scope.reporter_id == actor.user_id =>
+        {
+            vec![Comment, Reopen, Close]
+        }
+        // A head who joined another neighborhood's report follows it and may comment.
+        Role::NeighborhoodHead => vec![Comment],
         Role::DepartmentStaff if actor.works_on(scope) => HANDLING.to_vec(),
         // Staff who acted on a report that has since moved on may still add notes to it.
         Role::DepartmentStaff => vec![Comment],
@@ -220,6 +244,7 @@ mod tests {
             ward_id: ward,
             neighborhood_id,
             department_id: Some(INFRA),
+            reporter_id: Uuid::from_u128(0x7777),
             actor_took_part: took_part,
         }
     }
@@ -421,6 +446,21 @@ mod tests {
     }
 
     #[test]
+    fn heads_follow_what_they_filed_or_joined_elsewhere() {
+        let head = actor(Role::NeighborhoodHead, Some(WARD), Some(KP2), None);
+        // A report placed in KP1 by its position.
+        let mut scope = report(WARD, false);
+        assert!(!can_view(&head, &scope), "another neighborhood's report");
+        scope.reporter_id = head.user_id;
+        assert!(can_view(&head, &scope), "their own, placed elsewhere");
+        assert_eq!(permitted_actions(&head, &scope), [Comment, Reopen, Close]);
+        scope.reporter_id = Uuid::from_u128(0x7777);
+        scope.actor_took_part = true;
+        assert!(can_view(&head, &scope), "joined as a supporter");
+        assert_eq!(permitted_actions(&head, &scope), [Comment]);
+    }
+
+    #[test]
     fn list_scopes_follow_roles() {
         let staff = actor(Role::DepartmentStaff, Some(WARD), None, Some(INFRA));
         assert_eq!(
@@ -434,7 +474,13 @@ mod tests {
         let desk = actor(Role::DepartmentStaff, Some(WARD), None, Some(TRIAGE));
         assert_eq!(list_scope(&desk), ListScope::Ward(WARD));
         let head = actor(Role::NeighborhoodHead, Some(WARD), Some(KP1), None);
-        assert_eq!(list_scope(&head), ListScope::Neighborhood(KP1));
+        assert_eq!(
+            list_scope(&head),
+            ListScope::Neighborhood {
+                neighborhood_id: KP1,
+                user_id: head.user_id
+            }
+        );
         assert!(can_file_report(&head) && !can_file_report(&staff));
         assert!(!sees_internal_notes(&head) && sees_internal_notes(&staff));
     }

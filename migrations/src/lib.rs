@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20251124_000001_foundation;
 mod m20261124_000002_classifier_models;
 mod m20261124_000003_deadlines;
+mod m20261124_000004_geography;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251124_000001_foundation::Migration),
             Box::new(m20261124_000002_classifier_models::Migration),
             Box::new(m20261124_000003_deadlines::Migration),
+            Box::new(m20261124_000004_geography::Migration),
         ]
     }
 }

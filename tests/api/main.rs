@@ -9,6 +9,7 @@ mod contract;
 mod dashboard;
 mod deadlines;
 mod errors;
+mod geography;
 mod replicas;
 mod reports;
 mod stats;

@@ -6,6 +6,7 @@ use axum::http::Method;
 use axum::routing::MethodRouter;
 
 pub mod auth;
+pub mod boundaries;
 pub mod classify;
 pub mod dashboard;
 pub mod health;
@@ -15,6 +16,7 @@ pub mod notifications;
 pub mod params;
 pub mod reports;
 pub mod stats;
+pub mod supporters;
 pub mod taxonomy;
 pub mod views;
 pub mod wards;
@@ -52,6 +54,15 @@ pub fn table() -> Vec<Route> {
         route!(PATCH "/v1/wards/{id}/departments/{code}" => wards::update_department),
         route!(GET "/v1/wards/{id}/routing" => wards::routing_table),
         route!(PUT "/v1/wards/{id}/routing/{subcategory}" => wards::set_routing_rule),
+        route!(GET "/v1/wards/{id}/boundaries.geojson" => boundaries::ward_map),
+        (
+            Method::POST,
+            "/v1/boundaries",
+            // Boundary files are far larger than any other body.
+            axum::routing::post(boundaries::import).layer(axum::extract::DefaultBodyLimit::max(
+                boundaries::MAX_IMPORT_BYTES,
+            )),
+        ),
         route!(GET "/v1/wards/{id}/office-hours" => working_time::get_office_hours),
         route!(PUT "/v1/wards/{id}/office-hours" => working_time::set_office_hours),
         route!(GET "/v1/wards/{id}/deadline-policies" => working_time::list_policies),
@@ -68,6 +79,8 @@ pub fn table() -> Vec<Route> {
         route!(GET "/v1/reports.csv" => reports::export_csv),
         route!(GET "/v1/reports/{id}" => reports::get),
         route!(POST "/v1/reports/{id}/actions" => reports::act),
+        route!(POST "/v1/reports/{id}/supporters" => supporters::join),
+        route!(DELETE "/v1/reports/{id}/supporters" => supporters::leave),
         route!(GET "/v1/hotspots" => hotspots::hotspots),
         route!(GET "/v1/stats/summary" => stats::summary),
         route!(GET "/v1/stats/departments" => stats::departments),

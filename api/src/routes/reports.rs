@@ -23,6 +23,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sos_domain::access::{self, RerouteKind};
+use sos_domain::boundaries::{self, Placement, Spot};
 use sos_domain::classify::Classifier;
 use sos_domain::lifecycle::Milestones;
 use sos_domain::sla::Deadline;
@@ -200,12 +201,32 @@ pub async fn create(
         return Ok(response);
     }
 
-    // The head's own neighborhood until reports are located by their coordinates.
-    let (Some(ward_id), Some(neighborhood_id)) = (actor.ward_id, actor.neighborhood_id) else {
+    let (Some(home_ward), Some(home_neighborhood)) = (actor.ward_id, actor.neighborhood_id) else {
         return Err(ApiError::forbidden(
             "Tài khoản chưa gắn với khu phố.",
             "The account has no neighborhood.",
         ));
+    };
+    // The report belongs where its position lies, which may be another ward.
+    let spot = body.location.as_ref().map(|l| Spot {
+        lat: l.lat,
+        lon: l.lon,
+        accuracy_m: l.accuracy_m,
+    });
+    let index = state.boundaries.index(&state.db).await?;
+    let (ward_id, neighborhood_id) = match boundaries::placement(
+        &index,
+        spot,
+        (home_ward, home_neighborhood),
+    ) {
+        Placement::Here { ward, neighborhood } => (ward, neighborhood),
+        Placement::Outside => {
+            return Err(ApiError::field(
+                "/location",
+                "Vị trí nằm ngoài mọi phường, xã đang dùng hệ thống; hãy kiểm tra GPS hoặc bỏ vị trí và ghi địa chỉ.",
+                "The position lies outside every ward served here; check the GPS, or leave it out and write the address.",
+            ));
+        }
     };
     let classification = state.classifier.classify(description);
     let route = routing::route(
@@ -277,7 +298,7 @@ pub async fn create(
         clock.start_department_clock(&mut model, at);
     }
 
-    let heads = store::heads_of(&state.db, neighborhood_id).await?;
+    let heads = store::audience(&state.db, &model).await?;
     let head = Some((current.user.id, actor.role));
     let mut events = vec![NewEvent {
         event_type: EventType::Submitted,
@@ -1130,7 +1151,7 @@ pub async fn act(
     }
     clock.record_response_times(&mut updated);
 
-    let heads = store::heads_of(&state.db, report.neighborhood_id).await?;
+    let heads = store::audience(&state.db, &report).await?;
     // Those who filed a report merged into this one hear its answer too.
     let followers = if transition.event == EventType::Resolved {
         store::duplicates_with_heads(&state.db, &report).await?

@@ -275,6 +275,8 @@ pub struct ReportDetail {
     pub report: Report,
     pub timeline: Vec<Event>,
     pub allowed_actions: Vec<sos_domain::taxonomy::Action>,
+    /// Heads who joined the report instead of filing the same problem again.
+    pub supporters: u64,
 }
 
 /// An open report near a new one, of the same subcategory: maybe the same problem.
@@ -283,7 +285,8 @@ pub struct PossibleDuplicate {
     pub id: Uuid,
     pub subcategory: String,
     pub status: String,
-    pub description: String,
+    /// None for another neighborhood's report.
+    pub description: Option<String>,
     pub distance_m: f64,
     pub created_at: DateTime<Utc>,
 }

@@ -388,3 +388,48 @@ pub mod deadline_alert {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod boundary {
+    use sea_orm::entity::prelude::*;
+
+    /// One version of a ward's or a neighborhood's boundary.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "boundaries")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub level: String,
+        pub ward_id: Uuid,
+        pub neighborhood_id: Option<Uuid>,
+        pub valid_from: Date,
+        pub geometry: String,
+        pub approximate: bool,
+        pub source: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod report_supporter {
+    use sea_orm::entity::prelude::*;
+
+    /// A head who joined a report instead of filing the same problem again.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_supporters")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub report_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: Uuid,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -3,7 +3,8 @@
 use crate::error::{ApiError, ApiResult};
 use crate::routes::views::{self, ReportRefs};
 use crate::store::entities::{
-    department, neighborhood, notification, report, report_event, routing_rule, user, ward,
+    department, neighborhood, notification, report, report_event, report_supporter, routing_rule,
+    user, ward,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::Query;
@@ -43,8 +44,21 @@ pub fn scope(report: &report::Model, actor_took_part: bool) -> ReportScope {
         ward_id: report.ward_id,
         neighborhood_id: report.neighborhood_id,
         department_id: report.department_id,
+        reporter_id: report.reporter_id,
         actor_took_part,
     }
+}
+
+/// Whether the user joined the report as a supporter.
+pub async fn supports(
+    db: &impl ConnectionTrait,
+    report_id: Uuid,
+    user_id: Uuid,
+) -> ApiResult<bool> {
+    Ok(report_supporter::Entity::find_by_id((report_id, user_id))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// A report the actor may see, with its access scope; anything else is "not found".
@@ -57,10 +71,20 @@ pub async fn find_visible(
         .one(db)
         .await?
         .ok_or_else(ApiError::report_not_found)?;
-    // Only staff outside the report's department need to know whether they took part.
-    let needs_history =
-        actor.role == Role::DepartmentStaff && report.department_id != actor.department_id;
-    let took_part = needs_history && took_part(db, report.id, actor.user_id).await?;
+    // Only staff outside the report's department need to know whether they took part, and
+    // only heads outside its neighborhood whether they joined it.
+    let took_part = match actor.role {
+        Role::DepartmentStaff if report.department_id != actor.department_id => {
+            took_part(db, report.id, actor.user_id).await?
+        }
+        Role::NeighborhoodHead
+            if actor.neighborhood_id != Some(report.neighborhood_id)
+                && report.reporter_id != actor.user_id =>
+        {
+            supports(db, report.id, actor.user_id).await?
+        }
+        _ => false,
+    };
     let scope = scope(&report, took_part);
     if !access::can_view(actor, &scope) {
         return Err(ApiError::report_not_found());
@@ -78,7 +102,22 @@ pub fn visible_reports(actor: &Actor) -> Option<sea_orm::Select<report::Entity>>
     Some(match access::list_scope(actor) {
         ListScope::All => select,
         ListScope::Ward(w) => select.filter(report::Column::WardId.eq(w)),
-        ListScope::Neighborhood(n) => select.filter(report::Column::NeighborhoodId.eq(n)),
+        ListScope::Neighborhood {
+            neighborhood_id,
+            user_id,
+        } => {
+            let joined = Query::select()
+                .column(report_supporter::Column::ReportId)
+                .from(report_supporter::Entity)
+                .and_where(report_supporter::Column::UserId.eq(user_id))
+                .to_owned();
+            select.filter(
+                Condition::any()
+                    .add(report::Column::NeighborhoodId.eq(neighborhood_id))
+                    .add(report::Column::ReporterId.eq(user_id))
+                    .add(report::Column::Id.in_subquery(joined)),
+            )
+        }
         ListScope::Department {
             ward_id,
             department_id,
@@ -103,7 +142,9 @@ pub fn visible_reports(actor: &Actor) -> Option<sea_orm::Select<report::Entity>>
 const MAX_POSSIBLE_DUPLICATES: u64 = 5;
 
 /// Open reports of the same subcategory near a new one and recent enough to be the same
-/// problem (see `spatial::duplicate_window`), nearest first, among those the actor may see.
+/// problem (see `spatial::duplicate_window`), nearest first, in the new report's ward. Those
+/// of another neighborhood are listed without their text: the head may join them (and then
+/// follow them) but does not read another neighborhood's reports.
 pub async fn possible_duplicates(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -114,9 +155,7 @@ pub async fn possible_duplicates(
     else {
         return Ok(Vec::new());
     };
-    let Some(select) = visible_reports(actor) else {
-        return Ok(Vec::new());
-    };
+    let select = report::Entity::find().filter(report::Column::WardId.eq(new.ward_id));
     let window = spatial::duplicate_window(subcategory);
     // A box around the place narrows the rows read; the exact distance decides.
     let lat_delta = window.radius_m / 111_000.0;
@@ -150,11 +189,12 @@ pub async fn possible_duplicates(
                     lon: r.lon?,
                 },
             );
+            let readable = access::can_view(actor, &scope(&r, false));
             (distance_m <= window.radius_m).then(|| views::PossibleDuplicate {
                 id: r.id,
                 subcategory: r.subcategory,
                 status: r.status,
-                description: r.description,
+                description: readable.then_some(r.description),
                 distance_m: distance_m.round(),
                 created_at: r.created_at,
             })
@@ -317,10 +357,15 @@ pub async fn detail(
         .iter()
         .map(|e| views::Event::new(e, e.actor_id.and_then(|id| refs.user(id))))
         .collect();
+    let supporters = report_supporter::Entity::find()
+        .filter(report_supporter::Column::ReportId.eq(report.id))
+        .count(db)
+        .await?;
     Ok(views::ReportDetail {
         report: refs.render(report)?,
         timeline,
         allowed_actions: allowed_actions(actor, report, scope),
+        supporters,
     })
 }
 
@@ -406,6 +451,31 @@ pub async fn heads_of(
         .filter(user::Column::NeighborhoodId.eq(neighborhood_id))
         .filter(user::Column::Role.eq(Role::NeighborhoodHead.as_str()))
         .filter(user::Column::Active.eq(true))
+        .all(db)
+        .await?)
+}
+
+/// The heads who hear what happens to a report: those of its neighborhood, the head who filed
+/// it (placed in another neighborhood by its position, they still follow it) and the heads who
+/// joined it.
+pub async fn audience(
+    db: &impl ConnectionTrait,
+    report: &report::Model,
+) -> ApiResult<Vec<user::Model>> {
+    let joined = Query::select()
+        .column(report_supporter::Column::UserId)
+        .from(report_supporter::Entity)
+        .and_where(report_supporter::Column::ReportId.eq(report.id))
+        .to_owned();
+    Ok(user::Entity::find()
+        .filter(user::Column::Role.eq(Role::NeighborhoodHead.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .filter(
+            Condition::any()
+                .add(user::Column::NeighborhoodId.eq(report.neighborhood_id))
+                .add(user::Column::Id.eq(report.reporter_id))
+                .add(user::Column::Id.in_subquery(joined)),
+        )
         .all(db)
         .await?)
 }
