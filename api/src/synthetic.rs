@@ -20,6 +20,7 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
 use serde_json::json;
+use sos_domain::boundaries;
 use sos_domain::classify::model::TRAINING_CORPUS;
 use sos_domain::evaluate::parse_corpus;
 use sos_domain::sla::Calendar;
@@ -37,12 +38,34 @@ const CHUNK: usize = 2000;
 /// One ward's organisation, as the generator needs it.
 struct Ward {
     id: Uuid,
-    /// Neighborhood id with the id of its head.
-    neighborhoods: Vec<(Uuid, Uuid)>,
+    neighborhoods: Vec<Neighborhood>,
     /// Department id by code.
     departments: HashMap<String, Uuid>,
     /// How slow each department of this ward is: a factor on its response times.
     pace: HashMap<String, f64>,
+}
+
+struct Neighborhood {
+    id: Uuid,
+    head: Uuid,
+    /// Where its reports lie: [west, south, east, north].
+    area: [f64; 4],
+}
+
+/// Wards without a boundary are laid out on a grid over Ho Chi Minh City, 14 columns of
+/// about 3 km squares; their neighborhoods are 5 × 2 cells of their square.
+const GRID_WEST: f64 = 106.55;
+const GRID_SOUTH: f64 = 10.65;
+const GRID_COLUMNS: usize = 14;
+const GRID_CELL: f64 = 0.028;
+
+fn grid_area(ward_index: usize, neighborhood_index: usize) -> [f64; 4] {
+    let west = GRID_WEST + (ward_index % GRID_COLUMNS) as f64 * GRID_CELL;
+    let south = GRID_SOUTH + (ward_index / GRID_COLUMNS) as f64 * GRID_CELL;
+    let (width, height) = (GRID_CELL / 5.0, GRID_CELL / 2.0);
+    let (column, row) = (neighborhood_index % 5, (neighborhood_index / 5) % 2);
+    let (w, s) = (west + column as f64 * width, south + row as f64 * height);
+    [w, s, w + width, s + height]
 }
 
 /// A lognormal sample with the given median and spread (Box–Muller).
@@ -107,16 +130,39 @@ async fn load_wards(db: &DatabaseConnection, rng: &mut StdRng) -> anyhow::Result
         .all(db)
         .await?;
     let departments = department::Entity::find().all(db).await?;
-    let mut out = Vec::new();
-    for w in wards {
-        let neighborhoods: Vec<(Uuid, Uuid)> = neighborhoods
-            .iter()
-            .filter(|n| n.ward_id == w.id)
-            .filter_map(|n| {
+    // Neighborhoods with a boundary (the demo wards) file within it.
+    let drawn: HashMap<Uuid, [f64; 4]> =
+        crate::geography::in_force(db, crate::geography::today(), None)
+            .await?
+            .into_iter()
+            .filter_map(|b| {
+                let area = serde_json::from_str(&b.geometry)
+                    .ok()
+                    .and_then(|g| boundaries::from_geojson(&g))?;
+                let rect = geo::BoundingRect::bounding_rect(&area)?;
                 Some((
-                    n.id,
-                    heads.iter().find(|h| h.neighborhood_id == Some(n.id))?.id,
+                    b.neighborhood_id?,
+                    [rect.min().x, rect.min().y, rect.max().x, rect.max().y],
                 ))
+            })
+            .collect();
+    let mut out = Vec::new();
+    for (ward_index, w) in wards.iter().enumerate() {
+        let mut own: Vec<&neighborhood::Model> =
+            neighborhoods.iter().filter(|n| n.ward_id == w.id).collect();
+        own.sort_by(|a, b| a.code.cmp(&b.code));
+        let neighborhoods: Vec<Neighborhood> = own
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| {
+                Some(Neighborhood {
+                    id: n.id,
+                    head: heads.iter().find(|h| h.neighborhood_id == Some(n.id))?.id,
+                    area: drawn
+                        .get(&n.id)
+                        .copied()
+                        .unwrap_or_else(|| grid_area(ward_index, i)),
+                })
             })
             .collect();
         if neighborhoods.is_empty() {
@@ -152,7 +198,17 @@ fn generate(
 ) -> (report::Model, Vec<report_event::Model>) {
     let calendar: &Calendar = &clock.calendar;
     let ward = pick(rng, wards);
-    let &(neighborhood_id, reporter_id) = pick(rng, &ward.neighborhoods);
+    let neighborhood = pick(rng, &ward.neighborhoods);
+    let (neighborhood_id, reporter_id) = (neighborhood.id, neighborhood.head);
+    // Nine reports in ten come with the phone's position, somewhere in the neighborhood.
+    let [west, south, east, north] = neighborhood.area;
+    let position = rng.random_bool(0.9).then(|| {
+        (
+            rng.random_range(south..north),
+            rng.random_range(west..east),
+            rng.random_range(3.0..30.0),
+        )
+    });
     let subcategory = *pick(rng, Subcategory::ALL);
     let text = pick(rng, &texts[&subcategory]).clone();
     let priority = match rng.random::<f64>() {
@@ -235,9 +291,9 @@ fn generate(
         reporter_id,
         description: text.clone(),
         address: None,
-        lat: None,
-        lon: None,
-        accuracy_m: None,
+        lat: position.map(|p| p.0),
+        lon: position.map(|p| p.1),
+        accuracy_m: position.map(|p| p.2),
         category: subcategory.category().as_str().to_owned(),
         subcategory: subcategory.as_str().to_owned(),
         chosen_subcategory: None,

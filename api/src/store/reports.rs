@@ -172,6 +172,7 @@ pub async fn possible_duplicates(
         .filter(report::Column::Subcategory.eq(subcategory.as_str()))
         .filter(report::Column::Status.is_in(open))
         .filter(report::Column::CreatedAt.gte(new.created_at - chrono::Duration::days(window.days)))
+        .filter(report::Column::CreatedAt.lte(new.created_at))
         .filter(report::Column::Lat.between(lat - lat_delta, lat + lat_delta))
         .filter(report::Column::Lon.between(lon - lon_delta, lon + lon_delta))
         .order_by_desc(report::Column::CreatedAt)

@@ -1,7 +1,8 @@
-//! Leaders' statistics and the deadline scan on a large synthetic load.
+//! A city's year of reports: leaders' statistics, the deadline scan and the duplicate lookup
+//! at intake on a large synthetic load.
 //!
-//! SQLite: `cargo bench -p sos-tests --bench stats`
-//! PostgreSQL: `SOS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p sos-tests --bench stats`
+//! SQLite: `cargo bench -p sos-tests --bench city`
+//! PostgreSQL: `SOS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p sos-tests --bench city`
 //!
 //! The database is kept between runs (`target/bench-data/stats.db`, or the PostgreSQL database
 //! `sos_bench_stats`) and filled up to `SOS_BENCH_REPORTS` synthetic reports (default
@@ -9,8 +10,12 @@
 //! `SOS_BENCH_SAMPLES` requests (default 30) after three warm-up requests.
 
 use chrono::{Duration as Days, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use sos_api::store::entities::report;
+use sos_domain::access::Actor;
+use sos_domain::taxonomy::Role;
 use sos_tests::{TestApp, engine};
 use std::time::{Duration, Instant};
 
@@ -84,8 +89,13 @@ async fn run() {
             .await
             .expect("synthetic load");
         println!("  done in {:.0} s", started.elapsed().as_secs_f64());
+        // A live database is vacuumed and analysed by autovacuum as it goes; a freshly
+        // written one is not yet, and its plans and visibility map would mislead.
         if app.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-            app.db.execute_unprepared("ANALYZE").await.expect("analyze");
+            app.db
+                .execute_unprepared("VACUUM ANALYZE")
+                .await
+                .expect("vacuum");
         }
     }
     let total = report::Entity::find().count(&app.db).await.expect("count");
@@ -165,6 +175,8 @@ async fn run() {
         );
     }
 
+    duplicate_lookup(&app, samples * 10).await;
+
     // The deadline scan: the first one sends what is due, the next ones find nothing new.
     for round in ["first", "second", "third"] {
         let started = Instant::now();
@@ -179,6 +191,52 @@ async fn run() {
         );
     }
     app.stop().await;
+}
+
+/// The lookup of possible duplicates a head's new report gets: for open located reports of
+/// the last two weeks (where duplicates are looked for), a new one of the same kind 5 m away
+/// an hour later, looked up as its head would file it.
+async fn duplicate_lookup(app: &TestApp, count: usize) {
+    let open = report::Entity::find()
+        .filter(report::Column::Lat.is_not_null())
+        .filter(report::Column::Status.is_in(["assigned", "acknowledged", "in_progress"]))
+        .filter(report::Column::CreatedAt.gte(Utc::now() - Days::days(14)))
+        .order_by_asc(report::Column::Id)
+        .limit(count as u64 * 7)
+        .all(&app.db)
+        .await
+        .expect("open reports");
+    let mut times = Vec::with_capacity(count);
+    let mut found = 0;
+    for existing in open.iter().step_by(7).take(count) {
+        let head = Actor {
+            user_id: existing.reporter_id,
+            role: Role::NeighborhoodHead,
+            ward_id: Some(existing.ward_id),
+            neighborhood_id: Some(existing.neighborhood_id),
+            department_id: None,
+            triage_desk: false,
+        };
+        let mut new = existing.clone();
+        new.id = uuid::Uuid::now_v7();
+        new.lat = existing.lat.map(|lat| lat + 0.000_045);
+        new.created_at = existing.created_at + Days::hours(1);
+        let started = Instant::now();
+        let duplicates = sos_api::store::reports::possible_duplicates(&app.db, &head, &new)
+            .await
+            .expect("lookup");
+        times.push(started.elapsed());
+        found += usize::from(!duplicates.is_empty());
+    }
+    times.sort();
+    println!(
+        "{:<52} {:>9.2} {:>9.2} {:>9.2}   ({} lookups, {found} found the original)",
+        "duplicate lookup at intake",
+        ms(quantile(&times, 0.5)),
+        ms(quantile(&times, 0.95)),
+        ms(*times.last().unwrap()),
+        times.len()
+    );
 }
 
 async fn measure(app: &TestApp, path: &str, token: &str, samples: usize) -> Vec<Duration> {
