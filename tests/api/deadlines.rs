@@ -13,16 +13,6 @@ fn time(value: &Value) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-async fn inbox_types(app: &TestApp, who: &str) -> Vec<String> {
-    let inbox = app.get("/v1/notifications", &app.token(who).await).await;
-    inbox.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["type"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn an_urgent_report_runs_on_calendar_time_and_a_normal_one_on_working_hours() {
     let app = TestApp::spawn().await;
@@ -108,11 +98,11 @@ async fn the_department_is_warned_then_the_leader_escalated_each_exactly_once() 
     );
     assert_eq!(scan(&app.state, at).await.unwrap(), Sent::default());
     assert!(
-        inbox_types(&app, staff)
+        app.inbox_types(staff)
             .await
             .contains(&"report.deadline_warning".to_owned())
     );
-    assert!(inbox_types(&app, "tnp.leader").await.is_empty());
+    assert!(app.inbox_types("tnp.leader").await.is_empty());
 
     // 16 minutes in: the deadline to acknowledge has passed.
     let at = filed + Duration::minutes(16);
@@ -123,11 +113,11 @@ async fn the_department_is_warned_then_the_leader_escalated_each_exactly_once() 
             escalations: 1
         }
     );
-    assert_eq!(inbox_types(&app, "tnp.leader").await, ["report.escalated"]);
+    assert_eq!(app.inbox_types("tnp.leader").await, ["report.escalated"]);
     // Nobody in the other ward hears of it, nor the head.
-    assert!(inbox_types(&app, "xh.leader").await.is_empty());
+    assert!(app.inbox_types("xh.leader").await.is_empty());
     assert!(
-        !inbox_types(&app, "tnp.kp1")
+        !app.inbox_types("tnp.kp1")
             .await
             .iter()
             .any(|t| t.contains("deadline") || t.contains("escalated"))

@@ -11,16 +11,6 @@ fn spot(lat: f64, lon: f64, accuracy_m: f64) -> Value {
     json!({"lat": lat, "lon": lon, "accuracy_m": accuracy_m})
 }
 
-async fn inbox_types(app: &TestApp, who: &str) -> Vec<String> {
-    let inbox = app.get("/v1/notifications", &app.token(who).await).await;
-    inbox.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["type"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn a_report_belongs_where_its_position_lies() {
     let app = TestApp::spawn().await;
@@ -33,12 +23,12 @@ async fn a_report_belongs_where_its_position_lies() {
         .await;
     assert_eq!(placed["neighborhood"]["code"], "kp3");
     assert!(
-        inbox_types(&app, "tnp.kp3")
+        app.inbox_types("tnp.kp3")
             .await
             .contains(&"report.assigned".to_owned())
     );
     assert!(
-        inbox_types(&app, "tnp.kp1")
+        app.inbox_types("tnp.kp1")
             .await
             .contains(&"report.assigned".to_owned()),
         "the filing head is told too"
@@ -77,7 +67,7 @@ async fn a_report_belongs_where_its_position_lies() {
             .any(|r| r["id"] == elsewhere["id"])
     );
     assert!(
-        inbox_types(&app, "xh.kp1")
+        app.inbox_types("xh.kp1")
             .await
             .contains(&"report.assigned".to_owned())
     );
@@ -182,12 +172,12 @@ async fn a_head_joins_a_report_instead_of_filing_it_again_and_hears_the_answer()
     )
     .await;
     assert!(
-        inbox_types(&app, "tnp.kp2")
+        app.inbox_types("tnp.kp2")
             .await
             .contains(&"report.resolved".to_owned())
     );
     assert!(
-        inbox_types(&app, "tnp.kp1")
+        app.inbox_types("tnp.kp1")
             .await
             .contains(&"report.resolved".to_owned())
     );

@@ -6,17 +6,6 @@ fn id(report: &Value) -> String {
     report["id"].as_str().unwrap().to_owned()
 }
 
-async fn inbox_types(app: &TestApp, head: &str) -> Vec<String> {
-    let inbox = app.get("/v1/notifications", &app.token(head).await).await;
-    assert_eq!(inbox.status, 200);
-    inbox.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["type"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn the_whole_loop_from_head_to_department_and_back() {
     let app = TestApp::spawn().await;
@@ -33,7 +22,7 @@ async fn the_whole_loop_from_head_to_department_and_back() {
     assert_eq!(report["classification"]["routed_to_triage"], false);
     assert!(report["classification"]["confidence"].as_f64().unwrap() >= 0.5);
     let report_id = id(&report);
-    assert_eq!(inbox_types(&app, "tnp.kp1").await, ["report.assigned"]);
+    assert_eq!(app.inbox_types("tnp.kp1").await, ["report.assigned"]);
 
     // The department sees it in its queue with what it may do now.
     let queue = app
@@ -85,7 +74,7 @@ async fn the_whole_loop_from_head_to_department_and_back() {
     // Every step reached the neighborhood, newest first, also the other head of khu phố 1's
     // inbox would; the head of khu phố 2 hears nothing.
     assert_eq!(
-        inbox_types(&app, "tnp.kp1").await,
+        app.inbox_types("tnp.kp1").await,
         [
             "report.resolved",
             "report.in_progress",
@@ -93,7 +82,7 @@ async fn the_whole_loop_from_head_to_department_and_back() {
             "report.assigned"
         ]
     );
-    assert!(inbox_types(&app, "tnp.kp2").await.is_empty());
+    assert!(app.inbox_types("tnp.kp2").await.is_empty());
     let inbox = app
         .get("/v1/notifications", &app.token("tnp.kp1").await)
         .await;
@@ -359,7 +348,7 @@ async fn an_unclear_report_goes_to_the_triage_desk_which_routes_it() {
     assert_eq!(routed["department"]["code"], "ward_police");
     assert_eq!(routed["status"], "assigned");
     assert!(
-        inbox_types(&app, "tnp.kp4")
+        app.inbox_types("tnp.kp4")
             .await
             .contains(&"report.rerouted".to_owned())
     );
@@ -429,7 +418,7 @@ async fn duplicates_point_to_their_original() {
     assert_eq!(marked["status"], "duplicate");
     assert_eq!(marked["duplicate_of"], json!(original));
     assert!(
-        inbox_types(&app, "tnp.kp2")
+        app.inbox_types("tnp.kp2")
             .await
             .contains(&"report.duplicate".to_owned())
     );
@@ -475,7 +464,7 @@ async fn internal_notes_stay_inside_the_ward_and_public_answers_reach_the_head()
         .await;
     assert_eq!(staff_view.body["timeline"].as_array().unwrap().len(), 4);
     assert_eq!(
-        inbox_types(&app, "tnp.kp5").await,
+        app.inbox_types("tnp.kp5").await,
         ["report.commented", "report.assigned"]
     );
 

@@ -16,15 +16,8 @@ use sea_orm::{
 use sos_api::store::entities::report;
 use sos_domain::access::Actor;
 use sos_domain::taxonomy::Role;
-use sos_tests::{TestApp, engine};
+use sos_tests::{TestApp, engine, env_number};
 use std::time::{Duration, Instant};
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -9,7 +9,7 @@
 use sea_orm::sea_query::{ColumnDef, Query, Table};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
-use sos_tests::{TestApp, engine};
+use sos_tests::{TestApp, engine, env_number};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -37,10 +37,7 @@ fn main() {
 }
 
 async fn run() {
-    let requests: usize = std::env::var("SOS_BENCH_REQUESTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+    let requests = env_number("SOS_BENCH_REQUESTS", 2000);
     let app = TestApp::spawn_with(|s| s.max_db_connections = 16).await;
     println!("engine: {}, {requests} reports per level", engine());
 

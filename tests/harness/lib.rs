@@ -311,6 +311,18 @@ impl TestApp {
             .await
     }
 
+    /// The types of the entries in someone's inbox, newest first.
+    pub async fn inbox_types(&self, who: &str) -> Vec<String> {
+        let inbox = self.get("/v1/notifications", &self.token(who).await).await;
+        assert_eq!(inbox.status, 200);
+        inbox.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|n| n["type"].as_str().expect("type").to_owned())
+            .collect()
+    }
+
     pub async fn login_response(&self, username: &str, password: &str) -> TestResponse {
         self.request(
             Method::POST,
@@ -428,6 +440,14 @@ impl Drop for TestApp {
 }
 
 /// Whether this run is against PostgreSQL (for messages only: every test runs on both).
+/// A number from the environment for a benchmark's size, `default` when unset.
+pub fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 pub fn engine() -> &'static str {
     static ENGINE: LazyLock<&str> = LazyLock::new(|| {
         if TestDatabase::is_postgres() {

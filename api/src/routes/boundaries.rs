@@ -11,7 +11,6 @@ use crate::store::entities::neighborhood;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -29,21 +28,6 @@ pub struct ImportQuery {
     level: Option<String>,
     valid_from: Option<String>,
     approximate: Option<String>,
-}
-
-fn date(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
-    let raw = raw?.trim();
-    match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        Ok(date) => Some(date),
-        Err(_) => {
-            errors.push(FieldError::new(
-                name,
-                "Cần ngày dạng YYYY-MM-DD.",
-                "A date like YYYY-MM-DD is expected.",
-            ));
-            None
-        }
-    }
 }
 
 /// Imports a GeoJSON FeatureCollection of one level (admins; a ward's admin for their ward
@@ -78,7 +62,7 @@ pub async fn import(
             None
         }
     };
-    let valid_from = date("valid_from", query.valid_from.as_deref(), &mut errors)
+    let valid_from = params::date("valid_from", query.valid_from.as_deref(), &mut errors)
         .unwrap_or_else(geography::today);
     let approximate = params::flag("approximate", query.approximate.as_deref(), &mut errors);
     let Some(level) = level.filter(|_| errors.is_empty()) else {
@@ -140,7 +124,7 @@ pub async fn ward_map(
 ) -> ApiResult<Response> {
     let ward = visible_ward(&state, &current, id).await?;
     let mut errors = Vec::new();
-    let at = date("at", query.at.as_deref(), &mut errors).unwrap_or_else(geography::today);
+    let at = params::date("at", query.at.as_deref(), &mut errors).unwrap_or_else(geography::today);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }

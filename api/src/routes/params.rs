@@ -2,7 +2,7 @@
 //! parameter instead of failing at once, so one answer lists everything that is wrong.
 
 use crate::error::FieldError;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::fmt::Display;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
@@ -93,6 +93,22 @@ pub fn uuid(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Opti
                 name,
                 "Cần một UUID.",
                 "A UUID is expected.",
+            ));
+            None
+        }
+    }
+}
+
+/// A calendar date, `YYYY-MM-DD`.
+pub fn date(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
+    let raw = raw?.trim();
+    match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        Ok(date) => Some(date),
+        Err(_) => {
+            errors.push(FieldError::new(
+                name,
+                "Cần ngày dạng YYYY-MM-DD.",
+                "A date like YYYY-MM-DD is expected.",
             ));
             None
         }

@@ -5,6 +5,7 @@
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{Json, Path, Query};
+use crate::routes::params;
 use crate::routes::wards::{configurable_ward, visible_ward};
 use crate::sla::{day_kind_code, office_hours, parse_day_kind, rule_of};
 use crate::state::AppState;
@@ -70,21 +71,18 @@ pub async fn list_days(
     _current: CurrentUser,
     Query(query): Query<YearQuery>,
 ) -> ApiResult<axum::Json<CalendarYear>> {
-    let year = match query.year.as_deref() {
-        None => Utc::now().with_timezone(&TIME_ZONE).year(),
-        Some(raw) => raw
-            .trim()
-            .parse::<i32>()
-            .ok()
-            .filter(|y| (2000..=2100).contains(y))
-            .ok_or_else(|| {
-                ApiError::validation(vec![FieldError::new(
-                    "year",
-                    "Năm từ 2000 đến 2100.",
-                    "A year from 2000 to 2100.",
-                )])
-            })?,
-    };
+    let this_year = Utc::now().with_timezone(&TIME_ZONE).year();
+    let mut errors = Vec::new();
+    let year = params::number(
+        "year",
+        query.year.as_deref(),
+        this_year,
+        2000..=2100,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
     let first = NaiveDate::from_ymd_opt(year, 1, 1).expect("a valid year");
     let last = NaiveDate::from_ymd_opt(year, 12, 31).expect("a valid year");
     let days = calendar_day::Entity::find()
