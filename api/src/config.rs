@@ -34,6 +34,12 @@ pub struct Settings {
     /// How often each replica looks for deadlines to warn about or escalate.
     pub escalation_interval: Duration,
     pub max_db_connections: u32,
+    /// Largest photo accepted, in bytes (`SOS_MAX_PHOTO_BYTES`).
+    pub max_photo_bytes: usize,
+    /// Where photo files are kept: a directory, or `s3://bucket/prefix` (`SOS_PHOTO_STORE`).
+    pub photo_store: String,
+    /// Photos processed at once (`SOS_PHOTO_WORKERS`); the rest wait their turn.
+    pub photo_workers: usize,
     /// Time given to requests in flight when the service is asked to stop.
     pub shutdown_grace: Duration,
     pub log_json: bool,
@@ -120,6 +126,18 @@ impl Settings {
                 "SOS_DB_MAX_CONNECTIONS",
                 &var("SOS_DB_MAX_CONNECTIONS", "10".to_owned())?,
             )?,
+            max_photo_bytes: parse(
+                "SOS_MAX_PHOTO_BYTES",
+                &var("SOS_MAX_PHOTO_BYTES", (10 * 1024 * 1024).to_string())?,
+            )?,
+            photo_store: var(
+                "SOS_PHOTO_STORE",
+                data_dir.join("photos").display().to_string(),
+            )?,
+            photo_workers: parse(
+                "SOS_PHOTO_WORKERS",
+                &var("SOS_PHOTO_WORKERS", default_photo_workers().to_string())?,
+            )?,
             shutdown_grace: Duration::from_secs(secs("SOS_SHUTDOWN_GRACE_SECONDS", 20)?),
             log_json: match var("SOS_LOG_FORMAT", "text".to_owned())?.as_str() {
                 "json" => true,
@@ -166,6 +184,12 @@ impl Settings {
         }
         if self.escalation_interval.is_zero() {
             bail!("SOS_ESCALATION_INTERVAL_SECONDS must be at least 1");
+        }
+        if !(64 * 1024..=64 * 1024 * 1024).contains(&self.max_photo_bytes) {
+            bail!("SOS_MAX_PHOTO_BYTES must be between 65536 and 67108864");
+        }
+        if self.photo_workers == 0 {
+            bail!("SOS_PHOTO_WORKERS must be at least 1");
         }
         // Start-up holds one connection as a lock while migrations use another.
         if self.max_db_connections < 2 {
@@ -218,6 +242,13 @@ where
         .map_err(|e| anyhow::anyhow!("{name}={value:?} is not valid: {e}"))
 }
 
+/// One core is left to answer requests while photos are processed.
+fn default_photo_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|cores| cores.get().saturating_sub(1).max(1))
+        .unwrap_or(1)
+}
+
 fn sqlite_url(data_dir: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("sos.db").display())
 }
@@ -242,6 +273,8 @@ mod tests {
         assert_eq!(defaults.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(defaults.access_token_ttl, Duration::from_secs(900));
         assert!(!defaults.log_json);
+        assert_eq!(defaults.max_photo_bytes, 10 * 1024 * 1024);
+        assert_eq!(defaults.photo_store, "data/photos");
     }
 
     #[test]
@@ -253,6 +286,8 @@ mod tests {
             ("SOS_TRIAGE_THRESHOLD", "1.5"),
             ("SOS_DB_MAX_CONNECTIONS", "1"),
             ("SOS_LOG_FORMAT", "xml"),
+            ("SOS_MAX_PHOTO_BYTES", "100"),
+            ("SOS_PHOTO_WORKERS", "0"),
             ("DATABASE_URL", "mysql://db/sos"),
             ("JWT_SECRET", "short"),
         ];

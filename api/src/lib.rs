@@ -13,6 +13,7 @@ pub mod extract;
 pub mod geography;
 pub mod intake;
 pub mod notify;
+pub mod photos;
 pub mod routes;
 pub mod seed;
 pub mod sla;

@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::db::{WriteTxn, Writer};
 use crate::geography::Boundaries;
 use crate::intake::Intake;
+use crate::photos::{FileStore, Processor};
 use crate::sla::Clocks;
 use crate::stream::Hub;
 use sea_orm::DatabaseConnection;
@@ -23,6 +24,9 @@ pub struct AppState {
     pub clocks: Arc<Clocks>,
     /// The boundaries in force, to place reports by their position.
     pub boundaries: Arc<Boundaries>,
+    /// Where photo files are kept, and the workers that make them.
+    pub photo_files: Arc<dyn FileStore>,
+    pub photo_processor: Processor,
     pub writer: Writer,
     pub intake: Intake,
     pub hub: Hub,

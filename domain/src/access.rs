@@ -14,7 +14,8 @@
 //!
 //! A report outside someone's view does not exist for them: the API answers 404, not 403.
 
-use crate::taxonomy::{Action, Role};
+use crate::photos::PhotoKind;
+use crate::taxonomy::{Action, Role, Status};
 use uuid::Uuid;
 
 /// The signed-in person, as far as access decisions need to know them.
@@ -206,6 +207,45 @@ pub fn can_configure_calendar(actor: &Actor) -> bool {
 /// Changing a ward's departments and routing table.
 pub fn can_configure_ward(actor: &Actor, ward_id: Uuid) -> bool {
     actor.role == Role::Admin && (actor.ward_id.is_none() || actor.in_ward(ward_id))
+}
+
+/// The kinds of photo the actor may add to a report in its present state. Heads who may act
+/// on a report show the problem while it is open; the department working it shows the problem
+/// and its fix, until the report is closed.
+pub fn photo_kinds(actor: &Actor, scope: &ReportScope, status: Status) -> Vec<PhotoKind> {
+    if !can_view(actor, scope) {
+        return Vec::new();
+    }
+    match actor.role {
+        Role::NeighborhoodHead
+            if status.is_open()
+                && (actor.neighborhood_id == Some(scope.neighborhood_id)
+                    || scope.reporter_id == actor.user_id
+                    || scope.actor_took_part) =>
+        {
+            vec![PhotoKind::Before]
+        }
+        Role::DepartmentStaff
+            if actor.works_on(scope) && (status.is_open() || status == Status::Resolved) =>
+        {
+            vec![PhotoKind::Before, PhotoKind::After]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Removing a photo: the ward's administrator (a photo that shows a face or a house number
+/// has to go), or whoever added it while the report is still open.
+pub fn can_remove_photo(
+    actor: &Actor,
+    scope: &ReportScope,
+    added_by: Uuid,
+    status: Status,
+) -> bool {
+    can_view(actor, scope)
+        && ((actor.role == Role::Admin
+            && (actor.ward_id.is_none() || actor.in_ward(scope.ward_id)))
+            || (actor.user_id == added_by && status.is_open()))
 }
 
 #[cfg(test)]
@@ -483,5 +523,97 @@ mod tests {
         );
         assert!(can_file_report(&head) && !can_file_report(&staff));
         assert!(!sees_internal_notes(&head) && sees_internal_notes(&staff));
+    }
+
+    #[test]
+    fn heads_show_the_problem_and_the_department_shows_the_fix() {
+        use PhotoKind::*;
+        use Role::*;
+        let open = report(WARD, false);
+        let head = actor(NeighborhoodHead, Some(WARD), Some(KP1), None);
+        let infra = actor(DepartmentStaff, Some(WARD), None, Some(INFRA));
+        let desk = actor(DepartmentStaff, Some(WARD), None, Some(TRIAGE));
+        let police = actor(DepartmentStaff, Some(WARD), None, Some(POLICE));
+        let leader = actor(WardLeader, Some(WARD), None, None);
+        assert_eq!(photo_kinds(&head, &open, Status::Assigned), [Before]);
+        assert_eq!(
+            photo_kinds(&infra, &open, Status::InProgress),
+            [Before, After]
+        );
+        assert_eq!(
+            photo_kinds(&desk, &open, Status::Submitted),
+            [Before, After]
+        );
+        // The fix is shown as the report is resolved, not once it is closed.
+        assert_eq!(
+            photo_kinds(&infra, &open, Status::Resolved),
+            [Before, After]
+        );
+        assert!(photo_kinds(&infra, &open, Status::Closed).is_empty());
+        assert!(photo_kinds(&head, &open, Status::Resolved).is_empty());
+        // Not theirs to work on, or not theirs to see.
+        assert!(photo_kinds(&police, &open, Status::Assigned).is_empty());
+        assert!(photo_kinds(&leader, &open, Status::Assigned).is_empty());
+        let other_head = actor(NeighborhoodHead, Some(WARD), Some(KP2), None);
+        assert!(photo_kinds(&other_head, &open, Status::Assigned).is_empty());
+        // A head from another neighborhood who joined the report adds what they saw.
+        assert_eq!(
+            photo_kinds(&other_head, &report(WARD, true), Status::Assigned),
+            [Before]
+        );
+    }
+
+    #[test]
+    fn photos_are_removed_by_the_wards_admin_or_whoever_added_them() {
+        use Role::*;
+        let open = report(WARD, false);
+        let head = actor(NeighborhoodHead, Some(WARD), Some(KP1), None);
+        let someone_else = Uuid::from_u128(0x4242);
+        assert!(can_remove_photo(
+            &head,
+            &open,
+            head.user_id,
+            Status::Assigned
+        ));
+        assert!(!can_remove_photo(
+            &head,
+            &open,
+            head.user_id,
+            Status::Closed
+        ));
+        assert!(!can_remove_photo(
+            &head,
+            &open,
+            someone_else,
+            Status::Assigned
+        ));
+        let admin = actor(Admin, Some(WARD), None, None);
+        assert!(can_remove_photo(
+            &admin,
+            &open,
+            someone_else,
+            Status::Closed
+        ));
+        let city_admin = actor(Admin, None, None, None);
+        assert!(can_remove_photo(
+            &city_admin,
+            &open,
+            someone_else,
+            Status::Closed
+        ));
+        let other_admin = actor(Admin, Some(OTHER_WARD), None, None);
+        assert!(!can_remove_photo(
+            &other_admin,
+            &open,
+            someone_else,
+            Status::Assigned
+        ));
+        let leader = actor(WardLeader, Some(WARD), None, None);
+        assert!(!can_remove_photo(
+            &leader,
+            &open,
+            someone_else,
+            Status::Assigned
+        ));
     }
 }

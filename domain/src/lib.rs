@@ -8,6 +8,7 @@ pub mod boundaries;
 pub mod classify;
 pub mod evaluate;
 pub mod lifecycle;
+pub mod photos;
 pub mod place;
 pub mod routing;
 pub mod sla;

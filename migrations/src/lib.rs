@@ -7,6 +7,7 @@ mod m20251124_000001_foundation;
 mod m20261124_000002_classifier_models;
 mod m20261124_000003_deadlines;
 mod m20261124_000004_geography;
+mod m20261124_000005_photos;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_classifier_models::Migration),
             Box::new(m20261124_000003_deadlines::Migration),
             Box::new(m20261124_000004_geography::Migration),
+            Box::new(m20261124_000005_photos::Migration),
         ]
     }
 }

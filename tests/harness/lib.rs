@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex};
 use uuid::Uuid;
 
+pub mod images;
 pub mod spec;
 
 pub use spec::SPEC;
@@ -128,6 +129,8 @@ pub struct TestResponse {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub body: Value,
+    /// The body as received (pictures, CSV).
+    pub bytes: bytes::Bytes,
 }
 
 impl TestResponse {
@@ -194,6 +197,10 @@ impl TestApp {
         settings.login_attempts_per_minute = 1000;
         settings.login_attempts_per_minute_per_ip = 10_000;
         settings.max_db_connections = 5;
+        settings.photo_store = std::env::temp_dir()
+            .join(format!("sos-photos-{}", uuid::Uuid::new_v4().simple()))
+            .display()
+            .to_string();
         configure(&mut settings);
         let state = sos_api::app::state(settings).await.expect("state");
         sos_api::seed::seed_demo(&state.db)
@@ -279,6 +286,7 @@ impl TestApp {
                 status,
                 headers,
                 body: Value::Null,
+                bytes: bytes::Bytes::new(),
             };
         }
         let bytes = response.bytes().await.expect("body");
@@ -299,6 +307,7 @@ impl TestApp {
             status,
             headers,
             body,
+            bytes,
         }
     }
 

@@ -14,6 +14,7 @@ pub mod hotspots;
 pub mod me;
 pub mod notifications;
 pub mod params;
+pub mod photos;
 pub mod reports;
 pub mod stats;
 pub mod supporters;
@@ -81,6 +82,16 @@ pub fn table() -> Vec<Route> {
         route!(POST "/v1/reports/{id}/actions" => reports::act),
         route!(POST "/v1/reports/{id}/supporters" => supporters::join),
         route!(DELETE "/v1/reports/{id}/supporters" => supporters::leave),
+        (
+            Method::POST,
+            "/v1/reports/{id}/photos",
+            // The photo handler reads the body itself and stops at its own, larger, limit.
+            axum::routing::post(photos::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        ),
+        route!(GET "/v1/reports/{id}/photos" => photos::list),
+        route!(GET "/v1/reports/{id}/photos/{photo_id}/{variant}" => photos::file),
+        route!(DELETE "/v1/reports/{id}/photos/{photo_id}" => photos::delete),
+        route!(POST "/v1/reports/{id}/photos/{photo_id}/location" => photos::accept_location),
         route!(GET "/v1/hotspots" => hotspots::hotspots),
         route!(GET "/v1/stats/summary" => stats::summary),
         route!(GET "/v1/stats/departments" => stats::departments),

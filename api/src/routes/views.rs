@@ -1,11 +1,12 @@
 //! The JSON shapes of responses (`openapi.yaml` components), built from stored rows.
 
 use crate::store::entities::{
-    department, neighborhood, notification, report, report_event, user, ward,
+    department, neighborhood, notification, report, report_event, report_photo, user, ward,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use sos_domain::photos::PhotoKind;
 use sos_domain::sla::{self, Deadline, Standing};
 use uuid::Uuid;
 
@@ -277,6 +278,74 @@ pub struct ReportDetail {
     pub allowed_actions: Vec<sos_domain::taxonomy::Action>,
     /// Heads who joined the report instead of filing the same problem again.
     pub supporters: u64,
+    /// Before (the problem) and after (the fix), oldest first.
+    pub photos: Vec<Photo>,
+    /// The kinds of photo the viewer may add now.
+    pub photo_kinds: Vec<PhotoKind>,
+}
+
+/// A photo of a report, with the addresses of its files.
+#[derive(Debug, Clone, Serialize)]
+pub struct Photo {
+    pub id: Uuid,
+    pub kind: String,
+    pub added_by: Option<UserRef>,
+    pub created_at: DateTime<Utc>,
+    pub format: String,
+    pub width: i32,
+    pub height: i32,
+    pub bytes: i64,
+    pub files: PhotoFiles,
+    /// Where the camera says it was taken, offered to whoever added it while the report has
+    /// no position; used only if they accept it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested_location: Option<SuggestedLocation>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhotoFiles {
+    pub original: String,
+    pub screen: String,
+    pub thumb: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuggestedLocation {
+    pub lat: f64,
+    pub lon: f64,
+    /// Where to accept it.
+    pub accept: String,
+}
+
+impl Photo {
+    /// `viewer` sees the camera's position only on their own photo.
+    pub fn new(p: &report_photo::Model, added_by: Option<&user::Model>, viewer: Uuid) -> Self {
+        let base = format!("/v1/reports/{}/photos/{}", p.report_id, p.id);
+        let suggested_location = match (p.suggested_lat, p.suggested_lon) {
+            (Some(lat), Some(lon)) if p.added_by == viewer => Some(SuggestedLocation {
+                lat,
+                lon,
+                accept: format!("{base}/location"),
+            }),
+            _ => None,
+        };
+        Photo {
+            id: p.id,
+            kind: p.kind.clone(),
+            added_by: added_by.map(Into::into),
+            created_at: p.created_at,
+            format: p.format.clone(),
+            width: p.width,
+            height: p.height,
+            bytes: p.original_bytes,
+            files: PhotoFiles {
+                original: format!("{base}/original"),
+                screen: format!("{base}/screen"),
+                thumb: format!("{base}/thumb"),
+            },
+            suggested_location,
+        }
+    }
 }
 
 /// An open report near a new one, of the same subcategory: maybe the same problem.

@@ -433,3 +433,34 @@ pub mod report_supporter {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod report_photo {
+    use sea_orm::entity::prelude::*;
+
+    /// A photo of a report; its files are in the photo store.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_photos")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub report_id: Uuid,
+        pub kind: String,
+        pub added_by: Uuid,
+        pub created_at: DateTimeUtc,
+        pub format: String,
+        pub width: i32,
+        pub height: i32,
+        pub original_bytes: i64,
+        pub upload_sha256: String,
+        pub original_sha256: String,
+        pub screen_sha256: String,
+        pub thumb_sha256: String,
+        pub suggested_lat: Option<f64>,
+        pub suggested_lon: Option<f64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

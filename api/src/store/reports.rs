@@ -3,8 +3,8 @@
 use crate::error::{ApiError, ApiResult};
 use crate::routes::views::{self, ReportRefs};
 use crate::store::entities::{
-    department, neighborhood, notification, report, report_event, report_supporter, routing_rule,
-    user, ward,
+    department, neighborhood, notification, report, report_event, report_photo, report_supporter,
+    routing_rule, user, ward,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::Query;
@@ -14,6 +14,7 @@ use sea_orm::{
 };
 use serde_json::Value;
 use sos_domain::access::{self, Actor, ListScope, ReportScope};
+use sos_domain::photos::PhotoKind;
 use sos_domain::taxonomy::{Action, EventType, Role, Status, Subcategory};
 use sos_domain::{lifecycle, spatial};
 use std::collections::HashMap;
@@ -333,6 +334,14 @@ pub fn allowed_actions(actor: &Actor, report: &report::Model, scope: &ReportScop
 }
 
 /// The report with its timeline as the actor may see it.
+/// The kinds of photo the actor may add to the report now.
+pub fn photo_kinds(actor: &Actor, report: &report::Model, scope: &ReportScope) -> Vec<PhotoKind> {
+    match report.status.parse::<Status>() {
+        Ok(status) => access::photo_kinds(actor, scope, status),
+        Err(_) => Vec::new(),
+    }
+}
+
 pub async fn detail(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -348,10 +357,19 @@ pub async fn detail(
     if !access::sees_internal_notes(actor) {
         events.retain(|e| e.visibility == "public");
     }
+    let photos = report_photo::Entity::find()
+        .filter(report_photo::Column::ReportId.eq(report.id))
+        .order_by_asc(report_photo::Column::CreatedAt)
+        .order_by_asc(report_photo::Column::Id)
+        .all(db)
+        .await?;
     let refs = Refs::load(
         db,
         std::slice::from_ref(report),
-        events.iter().filter_map(|e| e.actor_id),
+        events
+            .iter()
+            .filter_map(|e| e.actor_id)
+            .chain(photos.iter().map(|p| p.added_by)),
     )
     .await?;
     let timeline = events
@@ -367,6 +385,11 @@ pub async fn detail(
         timeline,
         allowed_actions: allowed_actions(actor, report, scope),
         supporters,
+        photos: photos
+            .iter()
+            .map(|p| views::Photo::new(p, refs.user(p.added_by), actor.user_id))
+            .collect(),
+        photo_kinds: photo_kinds(actor, report, scope),
     })
 }
 

@@ -1,0 +1,603 @@
+//! Photos on reports: uploaded as a phone sends them, checked by their bytes, kept without
+//! their metadata in a screen and a thumbnail size, served with the report's access rules.
+
+use reqwest::Method;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+use sos_tests::images::{self, CameraTags};
+use sos_tests::{TestApp, TestResponse};
+use std::path::Path;
+use tokio::io::AsyncWriteExt;
+
+/// Inside Khu phố 1 of Tăng Nhơn Phú (the band 10.840–10.848 N of the demo shapes).
+const IN_KP1: (f64, f64) = (10.8440, 106.7900);
+/// Xuân Hòa, another ward.
+const IN_XUAN_HOA: (f64, f64) = (10.7800, 106.6900);
+
+const UPRIGHT: CameraTags = CameraTags {
+    position: None,
+    orientation: 1,
+};
+
+async fn upload_as(
+    app: &TestApp,
+    who: &str,
+    report_id: &str,
+    file: Vec<u8>,
+    kind: Option<&str>,
+) -> TestResponse {
+    // The name and the claimed type are what a careless or hostile client says: ignored.
+    let mut form = Form::new().part(
+        "photo",
+        Part::bytes(file)
+            .file_name("IMG_0001.jpg")
+            .mime_str("image/jpeg")
+            .unwrap(),
+    );
+    if let Some(kind) = kind {
+        form = form.text("kind", kind.to_owned());
+    }
+    let path = format!("/v1/reports/{report_id}/photos");
+    let request = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(app.token(who).await)
+        .multipart(form);
+    app.send(Method::POST, &path, request).await
+}
+
+async fn file_report(app: &TestApp, head: &str, description: &str) -> String {
+    let report = app
+        .file_report(head, json!({"description": description}))
+        .await;
+    report["id"].as_str().unwrap().to_owned()
+}
+
+/// Files under the photo directory of the app.
+fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(Path::new(&app.state.settings.photo_store), &mut found);
+    found
+}
+
+async fn photo_count(app: &TestApp, who: &str, report_id: &str) -> usize {
+    let detail = app
+        .get(&format!("/v1/reports/{report_id}"), &app.token(who).await)
+        .await;
+    detail.body["photos"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn a_phone_photo_is_kept_without_its_metadata_in_three_sizes() {
+    let app = TestApp::spawn().await;
+    let report_id = file_report(&app, "tnp.kp1", "ổ gà lớn giữa đường, xe máy dễ té").await;
+    // A portrait from a phone: stored landscape with "turn a quarter clockwise" in EXIF.
+    let tags = CameraTags {
+        position: Some(IN_KP1),
+        orientation: 6,
+    };
+    let mut upload = images::phone_jpeg(2000, 1500, tags);
+    // What some phones append after the picture (a motion photo's video, a maker's trailer).
+    upload.extend_from_slice(format!("MotionPhoto_Data {}", images::CAMERA_MAKE).as_bytes());
+    let added = upload_as(&app, "tnp.kp1", &report_id, upload.clone(), None).await;
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    let photo = &added.body;
+    assert_eq!(photo["kind"], "before", "a head's photo shows the problem");
+    assert_eq!(photo["format"], "jpeg");
+    assert_eq!(
+        (photo["width"].as_i64(), photo["height"].as_i64()),
+        (Some(1500), Some(2000))
+    );
+    assert_eq!(
+        photo["added_by"]["display_name"]
+            .as_str()
+            .map(|n| !n.is_empty()),
+        Some(true)
+    );
+    // The report has no position: the camera's is offered, not used.
+    let offer = &photo["suggested_location"];
+    assert!(
+        (offer["lat"].as_f64().unwrap() - IN_KP1.0).abs() < 1e-5,
+        "{offer}"
+    );
+    assert!(
+        (offer["lon"].as_f64().unwrap() - IN_KP1.1).abs() < 1e-5,
+        "{offer}"
+    );
+    let token = app.token("tnp.kp1").await;
+    let detail = app.get(&format!("/v1/reports/{report_id}"), &token).await;
+    assert_eq!(detail.body["location"], Value::Null, "never used silently");
+    assert_eq!(detail.body["photos"][0]["id"], photo["id"]);
+    assert_eq!(detail.body["photo_kinds"], json!(["before"]));
+
+    // The original: same pixels, no position, maker, time or comment; only the orientation.
+    let original = app
+        .get(photo["files"]["original"].as_str().unwrap(), &token)
+        .await;
+    assert_eq!(original.status, 200);
+    assert_eq!(original.header("content-type"), Some("image/jpeg"));
+    assert_eq!(images::exif_tags(&original.bytes), ["Orientation"]);
+    assert!(!images::contains(
+        &original.bytes,
+        images::CAMERA_MAKE.as_bytes()
+    ));
+    assert!(!images::contains(
+        &original.bytes,
+        images::JPEG_COMMENT.as_bytes()
+    ));
+    assert_eq!(images::dimensions(&original.bytes), (2000, 1500));
+    assert!(
+        original.bytes.len() < upload.len(),
+        "only metadata was removed"
+    );
+    // The made sizes are turned upright and carry no metadata at all.
+    let screen = app
+        .get(photo["files"]["screen"].as_str().unwrap(), &token)
+        .await;
+    assert_eq!(screen.header("content-type"), Some("image/jpeg"));
+    assert_eq!(images::dimensions(&screen.bytes), (1200, 1600));
+    assert!(images::exif_tags(&screen.bytes).is_empty());
+    let thumb = app
+        .get(photo["files"]["thumb"].as_str().unwrap(), &token)
+        .await;
+    assert_eq!(images::dimensions(&thumb.bytes), (240, 320));
+
+    // Cached for good, revalidated by content hash.
+    let etag = screen.header("etag").unwrap().to_owned();
+    assert!(etag.len() == 66 && etag.starts_with('"'), "{etag}");
+    assert_ne!(Some(etag.as_str()), thumb.header("etag"));
+    assert!(
+        screen
+            .header("cache-control")
+            .unwrap()
+            .contains("immutable")
+    );
+    let path = photo["files"]["screen"].as_str().unwrap();
+    let request = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(&token)
+        .header("if-none-match", &etag);
+    let revalidated = app.send(Method::GET, path, request).await;
+    assert_eq!(revalidated.status, 304);
+    assert!(revalidated.bytes.is_empty());
+
+    // A retry of the same upload (the answer was lost) is the same photo, not a second one.
+    let retried = upload_as(&app, "tnp.kp1", &report_id, upload, None).await;
+    assert_eq!(retried.status, 200);
+    assert_eq!(retried.body["id"], photo["id"]);
+    assert_eq!(photo_count(&app, "tnp.kp1", &report_id).await, 1);
+    assert_eq!(stored_files(&app).len(), 3);
+
+    // The head accepts the offer: the report takes the camera's position, and the photo
+    // forgets it.
+    let accepted = app
+        .post(offer["accept"].as_str().unwrap(), &token, Value::Null)
+        .await;
+    assert_eq!(accepted.status, 200, "{:?}", accepted.body);
+    assert!((accepted.body["location"]["lat"].as_f64().unwrap() - IN_KP1.0).abs() < 1e-5);
+    assert_eq!(accepted.body["photos"][0].get("suggested_location"), None);
+    let again = app
+        .post(offer["accept"].as_str().unwrap(), &token, Value::Null)
+        .await;
+    assert_eq!(again.status, 409);
+}
+
+#[tokio::test]
+async fn the_offer_is_only_for_whoever_added_the_photo_and_only_inside_the_ward() {
+    let app = TestApp::spawn().await;
+    let report_id = file_report(&app, "tnp.kp1", "cay nga chan duong").await;
+    let far = CameraTags {
+        position: Some(IN_XUAN_HOA),
+        orientation: 1,
+    };
+    let added = upload_as(
+        &app,
+        "tnp.kp1",
+        &report_id,
+        images::phone_jpeg(800, 600, far),
+        None,
+    )
+    .await;
+    assert_eq!(added.status, 201);
+    let accept = added.body["suggested_location"]["accept"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Another head of the same neighborhood sees the photo, not where the camera was.
+    let seen = app
+        .get(
+            &format!("/v1/reports/{report_id}/photos"),
+            &app.token("tnp.kp1").await,
+        )
+        .await;
+    assert!(seen.body["items"][0].get("suggested_location").is_some());
+    let leader = app
+        .get(
+            &format!("/v1/reports/{report_id}/photos"),
+            &app.token("tnp.leader").await,
+        )
+        .await;
+    assert_eq!(leader.body["items"][0].get("suggested_location"), None);
+    let by_leader = app
+        .post(&accept, &app.token("tnp.leader").await, Value::Null)
+        .await;
+    assert_eq!(by_leader.status, 403);
+    // Taken in another ward: the report is not moved after it was routed.
+    let outside = app
+        .post(&accept, &app.token("tnp.kp1").await, Value::Null)
+        .await;
+    assert_eq!(outside.status, 409);
+    assert_eq!(outside.problem(), "outside-ward");
+
+    // A report filed with a position offers nothing.
+    let placed = app
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "den duong hu", "location": {"lat": IN_KP1.0, "lon": IN_KP1.1}}),
+        )
+        .await;
+    let near = CameraTags {
+        position: Some(IN_KP1),
+        orientation: 1,
+    };
+    let added = upload_as(
+        &app,
+        "tnp.kp1",
+        placed["id"].as_str().unwrap(),
+        images::phone_jpeg(640, 480, near),
+        None,
+    )
+    .await;
+    assert_eq!(added.status, 201);
+    assert_eq!(added.body.get("suggested_location"), None);
+}
+
+#[tokio::test]
+async fn uploads_are_judged_by_their_bytes_and_a_refused_one_leaves_nothing() {
+    let app = TestApp::spawn_with(|settings| settings.max_photo_bytes = 256 * 1024).await;
+    let report_id = file_report(&app, "tnp.kp1", "rac chat dong o dau hem").await;
+    let refused: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        (
+            "a PDF called .jpg",
+            b"%PDF-1.7\n1 0 obj\n".to_vec(),
+            415,
+            "unsupported-media-type",
+        ),
+        (
+            "an iPhone HEIC",
+            [b"\0\0\0\x18ftypheic".as_slice(), &[0; 64]].concat(),
+            415,
+            "unsupported-media-type",
+        ),
+        (
+            "a cut-off JPEG",
+            images::phone_jpeg(400, 300, UPRIGHT)[..3000].to_vec(),
+            422,
+            "validation",
+        ),
+        (
+            "a photo over the limit",
+            images::jpeg_of(&images::scene(1200, 1200, 255), 98),
+            413,
+            "payload-too-large",
+        ),
+        ("an empty file", Vec::new(), 422, "validation"),
+    ];
+    for (what, file, status, problem) in refused {
+        let response = upload_as(&app, "tnp.kp1", &report_id, file, None).await;
+        assert_eq!(response.status, status, "{what}: {:?}", response.body);
+        assert_eq!(response.problem(), problem, "{what}");
+        assert_eq!(
+            response.header("content-type"),
+            Some("application/problem+json"),
+            "{what}"
+        );
+    }
+    let heic = upload_as(
+        &app,
+        "tnp.kp1",
+        &report_id,
+        [b"\0\0\0\x18ftypheic".as_slice(), &[0; 64]].concat(),
+        None,
+    )
+    .await;
+    assert!(heic.body["detail"].as_str().unwrap().contains("HEIC"));
+
+    let path = format!("/v1/reports/{report_id}/photos");
+    let token = app.token("tnp.kp1").await;
+    let not_a_form = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&token)
+        .header("content-type", "image/jpeg")
+        .body(images::phone_jpeg(64, 64, UPRIGHT));
+    assert_eq!(app.send(Method::POST, &path, not_a_form).await.status, 415);
+    let bad_kind = upload_as(
+        &app,
+        "tnp.kp1",
+        &report_id,
+        images::phone_jpeg(64, 64, UPRIGHT),
+        Some("during"),
+    )
+    .await;
+    assert_eq!(bad_kind.status, 422);
+    assert_eq!(bad_kind.body["errors"][0]["field"], "kind");
+    let no_photo = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&token)
+        .multipart(Form::new().text("kind", "before"));
+    let no_photo = app.send(Method::POST, &path, no_photo).await;
+    assert_eq!(no_photo.status, 422);
+    assert_eq!(no_photo.body["errors"][0]["field"], "photo");
+
+    // The connection drops halfway through a large upload.
+    let body_start = b"--cut\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n";
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=cut\r\nContent-Length: 200000\r\n\r\n",
+        app.addr
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body_start).await.unwrap();
+    stream
+        .write_all(&images::phone_jpeg(600, 400, UPRIGHT)[..20_000])
+        .await
+        .unwrap();
+    stream.flush().await.unwrap();
+    drop(stream);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    assert_eq!(photo_count(&app, "tnp.kp1", &report_id).await, 0);
+    assert!(stored_files(&app).is_empty(), "{:?}", stored_files(&app));
+    // The service is fine and takes the next photo.
+    let accepted = upload_as(
+        &app,
+        "tnp.kp1",
+        &report_id,
+        images::phone_jpeg(300, 200, UPRIGHT),
+        None,
+    )
+    .await;
+    assert_eq!(accepted.status, 201);
+}
+
+#[tokio::test]
+async fn heads_show_the_problem_and_the_department_shows_the_fix() {
+    let app = TestApp::spawn().await;
+    let report_id = file_report(&app, "tnp.kp1", "ổ gà sâu trước nhà số 15").await;
+    let detail = app
+        .get(
+            &format!("/v1/reports/{report_id}"),
+            &app.token("tnp.infra").await,
+        )
+        .await;
+    assert_eq!(detail.body["department"]["code"], "economy_infrastructure");
+    let after_by_head = upload_as(
+        &app,
+        "tnp.kp1",
+        &report_id,
+        images::phone_jpeg(64, 48, UPRIGHT),
+        Some("after"),
+    )
+    .await;
+    assert_eq!(after_by_head.status, 403);
+    // Five photos of the problem, and no sixth.
+    for n in 0..5 {
+        let file = images::jpeg_of(&images::scene(96 + n, 64, 20), 80);
+        let added = upload_as(&app, "tnp.kp1", &report_id, file, None).await;
+        assert_eq!(added.status, 201, "photo {n}: {:?}", added.body);
+    }
+    let sixth = upload_as(
+        &app,
+        "tnp.kp1",
+        &report_id,
+        images::phone_jpeg(64, 48, UPRIGHT),
+        None,
+    )
+    .await;
+    assert_eq!(sixth.status, 409);
+    assert_eq!(sixth.problem(), "too-many-photos");
+
+    // Outsiders see nothing: another neighborhood's head, another department, another ward.
+    let photo = app
+        .get(
+            &format!("/v1/reports/{report_id}/photos"),
+            &app.token("tnp.kp1").await,
+        )
+        .await;
+    let thumb = photo.body["items"][0]["files"]["thumb"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for outsider in ["tnp.kp2", "tnp.police", "xh.infra", "xh.kp1"] {
+        let token = app.token(outsider).await;
+        assert_eq!(app.get(&thumb, &token).await.status, 404, "{outsider}");
+        let listed = app
+            .get(&format!("/v1/reports/{report_id}/photos"), &token)
+            .await;
+        assert_eq!(listed.status, 404, "{outsider}");
+        let added = upload_as(
+            &app,
+            outsider,
+            &report_id,
+            images::phone_jpeg(64, 48, UPRIGHT),
+            None,
+        )
+        .await;
+        assert_eq!(added.status, 404, "{outsider}");
+    }
+    let unknown_size = thumb.replace("/thumb", "/poster");
+    assert_eq!(
+        app.get(&unknown_size, &app.token("tnp.kp1").await)
+            .await
+            .status,
+        404
+    );
+
+    // The department answers with the fix: a PNG with transparency and a WebP.
+    app.act("tnp.infra", &report_id, json!({"action": "acknowledge"}))
+        .await;
+    app.act("tnp.infra", &report_id, json!({"action": "start"}))
+        .await;
+    app.act(
+        "tnp.infra",
+        &report_id,
+        json!({"action": "resolve", "response": "Đã vá ổ gà."}),
+    )
+    .await;
+    let png = upload_as(
+        &app,
+        "tnp.infra",
+        &report_id,
+        images::transparent_png(500, 400),
+        None,
+    )
+    .await;
+    assert_eq!(png.status, 201, "{:?}", png.body);
+    assert_eq!(
+        png.body["kind"], "after",
+        "the department's photo shows the fix"
+    );
+    assert_eq!(png.body["format"], "png");
+    let webp_tags = CameraTags {
+        position: Some(IN_KP1),
+        orientation: 1,
+    };
+    let webp = upload_as(
+        &app,
+        "tnp.infra",
+        &report_id,
+        images::webp_with_exif(300, 200, webp_tags),
+        Some("after"),
+    )
+    .await;
+    assert_eq!(webp.status, 201, "{:?}", webp.body);
+    assert_eq!(webp.body["format"], "webp");
+
+    let token = app.token("tnp.kp1").await;
+    let detail = app.get(&format!("/v1/reports/{report_id}"), &token).await;
+    assert_eq!(detail.body["response"], "Đã vá ổ gà.");
+    let kinds: Vec<&str> = detail.body["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "before", "before", "before", "before", "before", "after", "after"
+        ]
+    );
+    assert_eq!(
+        detail.body["photo_kinds"],
+        json!([]),
+        "the head's part is done"
+    );
+    // Stripped originals: the PNG's text and the WebP's EXIF are gone.
+    let png_original = app
+        .get(png.body["files"]["original"].as_str().unwrap(), &token)
+        .await;
+    assert_eq!(png_original.header("content-type"), Some("image/png"));
+    assert!(!images::contains(
+        &png_original.bytes,
+        images::CAMERA_MAKE.as_bytes()
+    ));
+    assert_eq!(images::dimensions(&png_original.bytes), (500, 400));
+    let webp_original = app
+        .get(webp.body["files"]["original"].as_str().unwrap(), &token)
+        .await;
+    assert_eq!(webp_original.header("content-type"), Some("image/webp"));
+    assert!(images::exif_tags(&webp_original.bytes).is_empty());
+    assert!(!images::contains(
+        &webp_original.bytes,
+        images::CAMERA_MAKE.as_bytes()
+    ));
+    assert_eq!(images::dimensions(&webp_original.bytes), (300, 200));
+    // Transparent parts are shown on white in the made sizes.
+    let screen = app
+        .get(png.body["files"]["screen"].as_str().unwrap(), &token)
+        .await;
+    let picture = image::load_from_memory(&screen.bytes).unwrap().into_rgb8();
+    let corner = picture.get_pixel(5, 5);
+    assert!(corner.0.iter().all(|c| *c > 240), "{corner:?}");
+}
+
+#[tokio::test]
+async fn an_administrator_removes_a_photo_and_its_files() {
+    let app = TestApp::spawn().await;
+    let report_id = file_report(&app, "tnp.kp1", "nguoi la dang khả nghi trong hem").await;
+    let first = upload_as(
+        &app,
+        "tnp.kp1",
+        &report_id,
+        images::phone_jpeg(320, 240, UPRIGHT),
+        None,
+    )
+    .await;
+    let second = upload_as(
+        &app,
+        "tnp.kp1",
+        &report_id,
+        images::jpeg_of(&images::scene(200, 100, 5), 80),
+        None,
+    )
+    .await;
+    assert_eq!(stored_files(&app).len(), 6);
+    let remove = |photo: &Value| {
+        format!(
+            "/v1/reports/{report_id}/photos/{}",
+            photo["id"].as_str().unwrap()
+        )
+    };
+    let by_leader = app
+        .request(
+            Method::DELETE,
+            &remove(&first.body),
+            Some(&app.token("tnp.leader").await),
+            None,
+        )
+        .await;
+    assert_eq!(by_leader.status, 403);
+    let by_admin = app
+        .request(
+            Method::DELETE,
+            &remove(&first.body),
+            Some(&app.token("admin").await),
+            None,
+        )
+        .await;
+    assert_eq!(by_admin.status, 204);
+    assert_eq!(
+        stored_files(&app).len(),
+        3,
+        "the three files of the photo are gone"
+    );
+    let token = app.token("tnp.kp1").await;
+    let gone = app
+        .get(first.body["files"]["screen"].as_str().unwrap(), &token)
+        .await;
+    assert_eq!(gone.status, 404);
+    // Whoever added a photo may take it back while the report is open.
+    let own = app
+        .request(Method::DELETE, &remove(&second.body), Some(&token), None)
+        .await;
+    assert_eq!(own.status, 204);
+    assert!(stored_files(&app).is_empty());
+    assert_eq!(photo_count(&app, "tnp.kp1", &report_id).await, 0);
+}
