@@ -52,7 +52,10 @@ pub async fn state(settings: Settings) -> anyhow::Result<AppState> {
             settings.login_attempts_per_minute_per_ip,
         )),
         classifier,
-        photo_files: crate::photos::open_store(&settings.photo_store)?,
+        photo_files: crate::photos::open_store(
+            &settings.photo_store,
+            &settings.photo_bucket_options,
+        )?,
         photo_processor: crate::photos::Processor::new(settings.photo_workers),
         clocks: Arc::new(crate::sla::Clocks::default()),
         boundaries: Arc::new(crate::geography::Boundaries::default()),

@@ -38,6 +38,9 @@ pub struct Settings {
     pub max_photo_bytes: usize,
     /// Where photo files are kept: a directory, or `s3://bucket/prefix` (`SOS_PHOTO_STORE`).
     pub photo_store: String,
+    /// Settings of an S3 photo bucket, from the usual `AWS_*` variables (endpoint, region,
+    /// keys, `AWS_ALLOW_HTTP` for a local S3-compatible server).
+    pub photo_bucket_options: Vec<(String, String)>,
     /// Photos processed at once (`SOS_PHOTO_WORKERS`); the rest wait their turn.
     pub photo_workers: usize,
     /// Time given to requests in flight when the service is asked to stop.
@@ -134,6 +137,10 @@ impl Settings {
                 "SOS_PHOTO_STORE",
                 data_dir.join("photos").display().to_string(),
             )?,
+            photo_bucket_options: S3_VARIABLES
+                .iter()
+                .filter_map(|name| Some((name.to_ascii_lowercase(), raw(name)?)))
+                .collect(),
             photo_workers: parse(
                 "SOS_PHOTO_WORKERS",
                 &var("SOS_PHOTO_WORKERS", default_photo_workers().to_string())?,
@@ -241,6 +248,18 @@ where
         .parse()
         .map_err(|e| anyhow::anyhow!("{name}={value:?} is not valid: {e}"))
 }
+
+/// The `AWS_*` variables an S3 photo bucket is configured with.
+const S3_VARIABLES: [&str; 8] = [
+    "AWS_ENDPOINT",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ALLOW_HTTP",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+];
 
 /// One core is left to answer requests while photos are processed.
 fn default_photo_workers() -> usize {

@@ -392,13 +392,22 @@ impl<T: ObjectStore> FileStore for T {
     }
 }
 
-/// Opens the store `SOS_PHOTO_STORE` names: a directory, or `s3://bucket[/prefix]` with the
-/// usual `AWS_*` variables (`AWS_ENDPOINT` for an S3-compatible service).
-pub fn open_store(location: &str) -> anyhow::Result<Arc<dyn FileStore>> {
+/// Opens the store `SOS_PHOTO_STORE` names: a directory, or `s3://bucket[/prefix]` set up by
+/// `bucket_options` (the `AWS_*` variables, `AWS_ENDPOINT` for an S3-compatible service).
+pub fn open_store(
+    location: &str,
+    bucket_options: &[(String, String)],
+) -> anyhow::Result<Arc<dyn FileStore>> {
     if let Some(rest) = location.strip_prefix("s3://") {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        let bucket = object_store::aws::AmazonS3Builder::from_env()
-            .with_bucket_name(bucket)
+        let mut builder = object_store::aws::AmazonS3Builder::new().with_bucket_name(bucket);
+        for (key, value) in bucket_options {
+            let key = key
+                .parse()
+                .with_context(|| format!("{key} is not an S3 setting"))?;
+            builder = builder.with_config(key, value);
+        }
+        let bucket = builder
             .build()
             .with_context(|| format!("cannot open the photo bucket {location}"))?;
         let prefix = prefix.trim_matches('/');

@@ -601,3 +601,127 @@ async fn an_administrator_removes_a_photo_and_its_files() {
     assert!(stored_files(&app).is_empty());
     assert_eq!(photo_count(&app, "tnp.kp1", &report_id).await, 0);
 }
+
+/// A local S3-compatible server (moto, from PyPI; `.ci/run` installs it), stopped on drop.
+struct S3Server {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl S3Server {
+    /// `None` (with a notice) where moto is not installed, outside CI.
+    async fn start() -> Option<S3Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = match std::process::Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(error) => {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "CI must install moto[server] for the S3 photo test: {error}"
+                );
+                eprintln!("moto_server is not installed: S3 photo test skipped");
+                return None;
+            }
+        };
+        let server = S3Server {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..150 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Some(server);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("moto_server did not start");
+    }
+
+    /// The keys under `prefix` in `bucket`.
+    async fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        let listing = reqwest::get(format!(
+            "{}/{bucket}?list-type=2&prefix={prefix}",
+            self.endpoint
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+        listing
+            .split("<Key>")
+            .skip(1)
+            .filter_map(|rest| rest.split("</Key>").next())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn photos_can_live_in_an_s3_bucket() {
+    let Some(s3) = S3Server::start().await else {
+        return;
+    };
+    let bucket = "sos-photos";
+    let created = reqwest::Client::new()
+        .put(format!("{}/{bucket}", s3.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success(), "{created:?}");
+    let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
+    let endpoint = s3.endpoint.clone();
+    let store = format!("s3://{bucket}/{prefix}");
+    let app = TestApp::spawn_with(|settings| {
+        settings.photo_store = store;
+        settings.photo_bucket_options = [
+            ("aws_endpoint", endpoint.as_str()),
+            ("aws_region", "us-east-1"),
+            ("aws_access_key_id", "test"),
+            ("aws_secret_access_key", "test"),
+            ("aws_allow_http", "true"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .to_vec();
+    })
+    .await;
+    let report_id = file_report(&app, "tnp.kp1", "nuoc ngap sau sau con mua").await;
+    let upload = images::phone_jpeg(900, 600, UPRIGHT);
+    let added = upload_as(&app, "tnp.kp1", &report_id, upload, None).await;
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    let keys = s3.keys(bucket, &prefix).await;
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(keys.iter().all(|k| k.contains(&report_id)), "{keys:?}");
+    let token = app.token("tnp.kp1").await;
+    let screen = app
+        .get(added.body["files"]["screen"].as_str().unwrap(), &token)
+        .await;
+    assert_eq!(screen.status, 200);
+    assert_eq!(images::dimensions(&screen.bytes), (900, 600));
+    let path = format!(
+        "/v1/reports/{report_id}/photos/{}",
+        added.body["id"].as_str().unwrap()
+    );
+    let removed = app
+        .request(Method::DELETE, &path, Some(&app.token("admin").await), None)
+        .await;
+    assert_eq!(removed.status, 204);
+    assert!(s3.keys(bucket, &prefix).await.is_empty());
+}

@@ -16,7 +16,7 @@ use sea_orm::{
 use sos_api::store::entities::report;
 use sos_domain::access::Actor;
 use sos_domain::taxonomy::Role;
-use sos_tests::{TestApp, engine, env_number};
+use sos_tests::{TestApp, engine, env_number, ms, quantile};
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -251,12 +251,4 @@ async fn measure(app: &TestApp, path: &str, token: &str, samples: usize) -> Vec<
     }
     times.sort();
     times
-}
-
-fn quantile(sorted: &[Duration], q: f64) -> Duration {
-    sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }

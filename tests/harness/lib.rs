@@ -450,6 +450,15 @@ impl Drop for TestApp {
 
 /// Whether this run is against PostgreSQL (for messages only: every test runs on both).
 /// A number from the environment for a benchmark's size, `default` when unset.
+/// The `q` quantile of sorted durations (nearest rank).
+pub fn quantile(sorted: &[std::time::Duration], q: f64) -> std::time::Duration {
+    sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+pub fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
 pub fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
