@@ -725,3 +725,112 @@ async fn photos_can_live_in_an_s3_bucket() {
     assert_eq!(removed.status, 204);
     assert!(s3.keys(bucket, &prefix).await.is_empty());
 }
+
+/// Files a report with photos in one multipart form.
+async fn file_with_photos(
+    app: &TestApp,
+    head: &str,
+    report: Value,
+    photos: Vec<Vec<u8>>,
+) -> TestResponse {
+    let mut form = Form::new().part(
+        "report",
+        Part::text(report.to_string())
+            .mime_str("application/json")
+            .unwrap(),
+    );
+    for (n, photo) in photos.into_iter().enumerate() {
+        form = form.part(
+            "photo",
+            Part::bytes(photo).file_name(format!("IMG_{n}.jpg")),
+        );
+    }
+    let request = app
+        .client
+        .post(app.url("/v1/reports"))
+        .bearer_auth(app.token(head).await)
+        .multipart(form);
+    app.send(Method::POST, "/v1/reports", request).await
+}
+
+#[tokio::test]
+async fn a_report_is_filed_with_its_photos_in_one_form() {
+    let app = TestApp::spawn().await;
+    let id = uuid::Uuid::now_v7().to_string();
+    let report = json!({"id": id, "description": "rac thai chat dong, boc mui"});
+    let with_position = CameraTags {
+        position: Some(IN_KP1),
+        orientation: 1,
+    };
+    let photos = vec![
+        images::phone_jpeg(1200, 900, with_position),
+        images::transparent_png(300, 300),
+    ];
+    let filed = file_with_photos(&app, "tnp.kp1", report.clone(), photos.clone()).await;
+    assert_eq!(filed.status, 201, "{:?}", filed.body);
+    assert_eq!(
+        filed.header("location"),
+        Some(format!("/v1/reports/{id}").as_str())
+    );
+    assert_eq!(
+        filed.body["subcategory"], "uncollected_waste",
+        "classified as any report"
+    );
+    let sent = filed.body["photos"].as_array().unwrap();
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().all(|p| p["kind"] == "before"));
+    assert!(sent[0]["suggested_location"].is_object());
+    assert_eq!(stored_files(&app).len(), 6);
+
+    // The phone lost the answer and sends the same form again: the same report and photos.
+    let retried = file_with_photos(&app, "tnp.kp1", report, photos).await;
+    assert_eq!(retried.status, 200, "{:?}", retried.body);
+    assert_eq!(retried.body["id"], id.as_str());
+    let ids = |body: &Value| -> Vec<Value> {
+        body["photos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].clone())
+            .collect()
+    };
+    assert_eq!(ids(&retried.body), ids(&filed.body));
+    assert_eq!(stored_files(&app).len(), 6);
+    assert_eq!(photo_count(&app, "tnp.kp1", &id).await, 2);
+
+    // One refused photo files nothing.
+    let token = app.token("tnp.kp1").await;
+    let before = app.get("/v1/reports", &token).await.body["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    let refused = file_with_photos(
+        &app,
+        "tnp.kp1",
+        json!({"description": "den duong hu"}),
+        vec![images::phone_jpeg(200, 100, UPRIGHT), b"%PDF-1.7".to_vec()],
+    )
+    .await;
+    assert_eq!(refused.status, 415);
+    let after = app.get("/v1/reports", &token).await.body["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(after, before);
+    assert_eq!(stored_files(&app).len(), 6);
+    // A form without the report, or with more than five photos.
+    let request = app
+        .client
+        .post(app.url("/v1/reports"))
+        .bearer_auth(&token)
+        .multipart(Form::new().part("photo", Part::bytes(images::phone_jpeg(64, 64, UPRIGHT))));
+    let missing = app.send(Method::POST, "/v1/reports", request).await;
+    assert_eq!(missing.status, 422);
+    assert_eq!(missing.body["errors"][0]["field"], "report");
+    let six = (0..6)
+        .map(|n| images::jpeg_of(&images::scene(40 + n, 40, 9), 70))
+        .collect();
+    let too_many = file_with_photos(&app, "tnp.kp1", json!({"description": "o ga"}), six).await;
+    assert_eq!(too_many.status, 422);
+    assert_eq!(too_many.body["errors"][0]["field"], "photo");
+}

@@ -35,12 +35,6 @@ pub struct PhotoList {
     items: Vec<Photo>,
 }
 
-/// What the form carried.
-struct Upload {
-    kind: Option<PhotoKind>,
-    photo: Bytes,
-}
-
 fn too_large(max: usize) -> ApiError {
     let mib = max as f64 / (1024.0 * 1024.0);
     ApiError::new(
@@ -69,81 +63,95 @@ fn broken_upload() -> ApiError {
     )
 }
 
-/// Reads the form: one `photo` file and an optional `kind`, within the size limit, stopping
-/// as soon as it is passed. Nothing is kept until the whole upload has arrived.
-async fn read_form(state: &AppState, request: Request) -> ApiResult<Upload> {
-    let max = state.settings.max_photo_bytes;
+/// A field a multipart form may carry: its name, its largest size, how many times.
+pub struct FieldRule {
+    pub name: &'static str,
+    pub max_bytes: usize,
+    pub max_count: usize,
+}
+
+/// Reads a multipart form whole, field by field within `rules`, stopping as soon as a limit
+/// is passed. Nothing is kept until the whole form has arrived.
+pub async fn read_multipart(
+    state: &AppState,
+    request: Request,
+    rules: &[FieldRule],
+) -> ApiResult<Vec<(&'static str, Bytes)>> {
+    let max_photo = state.settings.max_photo_bytes;
+    let allowed: usize = rules.iter().map(|r| r.max_bytes * r.max_count).sum();
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > max + FORM_OVERHEAD_BYTES) {
-        return Err(too_large(max));
+    if declared.is_some_and(|length| length > allowed + FORM_OVERHEAD_BYTES) {
+        return Err(too_large(max_photo));
     }
     let mut form = Multipart::from_request(request, state).await.map_err(|_| {
         unsupported(
-            "Ảnh phải gửi dạng multipart/form-data, trường `photo`.",
-            "Send the photo as multipart/form-data, in the field `photo`.",
+            "Nội dung phải là multipart/form-data (ảnh trong trường `photo`).",
+            "The body must be multipart/form-data (photos in the field `photo`).",
         )
     })?;
-    let mut upload = Upload {
-        kind: None,
-        photo: Bytes::new(),
-    };
-    let mut received_photo = false;
+    let mut fields: Vec<(&'static str, Bytes)> = Vec::new();
     while let Some(mut field) = form.next_field().await.map_err(|_| broken_upload())? {
         let name = field.name().unwrap_or_default().to_owned();
-        let limit = match name.as_str() {
-            "photo" if !received_photo => max,
-            "photo" => {
-                return Err(ApiError::field(
-                    "photo",
-                    "Mỗi lần gửi một ảnh.",
-                    "Send one photo at a time.",
-                ));
-            }
-            "kind" => MAX_KIND_BYTES,
-            other => {
-                return Err(ApiError::field(
-                    other,
-                    "Trường này không có trong biểu mẫu gửi ảnh.",
-                    "The photo form has no such field.",
-                ));
-            }
+        let Some(rule) = rules.iter().find(|r| r.name == name) else {
+            return Err(ApiError::field(
+                &name,
+                "Biểu mẫu không có trường này.",
+                "The form has no such field.",
+            ));
         };
+        if fields.iter().filter(|(n, _)| *n == rule.name).count() == rule.max_count {
+            return Err(ApiError::field(
+                rule.name,
+                format!("Trường này có tối đa {} giá trị.", rule.max_count),
+                format!("This field takes at most {} values.", rule.max_count),
+            ));
+        }
         let mut bytes = BytesMut::new();
         while let Some(chunk) = field.chunk().await.map_err(|_| broken_upload())? {
-            if bytes.len() + chunk.len() > limit {
-                return Err(if name == "photo" {
-                    too_large(max)
+            if bytes.len() + chunk.len() > rule.max_bytes {
+                return Err(if rule.name == "photo" {
+                    too_large(max_photo)
                 } else {
-                    ApiError::field(&name, "Giá trị quá dài.", "The value is too long.")
+                    ApiError::field(rule.name, "Giá trị quá dài.", "The value is too long.")
                 });
             }
             bytes.extend_from_slice(&chunk);
         }
-        if name == "photo" {
-            received_photo = true;
-            upload.photo = bytes.freeze();
-        } else {
-            let text = String::from_utf8_lossy(&bytes);
-            upload.kind = Some(text.trim().parse().map_err(|()| {
-                ApiError::field(
-                    "kind",
-                    "Loại ảnh là `before` (hiện trạng) hoặc `after` (sau xử lý).",
-                    "The kind is `before` (the problem) or `after` (the fix).",
-                )
-            })?);
+        if rule.name == "photo" && bytes.is_empty() {
+            return Err(no_picture());
         }
+        fields.push((rule.name, bytes.freeze()));
     }
-    if upload.photo.is_empty() {
-        return Err(ApiError::field(
-            "photo",
-            "Chưa có ảnh trong trường `photo`.",
-            "The field `photo` holds no picture.",
-        ));
-    }
-    Ok(upload)
+    Ok(fields)
+}
+
+fn no_picture() -> ApiError {
+    ApiError::field(
+        "photo",
+        "Chưa có ảnh trong trường `photo`.",
+        "The field `photo` holds no picture.",
+    )
+}
+
+/// The photo form's `kind`, when sent.
+fn kind_of(fields: &[(&str, Bytes)]) -> ApiResult<Option<PhotoKind>> {
+    let Some((_, value)) = fields.iter().find(|(name, _)| *name == "kind") else {
+        return Ok(None);
+    };
+    String::from_utf8_lossy(value)
+        .trim()
+        .parse()
+        .map(Some)
+        .map_err(|()| {
+            ApiError::field(
+                "kind",
+                "Loại ảnh là `before` (hiện trạng) hoặc `after` (sau xử lý).",
+                "The kind is `before` (the problem) or `after` (the fix).",
+            )
+        })
 }
 
 fn rejection(rejected: Rejected) -> ApiError {
@@ -225,6 +233,90 @@ async fn find_photo(
         .ok_or_else(|| ApiError::not_found("Không tìm thấy ảnh này.", "There is no such photo."))
 }
 
+/// A photo as its uploader sees it. The same file sent by someone else earlier is theirs: its
+/// author is not looked up for this rare answer.
+fn shown_to(photo: &report_photo::Model, current: &CurrentUser) -> Photo {
+    let by = (photo.added_by == current.user.id).then_some(&current.user);
+    Photo::new(photo, by, current.user.id)
+}
+
+/// A photo checked and made, not yet attached to a report.
+pub struct Prepared {
+    upload_sha256: String,
+    processed: Processed,
+}
+
+/// Checks and makes a photo (on the photo workers).
+pub async fn prepare(state: &AppState, upload: Bytes) -> ApiResult<Prepared> {
+    let upload_sha256 = sha256_hex(&upload);
+    let processed = state
+        .photo_processor
+        .run(upload)
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(rejection)?;
+    Ok(Prepared {
+        upload_sha256,
+        processed,
+    })
+}
+
+async fn already_attached(
+    state: &AppState,
+    report_id: Uuid,
+    upload_sha256: &str,
+) -> ApiResult<Option<report_photo::Model>> {
+    Ok(report_photo::Entity::find()
+        .filter(report_photo::Column::ReportId.eq(report_id))
+        .filter(report_photo::Column::UploadSha256.eq(upload_sha256))
+        .one(&state.db)
+        .await?)
+}
+
+/// Attaches a prepared photo to a report: its files first, then its row. The same file
+/// attached before gives the photo already kept (200), not a second one.
+pub async fn attach(
+    state: &AppState,
+    current: &CurrentUser,
+    report: &report::Model,
+    kind: PhotoKind,
+    prepared: Prepared,
+) -> ApiResult<(StatusCode, Photo)> {
+    let render = |photo: &report_photo::Model| shown_to(photo, current);
+    if let Some(existing) = already_attached(state, report.id, &prepared.upload_sha256).await? {
+        return Ok((StatusCode::OK, render(&existing)));
+    }
+    let processed = prepared.processed;
+    let photo_id = Uuid::now_v7();
+    let keys = store_files(state, report.id, photo_id, &processed).await?;
+    let digest = |variant| sha256_hex(processed.variant(variant).0);
+    // Where the camera was is kept only as an offer, for a report without a position.
+    let offer = processed.camera_position.filter(|_| report.lat.is_none());
+    let row = report_photo::Model {
+        id: photo_id,
+        report_id: report.id,
+        kind: kind.as_str().to_owned(),
+        added_by: current.user.id,
+        created_at: now(),
+        format: processed.format.as_str().to_owned(),
+        width: processed.width as i32,
+        height: processed.height as i32,
+        original_bytes: processed.original.len() as i64,
+        upload_sha256: prepared.upload_sha256,
+        original_sha256: digest(Variant::Original),
+        screen_sha256: digest(Variant::Screen),
+        thumb_sha256: digest(Variant::Thumb),
+        suggested_lat: offer.map(|p| p.lat),
+        suggested_lon: offer.map(|p| p.lon),
+    };
+    if let Err(error) = insert_photo(state, &row, kind).await {
+        delete_files(state, &keys).await;
+        return Err(error);
+    }
+    tracing::info!(report = %report.id, photo = %photo_id, kind = kind.as_str(), "photo added");
+    Ok((StatusCode::CREATED, render(&row)))
+}
+
 /// Adds a photo. Sending the same file again (a retry after a lost answer) returns the photo
 /// already kept.
 pub async fn upload(
@@ -242,73 +334,39 @@ pub async fn upload(
             "You cannot add photos to this report now.",
         ));
     };
-    let form = read_form(&state, request).await?;
-    let kind = form.kind.unwrap_or(usual_kind);
+    let rules = [
+        FieldRule {
+            name: "photo",
+            max_bytes: state.settings.max_photo_bytes,
+            max_count: 1,
+        },
+        FieldRule {
+            name: "kind",
+            max_bytes: MAX_KIND_BYTES,
+            max_count: 1,
+        },
+    ];
+    let form = read_multipart(&state, request, &rules).await?;
+    let kind = kind_of(&form)?.unwrap_or(usual_kind);
     if !allowed.contains(&kind) {
         return Err(ApiError::forbidden(
             "Ảnh sau xử lý do đơn vị xử lý gửi.",
             "Photos of the fix are added by the department working the report.",
         ));
     }
-    let upload_sha256 = sha256_hex(&form.photo);
-    let render =
-        |photo: &report_photo::Model| Photo::new(photo, Some(&current.user), actor.user_id);
-    if let Some(existing) = report_photo::Entity::find()
-        .filter(report_photo::Column::ReportId.eq(report.id))
-        .filter(report_photo::Column::UploadSha256.eq(&upload_sha256))
-        .one(&state.db)
-        .await?
-    {
-        return Ok((StatusCode::OK, axum::Json(render(&existing))));
+    let Some((_, photo)) = form.into_iter().find(|(name, _)| *name == "photo") else {
+        return Err(no_picture());
+    };
+    // Checked before the work is done, and again when the photo is written.
+    if let Some(existing) = already_attached(&state, report.id, &sha256_hex(&photo)).await? {
+        return Ok((StatusCode::OK, axum::Json(shown_to(&existing, &current))));
     }
-    // Checked now to spare the work, and again when the photo is written.
     if !rules::has_room(photos_of_kind(&state.db, report.id, kind).await?) {
         return Err(no_room(kind));
     }
-    let processed = state
-        .photo_processor
-        .run(form.photo)
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(rejection)?;
-
-    let photo_id = Uuid::now_v7();
-    let keys = store_files(&state, report.id, photo_id, &processed).await?;
-    let digest = |variant| sha256_hex(processed.variant(variant).0);
-    let row = report_photo::Model {
-        id: photo_id,
-        report_id: report.id,
-        kind: kind.as_str().to_owned(),
-        added_by: current.user.id,
-        created_at: now(),
-        format: processed.format.as_str().to_owned(),
-        width: processed.width as i32,
-        height: processed.height as i32,
-        original_bytes: processed.original.len() as i64,
-        upload_sha256,
-        original_sha256: digest(Variant::Original),
-        screen_sha256: digest(Variant::Screen),
-        thumb_sha256: digest(Variant::Thumb),
-        // Where the camera was is kept only as an offer, for a report without a position.
-        suggested_lat: processed
-            .camera_position
-            .filter(|_| report.lat.is_none())
-            .map(|p| p.lat),
-        suggested_lon: processed
-            .camera_position
-            .filter(|_| report.lat.is_none())
-            .map(|p| p.lon),
-    };
-    match insert_photo(&state, &row, kind).await {
-        Ok(()) => {
-            tracing::info!(report = %report.id, photo = %photo_id, kind = kind.as_str(), "photo added");
-            Ok((StatusCode::CREATED, axum::Json(render(&row))))
-        }
-        Err(error) => {
-            delete_files(&state, &keys).await;
-            Err(error)
-        }
-    }
+    let prepared = prepare(&state, photo).await?;
+    let (status, photo) = attach(&state, &current, &report, kind, prepared).await?;
+    Ok((status, axum::Json(photo)))
 }
 
 /// Writes the photo's row, with the report locked so that two uploads at once cannot pass the

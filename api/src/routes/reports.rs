@@ -5,8 +5,8 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::export::CsvFile;
 use crate::extract::{Json, Path, Query};
 use crate::intake::{Filed, NewReport};
-use crate::routes::params;
 use crate::routes::views::{self, Page};
+use crate::routes::{params, photos};
 use crate::state::AppState;
 use crate::store::entities::{department, report, subcategory_correction};
 use crate::store::reports::{self as store, NewEvent, now};
@@ -26,6 +26,7 @@ use sos_domain::access::{self, RerouteKind};
 use sos_domain::boundaries::{self, Placement, Spot};
 use sos_domain::classify::Classifier;
 use sos_domain::lifecycle::Milestones;
+use sos_domain::photos::PhotoKind;
 use sos_domain::sla::Deadline;
 use sos_domain::taxonomy::{Action, Category, EventType, Priority, Status, Subcategory};
 use sos_domain::{lifecycle, place, routing, text};
@@ -133,10 +134,13 @@ fn validate_create(body: &ReportCreate) -> Result<(), ApiError> {
     }
 }
 
-fn created(report: views::ReportFiled) -> Response {
+/// The answer to filing: 201 with the new report's address, or 200 for a retry.
+fn filed_response(status: StatusCode, report: views::ReportFiled) -> Response {
     let location = format!("/v1/reports/{}", report.report.id);
-    let mut response = (StatusCode::CREATED, axum::Json(report)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
+    let mut response = (status, axum::Json(report)).into_response();
+    if status == StatusCode::CREATED
+        && let Ok(value) = HeaderValue::from_str(&location)
+    {
         response.headers_mut().insert(header::LOCATION, value);
     }
     response
@@ -149,7 +153,7 @@ async fn replay(
     current: &CurrentUser,
     id: Uuid,
     request_hash: &str,
-) -> ApiResult<Option<Response>> {
+) -> ApiResult<Option<(views::ReportFiled, report::Model)>> {
     let Some(existing) = report::Entity::find_by_id(id).one(&state.db).await? else {
         return Ok(None);
     };
@@ -158,8 +162,9 @@ async fn replay(
             report: store::render_one(&state.db, &existing).await?,
             possible_duplicates: store::possible_duplicates(&state.db, &current.actor, &existing)
                 .await?,
+            photos: Vec::new(),
         };
-        return Ok(Some((StatusCode::OK, axum::Json(view)).into_response()));
+        return Ok(Some((view, existing)));
     }
     Err(ApiError::conflict(
         "idempotency-conflict",
@@ -168,18 +173,86 @@ async fn replay(
     ))
 }
 
+/// Files a report: JSON, or a multipart form with the report as JSON in the field `report`
+/// and up to 5 photos of the problem in `photo` fields. The photos are checked before the
+/// report is filed: a refused photo files nothing.
 pub async fn create(
     State(state): State<AppState>,
     current: CurrentUser,
-    Json(body): Json<ReportCreate>,
+    request: axum::extract::Request,
 ) -> ApiResult<Response> {
-    let actor = &current.actor;
-    if !access::can_file_report(actor) {
+    if !access::can_file_report(&current.actor) {
         return Err(ApiError::forbidden(
             "Chỉ trưởng khu phố gửi phản ánh.",
             "Only neighborhood heads file reports.",
         ));
     }
+    if !is_multipart(request.headers()) {
+        // The route lifts the body limit for photos; a JSON filing keeps the usual one.
+        let limit = state.settings.max_body_bytes;
+        let request =
+            request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+        let Json(body) =
+            <Json<ReportCreate> as axum::extract::FromRequest<_>>::from_request(request, &state)
+                .await?;
+        let (status, filed, _) = file(&state, &current, body).await?;
+        return Ok(filed_response(status, filed));
+    }
+    let rules = [
+        photos::FieldRule {
+            name: "report",
+            max_bytes: state.settings.max_body_bytes,
+            max_count: 1,
+        },
+        photos::FieldRule {
+            name: "photo",
+            max_bytes: state.settings.max_photo_bytes,
+            max_count: sos_domain::photos::MAX_PHOTOS_PER_KIND,
+        },
+    ];
+    let form = photos::read_multipart(&state, request, &rules).await?;
+    let Some((_, report_json)) = form.iter().find(|(name, _)| *name == "report") else {
+        return Err(ApiError::field(
+            "report",
+            "Thiếu nội dung phản ánh (JSON) trong trường `report`.",
+            "The form needs the report, as JSON, in the field `report`.",
+        ));
+    };
+    let body: ReportCreate = crate::extract::parse_json(report_json)?;
+    let mut prepared = Vec::new();
+    for (_, photo) in form.iter().filter(|(name, _)| *name == "photo") {
+        prepared.push(photos::prepare(&state, photo.clone()).await?);
+    }
+    let (status, mut filed, model) = file(&state, &current, body).await?;
+    for photo in prepared {
+        let (_, photo) = photos::attach(&state, &current, &model, PhotoKind::Before, photo).await?;
+        // The same file twice in one form is one photo.
+        if !filed.photos.iter().any(|p| p.id == photo.id) {
+            filed.photos.push(photo);
+        }
+    }
+    Ok(filed_response(status, filed))
+}
+
+fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
+/// Files the report (or, for a retry, finds it): the status to answer with, the answer and
+/// the stored report.
+async fn file(
+    state: &AppState,
+    current: &CurrentUser,
+    body: ReportCreate,
+) -> ApiResult<(StatusCode, views::ReportFiled, report::Model)> {
+    let actor = &current.actor;
     validate_create(&body)?;
     let description = body.description.trim();
     let address = non_empty(body.address.as_deref());
@@ -196,9 +269,9 @@ pub async fn create(
     );
     let id = body.id.unwrap_or_else(Uuid::now_v7);
     if body.id.is_some()
-        && let Some(response) = replay(&state, &current, id, &request_hash).await?
+        && let Some((filed, stored)) = replay(state, current, id, &request_hash).await?
     {
-        return Ok(response);
+        return Ok((StatusCode::OK, filed, stored));
     }
 
     let (Some(home_ward), Some(home_neighborhood)) = (actor.ward_id, actor.neighborhood_id) else {
@@ -341,21 +414,24 @@ pub async fn create(
     if state.intake.file(new).await? == Filed::IdTaken {
         // Two copies of one retried submission raced and the other one won, or the id is
         // someone else's: answer as to a retry.
-        return replay(&state, &current, id, &request_hash)
+        let (filed, stored) = replay(state, current, id, &request_hash)
             .await?
             .ok_or_else(|| {
                 ApiError::internal(anyhow::anyhow!("report {id} is neither stored nor found"))
-            });
+            })?;
+        return Ok((StatusCode::OK, filed, stored));
     }
     state.hub.announce(&state.db, inbox_users).await;
     tracing::info!(report = %id, subcategory = %route.subcategory, to_triage, "report filed");
     let refs =
         store::Refs::of_new_report(&state.db, &model, &current.user, department.as_ref()).await?;
     let possible_duplicates = store::possible_duplicates(&state.db, actor, &model).await?;
-    Ok(created(views::ReportFiled {
+    let filed = views::ReportFiled {
         report: refs.render(&model)?,
         possible_duplicates,
-    }))
+        photos: Vec::new(),
+    };
+    Ok((StatusCode::CREATED, filed, model))
 }
 
 #[derive(Debug, Deserialize)]

@@ -366,6 +366,8 @@ pub struct ReportFiled {
     #[serde(flatten)]
     pub report: Report,
     pub possible_duplicates: Vec<PossibleDuplicate>,
+    /// The photos sent with the report, when it was filed as a form.
+    pub photos: Vec<Photo>,
 }
 
 #[derive(Debug, Clone, Serialize)]
