@@ -200,10 +200,7 @@ async fn a_phone_photo_is_kept_without_its_metadata_in_three_sizes() {
 async fn the_offer_is_only_for_whoever_added_the_photo_and_only_inside_the_ward() {
     let app = TestApp::spawn().await;
     let report_id = file_report(&app, "tnp.kp1", "cay nga chan duong").await;
-    let far = CameraTags {
-        position: Some(IN_XUAN_HOA),
-        orientation: 1,
-    };
+    let far = CameraTags::upright_at(IN_XUAN_HOA);
     let added = upload_as(
         &app,
         "tnp.kp1",
@@ -250,10 +247,7 @@ async fn the_offer_is_only_for_whoever_added_the_photo_and_only_inside_the_ward(
             json!({"description": "den duong hu", "location": {"lat": IN_KP1.0, "lon": IN_KP1.1}}),
         )
         .await;
-    let near = CameraTags {
-        position: Some(IN_KP1),
-        orientation: 1,
-    };
+    let near = CameraTags::upright_at(IN_KP1);
     let added = upload_as(
         &app,
         "tnp.kp1",
@@ -474,10 +468,7 @@ async fn heads_show_the_problem_and_the_department_shows_the_fix() {
         "the department's photo shows the fix"
     );
     assert_eq!(png.body["format"], "png");
-    let webp_tags = CameraTags {
-        position: Some(IN_KP1),
-        orientation: 1,
-    };
+    let webp_tags = CameraTags::upright_at(IN_KP1);
     let webp = upload_as(
         &app,
         "tnp.infra",
@@ -758,10 +749,7 @@ async fn a_report_is_filed_with_its_photos_in_one_form() {
     let app = TestApp::spawn().await;
     let id = uuid::Uuid::now_v7().to_string();
     let report = json!({"id": id, "description": "rac thai chat dong, boc mui"});
-    let with_position = CameraTags {
-        position: Some(IN_KP1),
-        orientation: 1,
-    };
+    let with_position = CameraTags::upright_at(IN_KP1);
     let photos = vec![
         images::phone_jpeg(1200, 900, with_position),
         images::transparent_png(300, 300),

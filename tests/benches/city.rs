@@ -20,11 +20,7 @@ use sos_tests::{TestApp, engine, env_number, ms, quantile};
 use std::time::{Duration, Instant};
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(run());
+    sos_tests::run_benchmark(run());
 }
 
 /// The benchmark's database, created if missing.

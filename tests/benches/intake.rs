@@ -29,11 +29,7 @@ const TEXTS: [&str; 6] = [
 ];
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(run());
+    sos_tests::run_benchmark(run());
 }
 
 async fn run() {

@@ -22,11 +22,7 @@ const HEIGHT: u32 = 3000;
 const TARGET_BYTES: usize = 4_000_000;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(run());
+    sos_tests::run_benchmark(run());
 }
 
 /// A 12-megapixel phone photo of about 4 MB: grain is raised until the JPEG is that large.

@@ -19,6 +19,16 @@ pub struct CameraTags {
     pub orientation: u16,
 }
 
+impl CameraTags {
+    /// An upright photo taken at `position` (latitude, longitude).
+    pub fn upright_at(position: (f64, f64)) -> CameraTags {
+        CameraTags {
+            position: Some(position),
+            orientation: 1,
+        }
+    }
+}
+
 /// A picture with detail everywhere, as a photo has: gradients, edges and grain. `grain` (0
 /// to 255) sets how much noise, and so how large the JPEG is.
 pub fn scene(width: u32, height: u32, grain: u8) -> RgbImage {

@@ -450,6 +450,15 @@ impl Drop for TestApp {
 
 /// Whether this run is against PostgreSQL (for messages only: every test runs on both).
 /// A number from the environment for a benchmark's size, `default` when unset.
+/// Runs a benchmark's body on a multi-threaded runtime, as the service runs.
+pub fn run_benchmark(body: impl std::future::Future<Output = ()>) {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(body);
+}
+
 /// The `q` quantile of sorted durations (nearest rank).
 pub fn quantile(sorted: &[std::time::Duration], q: f64) -> std::time::Duration {
     sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1]
