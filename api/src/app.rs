@@ -136,6 +136,7 @@ pub async fn serve(
         .clone()
         .keep_fresh(state.db.clone(), state.settings.classifier_refresh);
     let watching = crate::escalation::keep_watch(state.clone(), state.settings.escalation_interval);
+    let delivering = crate::webhooks::keep_delivering(state.clone());
     let state_hub = state.hub.clone();
     let pruning = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -169,6 +170,7 @@ pub async fn serve(
     pruning.abort();
     refreshing.abort();
     watching.abort();
+    delivering.abort();
     result??;
     Ok(())
 }

@@ -43,6 +43,12 @@ pub struct Settings {
     pub photo_bucket_options: Vec<(String, String)>,
     /// Photos processed at once (`SOS_PHOTO_WORKERS`); the rest wait their turn.
     pub photo_workers: usize,
+    /// How often each replica looks for webhook deliveries that are due.
+    pub delivery_interval: Duration,
+    /// Wait after a delivery's first failure; it doubles with each further one.
+    pub delivery_retry_base: Duration,
+    /// Attempts before a delivery is parked as dead.
+    pub delivery_max_attempts: u32,
     /// Time given to requests in flight when the service is asked to stop.
     pub shutdown_grace: Duration,
     pub log_json: bool,
@@ -145,6 +151,18 @@ impl Settings {
                 "SOS_PHOTO_WORKERS",
                 &var("SOS_PHOTO_WORKERS", default_photo_workers().to_string())?,
             )?,
+            delivery_interval: Duration::from_millis(
+                var("SOS_DELIVERY_INTERVAL_MS", "1000".to_owned())
+                    .and_then(|v| parse("SOS_DELIVERY_INTERVAL_MS", &v))?,
+            ),
+            delivery_retry_base: Duration::from_millis(
+                var("SOS_DELIVERY_RETRY_BASE_MS", "10000".to_owned())
+                    .and_then(|v| parse("SOS_DELIVERY_RETRY_BASE_MS", &v))?,
+            ),
+            delivery_max_attempts: parse(
+                "SOS_DELIVERY_MAX_ATTEMPTS",
+                &var("SOS_DELIVERY_MAX_ATTEMPTS", "8".to_owned())?,
+            )?,
             shutdown_grace: Duration::from_secs(secs("SOS_SHUTDOWN_GRACE_SECONDS", 20)?),
             log_json: match var("SOS_LOG_FORMAT", "text".to_owned())?.as_str() {
                 "json" => true,
@@ -194,6 +212,12 @@ impl Settings {
         }
         if !(64 * 1024..=64 * 1024 * 1024).contains(&self.max_photo_bytes) {
             bail!("SOS_MAX_PHOTO_BYTES must be between 65536 and 67108864");
+        }
+        if self.delivery_interval.is_zero() || self.delivery_retry_base.is_zero() {
+            bail!("SOS_DELIVERY_INTERVAL_MS and SOS_DELIVERY_RETRY_BASE_MS must be at least 1");
+        }
+        if !(1..=50).contains(&self.delivery_max_attempts) {
+            bail!("SOS_DELIVERY_MAX_ATTEMPTS must be between 1 and 50");
         }
         if self.photo_workers == 0 {
             bail!("SOS_PHOTO_WORKERS must be at least 1");

@@ -6,7 +6,7 @@
 
 use crate::state::AppState;
 use crate::store::entities::{deadline_alert, notification, report, report_event, user};
-use crate::store::reports::insert_events;
+use crate::store::reports::record_events;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -264,7 +264,7 @@ async fn scan_batch(
         }
         events.push(event);
     }
-    insert_events(&*txn, &events, &inbox).await?;
+    record_events(&*txn, &events, &inbox).await?;
     txn.commit().await?;
     let users: Vec<Uuid> = inbox.iter().map(|n| n.user_id).collect();
     state.hub.announce(&state.db, users).await;

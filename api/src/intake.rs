@@ -5,7 +5,7 @@
 
 use crate::db::Writer;
 use crate::store::entities::{notification, report, report_event};
-use crate::store::reports::insert_events;
+use crate::store::reports::record_events;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, TryInsertResult};
 use std::collections::HashSet;
 use tokio::sync::{mpsc, oneshot};
@@ -139,7 +139,7 @@ async fn store(
         .unzip();
     let events: Vec<report_event::Model> = events.into_iter().flatten().collect();
     let inbox: Vec<notification::Model> = inbox.into_iter().flatten().collect();
-    insert_events(&*txn, &events, &inbox).await?;
+    record_events(&*txn, &events, &inbox).await?;
     txn.commit().await?;
     Ok(outcomes)
 }

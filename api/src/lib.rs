@@ -21,3 +21,4 @@ pub mod state;
 pub mod store;
 pub mod stream;
 pub mod synthetic;
+pub mod webhooks;

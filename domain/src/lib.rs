@@ -6,6 +6,7 @@
 pub mod access;
 pub mod boundaries;
 pub mod classify;
+pub mod delivery;
 pub mod evaluate;
 pub mod lifecycle;
 pub mod photos;

@@ -8,6 +8,7 @@ mod m20261124_000002_classifier_models;
 mod m20261124_000003_deadlines;
 mod m20261124_000004_geography;
 mod m20261124_000005_photos;
+mod m20261124_000006_outbox;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_deadlines::Migration),
             Box::new(m20261124_000004_geography::Migration),
             Box::new(m20261124_000005_photos::Migration),
+            Box::new(m20261124_000006_outbox::Migration),
         ]
     }
 }

@@ -244,15 +244,10 @@ async fn a_ward_leader_extends_the_time_to_resolve_with_a_reason() {
     assert_eq!(event["visibility"], "internal");
 }
 
-async fn ward_id(app: &TestApp, who: &str) -> String {
-    let me = app.get("/v1/me", &app.token(who).await).await;
-    me.body["ward"]["id"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn a_ward_sets_its_own_deadlines_and_new_reports_follow_them() {
     let app = TestApp::spawn().await;
-    let ward = ward_id(&app, "tnp.leader").await;
+    let ward = app.ward_id("tnp.leader").await;
     let admin = app.token("admin").await;
     let path = format!("/v1/wards/{ward}/deadline-policies");
     let listed = app.get(&path, &app.token("tnp.infra").await).await;
@@ -373,7 +368,7 @@ async fn a_ward_sets_its_own_deadlines_and_new_reports_follow_them() {
 #[tokio::test]
 async fn office_hours_are_checked_and_kept_per_ward() {
     let app = TestApp::spawn().await;
-    let ward = ward_id(&app, "tnp.leader").await;
+    let ward = app.ward_id("tnp.leader").await;
     let admin = app.token("admin").await;
     let path = format!("/v1/wards/{ward}/office-hours");
     let hours = app.get(&path, &app.token("tnp.kp1").await).await;

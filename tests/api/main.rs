@@ -16,3 +16,4 @@ mod reports;
 mod stats;
 mod stream;
 mod wards;
+mod webhooks;

@@ -2,16 +2,11 @@ use reqwest::Method;
 use serde_json::json;
 use sos_tests::TestApp;
 
-async fn ward_id(app: &TestApp, who: &str) -> String {
-    let me = app.get("/v1/me", &app.token(who).await).await;
-    me.body["ward"]["id"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn people_see_their_wards_organisation() {
     let app = TestApp::spawn().await;
-    let tnp = ward_id(&app, "tnp.leader").await;
-    let xh = ward_id(&app, "xh.leader").await;
+    let tnp = app.ward_id("tnp.leader").await;
+    let xh = app.ward_id("xh.leader").await;
     let wards = app.get("/v1/wards", &app.token("city.leader").await).await;
     let codes: Vec<i64> = wards
         .body
@@ -67,7 +62,7 @@ async fn people_see_their_wards_organisation() {
 #[tokio::test]
 async fn an_admin_changes_the_routing_table_and_new_reports_follow_it() {
     let app = TestApp::spawn().await;
-    let tnp = ward_id(&app, "tnp.leader").await;
+    let tnp = app.ward_id("tnp.leader").await;
     let path = format!("/v1/wards/{tnp}/routing/streetlight");
     let refused = app
         .request(
@@ -122,7 +117,7 @@ async fn an_admin_changes_the_routing_table_and_new_reports_follow_it() {
 #[tokio::test]
 async fn an_admin_adds_an_external_agency_and_renames_a_department() {
     let app = TestApp::spawn().await;
-    let tnp = ward_id(&app, "tnp.leader").await;
+    let tnp = app.ward_id("tnp.leader").await;
     let admin = app.token("admin").await;
     let path = format!("/v1/wards/{tnp}/departments");
     let no_email = app

@@ -365,6 +365,12 @@ impl TestApp {
     }
 
     /// Files a report as a head and returns its JSON.
+    /// The id of `who`'s ward.
+    pub async fn ward_id(&self, who: &str) -> String {
+        let me = self.get("/v1/me", &self.token(who).await).await;
+        me.body["ward"]["id"].as_str().unwrap().to_owned()
+    }
+
     pub async fn file_report(&self, head: &str, body: Value) -> Value {
         let token = self.token(head).await;
         let response = self.post("/v1/reports", &token, body).await;

@@ -21,6 +21,7 @@ pub mod supporters;
 pub mod taxonomy;
 pub mod views;
 pub mod wards;
+pub mod webhooks;
 pub mod working_time;
 
 /// One row of the route table: method, path template, handler.
@@ -64,6 +65,11 @@ pub fn table() -> Vec<Route> {
                 boundaries::MAX_IMPORT_BYTES,
             )),
         ),
+        route!(GET "/v1/wards/{id}/webhooks" => webhooks::list),
+        route!(POST "/v1/wards/{id}/webhooks" => webhooks::create),
+        route!(DELETE "/v1/wards/{id}/webhooks/{webhook_id}" => webhooks::delete),
+        route!(GET "/v1/deliveries" => webhooks::deliveries),
+        route!(POST "/v1/deliveries/{id}/retry" => webhooks::retry),
         route!(GET "/v1/wards/{id}/office-hours" => working_time::get_office_hours),
         route!(PUT "/v1/wards/{id}/office-hours" => working_time::set_office_hours),
         route!(GET "/v1/wards/{id}/deadline-policies" => working_time::list_policies),

@@ -1299,7 +1299,7 @@ pub async fn act(
     {
         inbox.extend(store::followers_inbox(event, &followers));
     }
-    store::insert_events(&*txn, &events, &inbox).await?;
+    store::record_events(&*txn, &events, &inbox).await?;
     let inbox_users: Vec<Uuid> = inbox.iter().map(|entry| entry.user_id).collect();
     txn.commit().await?;
     state.hub.announce(&state.db, inbox_users).await;

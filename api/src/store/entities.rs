@@ -464,3 +464,56 @@ pub mod report_photo {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod webhook_subscription {
+    use sea_orm::entity::prelude::*;
+
+    /// An outside system (the city's 1022 portal, a Zalo bot) following a ward's reports.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_subscriptions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub ward_id: Uuid,
+        pub url: String,
+        pub secret: String,
+        pub event_types: String,
+        pub active: bool,
+        pub created_by: Uuid,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod outbox {
+    use sea_orm::entity::prelude::*;
+
+    /// One delivery to an outside system, waiting, sent or given up.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub channel: String,
+        pub subscription_id: Uuid,
+        pub event_id: Uuid,
+        pub report_id: Uuid,
+        pub event_type: String,
+        pub payload: String,
+        pub status: String,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub last_error: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub sent_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -604,7 +604,19 @@ pub fn followers_inbox(
 /// Rows per multi-row insert: far under the bound-parameter limits of both engines.
 const ROWS_PER_INSERT: usize = 500;
 
-/// Writes prepared events and inbox entries, a multi-row insert per table.
+/// Records events as they happen: the events, their inbox entries and their deliveries to the
+/// ward's webhooks, all in the caller's transaction.
+pub async fn record_events(
+    txn: &impl ConnectionTrait,
+    events: &[report_event::Model],
+    inbox: &[notification::Model],
+) -> Result<(), sea_orm::DbErr> {
+    insert_events(txn, events, inbox).await?;
+    crate::webhooks::enqueue(txn, events).await
+}
+
+/// Writes prepared events and inbox entries, a multi-row insert per table (history loaded in
+/// bulk uses this alone: it is not news to announce).
 pub async fn insert_events(
     txn: &impl ConnectionTrait,
     events: &[report_event::Model],
