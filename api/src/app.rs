@@ -57,6 +57,7 @@ pub async fn state(settings: Settings) -> anyhow::Result<AppState> {
             &settings.photo_bucket_options,
         )?,
         photo_processor: crate::photos::Processor::new(settings.photo_workers),
+        mailer: Arc::new(crate::mail::Mailer::from_settings(&settings)?),
         clocks: Arc::new(crate::sla::Clocks::default()),
         boundaries: Arc::new(crate::geography::Boundaries::default()),
         settings: Arc::new(settings),
@@ -136,7 +137,7 @@ pub async fn serve(
         .clone()
         .keep_fresh(state.db.clone(), state.settings.classifier_refresh);
     let watching = crate::escalation::keep_watch(state.clone(), state.settings.escalation_interval);
-    let delivering = crate::webhooks::keep_delivering(state.clone());
+    let delivering = crate::outbox::keep_delivering(state.clone());
     let state_hub = state.hub.clone();
     let pruning = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));

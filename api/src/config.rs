@@ -43,6 +43,11 @@ pub struct Settings {
     pub photo_bucket_options: Vec<(String, String)>,
     /// Photos processed at once (`SOS_PHOTO_WORKERS`); the rest wait their turn.
     pub photo_workers: usize,
+    /// The SMTP server mail is sent through (`SMTP_URL`); without one, mail is written to
+    /// `SOS_DATA_DIR/mail` as `.eml` files.
+    pub smtp_url: Option<String>,
+    /// The sender of the service's mail (`SOS_MAIL_FROM`).
+    pub mail_from: String,
     /// How often each replica looks for webhook deliveries that are due.
     pub delivery_interval: Duration,
     /// Wait after a delivery's first failure; it doubles with each further one.
@@ -151,6 +156,11 @@ impl Settings {
                 "SOS_PHOTO_WORKERS",
                 &var("SOS_PHOTO_WORKERS", default_photo_workers().to_string())?,
             )?,
+            smtp_url: raw("SMTP_URL"),
+            mail_from: var(
+                "SOS_MAIL_FROM",
+                "SOS Khu Phố <no-reply@sos-khu-pho.invalid>".to_owned(),
+            )?,
             delivery_interval: Duration::from_millis(
                 var("SOS_DELIVERY_INTERVAL_MS", "1000".to_owned())
                     .and_then(|v| parse("SOS_DELIVERY_INTERVAL_MS", &v))?,
@@ -212,6 +222,9 @@ impl Settings {
         }
         if !(64 * 1024..=64 * 1024 * 1024).contains(&self.max_photo_bytes) {
             bail!("SOS_MAX_PHOTO_BYTES must be between 65536 and 67108864");
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            bail!("SOS_MAIL_FROM must be an address, e.g. SOS Khu Phố <sos@phuong.gov.vn>");
         }
         if self.delivery_interval.is_zero() || self.delivery_retry_base.is_zero() {
             bail!("SOS_DELIVERY_INTERVAL_MS and SOS_DELIVERY_RETRY_BASE_MS must be at least 1");

@@ -26,6 +26,8 @@ pub struct AppState {
     pub boundaries: Arc<Boundaries>,
     /// Where photo files are kept, and the workers that make them.
     pub photo_files: Arc<dyn FileStore>,
+    /// Where the outbox's e-mail goes: an SMTP server, or a folder.
+    pub mailer: Arc<crate::mail::Mailer>,
     pub photo_processor: Processor,
     pub writer: Writer,
     pub intake: Intake,

@@ -40,6 +40,18 @@ pub fn route(
     }
 }
 
+/// The outside company told of a subcategory (TAXONOMY's "+ … external"): it hears of the
+/// report by e-mail, while the ward department stays responsible. The codes are those of the
+/// default template's external agencies.
+pub fn external_agency(subcategory: Subcategory) -> Option<&'static str> {
+    match subcategory {
+        Subcategory::PowerLines => Some("power_utility"),
+        Subcategory::WaterSupply => Some("water_utility"),
+        Subcategory::UncollectedWaste => Some("public_works"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +132,22 @@ mod tests {
                 to_triage: true
             }
         );
+    }
+
+    #[test]
+    fn utilities_hear_of_their_subcategories() {
+        assert_eq!(
+            external_agency(Subcategory::PowerLines),
+            Some("power_utility")
+        );
+        assert_eq!(
+            external_agency(Subcategory::WaterSupply),
+            Some("water_utility")
+        );
+        assert_eq!(
+            external_agency(Subcategory::UncollectedWaste),
+            Some("public_works")
+        );
+        assert_eq!(external_agency(Subcategory::Streetlight), None);
     }
 }

@@ -46,9 +46,12 @@ impl MigrationTrait for Migration {
                     .table("outbox")
                     // Also the idempotency key the receiver sees.
                     .col(pk_uuid("id"))
-                    // `webhook` for now.
+                    // `webhook` or `email`.
                     .col(string("channel"))
-                    .col(uuid("subscription_id"))
+                    .col(uuid("ward_id"))
+                    // The webhook subscription, or the e-mail address, delivered to.
+                    .col(uuid_null("subscription_id"))
+                    .col(string_null("recipient"))
                     .col(uuid("event_id"))
                     .col(uuid("report_id"))
                     .col(string("event_type"))

@@ -10,6 +10,7 @@ mod dashboard;
 mod deadlines;
 mod errors;
 mod geography;
+mod mail;
 mod photos;
 mod replicas;
 mod reports;

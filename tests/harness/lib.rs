@@ -12,6 +12,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use uuid::Uuid;
 
 pub mod images;
+pub mod smtp;
 pub mod spec;
 
 pub use spec::SPEC;

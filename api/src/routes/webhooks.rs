@@ -1,15 +1,15 @@
-//! A ward's webhook subscriptions (its admins), and the deliveries of the outbox: admins see
-//! what failed and send it again.
+//! A ward's webhook subscriptions (its admins), and the deliveries of the outbox (webhooks and
+//! e-mail): admins see what failed and send it again.
 
 use crate::auth::{CurrentUser, random_token};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{Json, Path, Query};
+use crate::outbox;
 use crate::routes::params;
 use crate::routes::wards::configurable_ward;
 use crate::state::AppState;
-use crate::store::entities::{outbox, webhook_subscription};
+use crate::store::entities::{outbox as outbox_row, webhook_subscription};
 use crate::store::reports::now;
-use crate::webhooks;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -153,14 +153,14 @@ pub async fn delete(
             "There is no such webhook.",
         ));
     }
-    outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, webhooks::DEAD.into())
+    outbox_row::Entity::update_many()
+        .col_expr(outbox_row::Column::Status, outbox::DEAD.into())
         .col_expr(
-            outbox::Column::LastError,
+            outbox_row::Column::LastError,
             Some("the subscription was removed".to_owned()).into(),
         )
-        .filter(outbox::Column::SubscriptionId.eq(webhook_id))
-        .filter(outbox::Column::Status.eq(webhooks::PENDING))
+        .filter(outbox_row::Column::SubscriptionId.eq(webhook_id))
+        .filter(outbox_row::Column::Status.eq(outbox::PENDING))
         .exec(&*txn)
         .await?;
     txn.commit().await?;
@@ -170,7 +170,9 @@ pub async fn delete(
 #[derive(Serialize)]
 pub struct Delivery {
     id: Uuid,
-    webhook_id: Uuid,
+    channel: String,
+    webhook_id: Option<Uuid>,
+    recipient: Option<String>,
     report_id: Uuid,
     event_type: String,
     status: String,
@@ -181,14 +183,16 @@ pub struct Delivery {
     sent_at: Option<DateTime<Utc>>,
 }
 
-impl From<outbox::Model> for Delivery {
-    fn from(row: outbox::Model) -> Self {
+impl From<outbox_row::Model> for Delivery {
+    fn from(row: outbox_row::Model) -> Self {
         Delivery {
             id: row.id,
+            channel: row.channel,
             webhook_id: row.subscription_id,
+            recipient: row.recipient,
             report_id: row.report_id,
             event_type: row.event_type,
-            next_attempt_at: (row.status == webhooks::PENDING).then_some(row.next_attempt_at),
+            next_attempt_at: (row.status == outbox::PENDING).then_some(row.next_attempt_at),
             status: row.status,
             attempts: row.attempts,
             last_error: row.last_error,
@@ -210,8 +214,8 @@ pub struct DeliveryQuery {
     limit: Option<String>,
 }
 
-/// The subscriptions whose deliveries the admin may see: their ward's, or every ward's.
-async fn admin_webhooks(state: &AppState, current: &CurrentUser) -> ApiResult<Option<Vec<Uuid>>> {
+/// The ward whose deliveries the admin sees, or `None` for every ward.
+fn admin_scope(current: &CurrentUser) -> ApiResult<Option<Uuid>> {
     let actor = &current.actor;
     if actor.role != Role::Admin {
         return Err(ApiError::forbidden(
@@ -219,18 +223,7 @@ async fn admin_webhooks(state: &AppState, current: &CurrentUser) -> ApiResult<Op
             "Only administrators see deliveries.",
         ));
     }
-    let Some(ward_id) = actor.ward_id else {
-        return Ok(None);
-    };
-    Ok(Some(
-        webhook_subscription::Entity::find()
-            .select_only()
-            .column(webhook_subscription::Column::Id)
-            .filter(webhook_subscription::Column::WardId.eq(ward_id))
-            .into_tuple::<Uuid>()
-            .all(&state.db)
-            .await?,
-    ))
+    Ok(actor.ward_id)
 }
 
 /// Deliveries, newest first: `status=dead` for those given up.
@@ -239,11 +232,11 @@ pub async fn deliveries(
     current: CurrentUser,
     Query(query): Query<DeliveryQuery>,
 ) -> ApiResult<axum::Json<DeliveryList>> {
-    let scope = admin_webhooks(&state, &current).await?;
+    let scope = admin_scope(&current)?;
     let mut errors = Vec::new();
     let limit = params::limit(query.limit.as_deref(), 50, 500, &mut errors);
     let status = query.status.as_deref().map(str::trim);
-    if status.is_some_and(|s| ![webhooks::PENDING, webhooks::SENT, webhooks::DEAD].contains(&s)) {
+    if status.is_some_and(|s| ![outbox::PENDING, outbox::SENT, outbox::DEAD].contains(&s)) {
         errors.push(FieldError::new(
             "status",
             "Trạng thái là pending, sent hoặc dead.",
@@ -253,16 +246,16 @@ pub async fn deliveries(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let mut select = outbox::Entity::find();
+    let mut select = outbox_row::Entity::find();
     if let Some(status) = status {
-        select = select.filter(outbox::Column::Status.eq(status));
+        select = select.filter(outbox_row::Column::Status.eq(status));
     }
-    if let Some(webhook_ids) = scope {
-        select = select.filter(outbox::Column::SubscriptionId.is_in(webhook_ids));
+    if let Some(ward_id) = scope {
+        select = select.filter(outbox_row::Column::WardId.eq(ward_id));
     }
     let rows = select
-        .order_by_desc(outbox::Column::CreatedAt)
-        .order_by_desc(outbox::Column::Id)
+        .order_by_desc(outbox_row::Column::CreatedAt)
+        .order_by_desc(outbox_row::Column::Id)
         .limit(limit)
         .all(&state.db)
         .await?;
@@ -277,26 +270,22 @@ pub async fn retry(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::Json<Delivery>> {
-    let scope = admin_webhooks(&state, &current).await?;
-    let row = outbox::Entity::find_by_id(id)
+    let scope = admin_scope(&current)?;
+    let row = outbox_row::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .filter(|row| {
-            scope
-                .as_ref()
-                .is_none_or(|ids| ids.contains(&row.subscription_id))
-        })
+        .filter(|row| scope.is_none_or(|ward_id| row.ward_id == ward_id))
         .ok_or_else(|| {
             ApiError::not_found("Không có lần gửi này.", "There is no such delivery.")
         })?;
-    if !webhooks::retry(&state, row.id, now()).await? {
+    if !outbox::retry(&state, row.id, now()).await? {
         return Err(ApiError::conflict(
             "conflict",
             "Chỉ gửi lại được lần gửi đã bỏ (dead).",
             "Only a delivery given up (dead) can be retried.",
         ));
     }
-    let row = outbox::Entity::find_by_id(id)
+    let row = outbox_row::Entity::find_by_id(id)
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("delivery {id} vanished")))?;

@@ -499,7 +499,9 @@ pub mod outbox {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
         pub channel: String,
-        pub subscription_id: Uuid,
+        pub ward_id: Uuid,
+        pub subscription_id: Option<Uuid>,
+        pub recipient: Option<String>,
         pub event_id: Uuid,
         pub report_id: Uuid,
         pub event_type: String,

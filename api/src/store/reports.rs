@@ -612,7 +612,7 @@ pub async fn record_events(
     inbox: &[notification::Model],
 ) -> Result<(), sea_orm::DbErr> {
     insert_events(txn, events, inbox).await?;
-    crate::webhooks::enqueue(txn, events).await
+    crate::outbox::enqueue(txn, events).await
 }
 
 /// Writes prepared events and inbox entries, a multi-row insert per table (history loaded in

@@ -1,5 +1,6 @@
-//! Webhooks through the outbox. When an event is written, a delivery for every subscription of
-//! the report's ward that wants it is written in the same transaction ([`enqueue`]), so a
+//! The outbox: webhooks and e-mail. When an event is written, its deliveries (to every webhook
+//! of the report's ward that wants it, to the outside company concerned) are written in the
+//! same transaction ([`enqueue`]), so a
 //! change that rolls back sends nothing and a change that commits is never forgotten, even if
 //! the process dies the next instant. Every replica works the outbox ([`keep_delivering`]): a
 //! worker claims due deliveries by pushing their next attempt forward (on PostgreSQL with
@@ -11,7 +12,9 @@
 //! signed with HMAC-SHA256 over `{timestamp}.{body}` (header `X-SOS-Signature: t=…,v1=…`).
 
 use crate::state::AppState;
-use crate::store::entities::{outbox, report, report_event, webhook_subscription};
+use crate::store::entities::{
+    department, neighborhood, outbox, report, report_event, ward, webhook_subscription,
+};
 use chrono::{DateTime, Utc};
 use hmac::{KeyInit, Mac};
 use sea_orm::sea_query::{LockBehavior, LockType};
@@ -20,8 +23,8 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use serde_json::json;
-use sos_domain::delivery;
 use sos_domain::taxonomy::EventType;
+use sos_domain::{delivery, routing};
 use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
@@ -33,6 +36,9 @@ const LEASE: Duration = Duration::from_secs(60);
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait between two attempts.
 const RETRY_CAP: Duration = Duration::from_secs(6 * 3600);
+
+pub const WEBHOOK: &str = "webhook";
+pub const EMAIL: &str = "email";
 
 pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
@@ -51,8 +57,9 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     )
 }
 
-/// Writes, in the caller's transaction, a delivery of each public event to every active
-/// subscription of its report's ward that wants it. Internal notes stay inside the ward.
+/// Writes, in the caller's transaction, the deliveries of public events: to every active
+/// webhook of the report's ward that wants the event, and an e-mail to the outside company
+/// concerned when a report of its kind is routed. Internal notes stay inside the ward.
 pub async fn enqueue(
     txn: &impl ConnectionTrait,
     events: &[report_event::Model],
@@ -62,22 +69,67 @@ pub async fn enqueue(
     if public.is_empty() {
         return Ok(());
     }
-    let mut report_ids: Vec<Uuid> = public.iter().map(|e| e.report_id).collect();
-    report_ids.sort_unstable();
-    report_ids.dedup();
-    let wards: HashMap<Uuid, (Uuid, Uuid)> = report::Entity::find()
+    let mut rows = webhook_rows(txn, &public).await?;
+    rows.extend(agency_mail_rows(txn, &public).await?);
+    for chunk in rows.chunks(500) {
+        outbox::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A delivery due at once.
+fn pending(
+    id: Uuid,
+    channel: &str,
+    ward_id: Uuid,
+    event: &report_event::Model,
+    payload: String,
+) -> outbox::ActiveModel {
+    outbox::ActiveModel {
+        id: Set(id),
+        channel: Set(channel.to_owned()),
+        ward_id: Set(ward_id),
+        subscription_id: Set(None),
+        recipient: Set(None),
+        event_id: Set(event.id),
+        report_id: Set(event.report_id),
+        event_type: Set(event.event_type.clone()),
+        payload: Set(payload),
+        status: Set(PENDING.to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(event.created_at),
+        last_error: Set(None),
+        created_at: Set(event.created_at),
+        sent_at: Set(None),
+    }
+}
+
+fn unique_report_ids(events: &[&report_event::Model]) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = events.iter().map(|e| e.report_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+async fn webhook_rows(
+    txn: &impl ConnectionTrait,
+    public: &[&report_event::Model],
+) -> Result<Vec<outbox::ActiveModel>, DbErr> {
+    let places: HashMap<Uuid, (Uuid, Uuid)> = report::Entity::find()
         .select_only()
         .column(report::Column::Id)
         .column(report::Column::WardId)
         .column(report::Column::NeighborhoodId)
-        .filter(report::Column::Id.is_in(report_ids))
+        .filter(report::Column::Id.is_in(unique_report_ids(public)))
         .into_tuple::<(Uuid, Uuid, Uuid)>()
         .all(txn)
         .await?
         .into_iter()
         .map(|(id, ward, neighborhood)| (id, (ward, neighborhood)))
         .collect();
-    let mut ward_ids: Vec<Uuid> = wards.values().map(|(ward, _)| *ward).collect();
+    let mut ward_ids: Vec<Uuid> = places.values().map(|(ward, _)| *ward).collect();
     ward_ids.sort_unstable();
     ward_ids.dedup();
     let subscriptions = webhook_subscription::Entity::find()
@@ -85,15 +137,15 @@ pub async fn enqueue(
         .filter(webhook_subscription::Column::WardId.is_in(ward_ids))
         .all(txn)
         .await?;
-    if subscriptions.is_empty() {
-        return Ok(());
-    }
     let mut rows = Vec::new();
+    if subscriptions.is_empty() {
+        return Ok(rows);
+    }
     for event in public {
         let Ok(event_type) = event.event_type.parse::<EventType>() else {
             continue;
         };
-        let Some(&(ward_id, neighborhood_id)) = wards.get(&event.report_id) else {
+        let Some(&(ward_id, neighborhood_id)) = places.get(&event.report_id) else {
             continue;
         };
         for subscription in subscriptions
@@ -113,29 +165,92 @@ pub async fn enqueue(
                 "text": event.text,
                 "data": event.data,
             });
-            rows.push(outbox::ActiveModel {
-                id: Set(id),
-                channel: Set("webhook".to_owned()),
-                subscription_id: Set(subscription.id),
-                event_id: Set(event.id),
-                report_id: Set(event.report_id),
-                event_type: Set(event.event_type.clone()),
-                payload: Set(payload.to_string()),
-                status: Set(PENDING.to_owned()),
-                attempts: Set(0),
-                next_attempt_at: Set(event.created_at),
-                last_error: Set(None),
-                created_at: Set(event.created_at),
-                sent_at: Set(None),
-            });
+            let mut row = pending(id, WEBHOOK, ward_id, event, payload.to_string());
+            row.subscription_id = Set(Some(subscription.id));
+            rows.push(row);
         }
     }
-    for chunk in rows.chunks(500) {
-        outbox::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(txn)
-            .await?;
+    Ok(rows)
+}
+
+/// E-mails to the outside companies of the reports routed in these events.
+async fn agency_mail_rows(
+    txn: &impl ConnectionTrait,
+    public: &[&report_event::Model],
+) -> Result<Vec<outbox::ActiveModel>, DbErr> {
+    let assigned: Vec<&report_event::Model> = public
+        .iter()
+        .copied()
+        .filter(|e| e.event_type == EventType::Assigned.as_str())
+        .collect();
+    let mut rows = Vec::new();
+    if assigned.is_empty() {
+        return Ok(rows);
     }
-    Ok(())
+    let reports: HashMap<Uuid, (report::Model, &'static str)> = report::Entity::find()
+        .filter(report::Column::Id.is_in(unique_report_ids(&assigned)))
+        .all(txn)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            let agency = routing::external_agency(r.subcategory.parse().ok()?)?;
+            Some((r.id, (r, agency)))
+        })
+        .collect();
+    if reports.is_empty() {
+        return Ok(rows);
+    }
+    let ward_ids: Vec<Uuid> = reports.values().map(|(r, _)| r.ward_id).collect();
+    let agencies = department::Entity::find()
+        .filter(department::Column::WardId.is_in(ward_ids.clone()))
+        .filter(department::Column::External.eq(true))
+        .filter(department::Column::Email.is_not_null())
+        .all(txn)
+        .await?;
+    let wards: HashMap<Uuid, ward::Model> = ward::Entity::find()
+        .filter(ward::Column::Id.is_in(ward_ids))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|w| (w.id, w))
+        .collect();
+    let neighborhoods: HashMap<Uuid, neighborhood::Model> = neighborhood::Entity::find()
+        .filter(neighborhood::Column::Id.is_in(reports.values().map(|(r, _)| r.neighborhood_id)))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n))
+        .collect();
+    for event in assigned {
+        let Some((report, code)) = reports.get(&event.report_id) else {
+            continue;
+        };
+        let (Some(agency), Some(ward)) = (
+            agencies
+                .iter()
+                .find(|a| a.ward_id == report.ward_id && a.code == *code),
+            wards.get(&report.ward_id),
+        ) else {
+            continue;
+        };
+        let mail = crate::mail::agency_notice(
+            report,
+            agency,
+            ward,
+            neighborhoods.get(&report.neighborhood_id),
+            report.address.as_deref().unwrap_or("không ghi"),
+        );
+        let mut row = pending(
+            Uuid::now_v7(),
+            EMAIL,
+            report.ward_id,
+            event,
+            serde_json::to_string(&mail).unwrap_or_default(),
+        );
+        row.recipient = Set(Some(mail.to.clone()));
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 /// Runs the delivery worker of this replica until aborted.
@@ -218,12 +333,27 @@ async fn deliver(
     client: &reqwest::Client,
     row: outbox::Model,
 ) -> Result<(), DbErr> {
-    let subscription = webhook_subscription::Entity::find_by_id(row.subscription_id)
-        .one(&state.db)
-        .await?;
-    let outcome = match subscription.filter(|s| s.active) {
-        None => Err("the subscription was removed".to_owned()),
-        Some(subscription) => send(client, &subscription, &row).await,
+    let outcome = match (row.channel.as_str(), row.subscription_id) {
+        (WEBHOOK, Some(subscription_id)) => {
+            match webhook_subscription::Entity::find_by_id(subscription_id)
+                .one(&state.db)
+                .await?
+                .filter(|s| s.active)
+            {
+                None => Err("the subscription was removed".to_owned()),
+                Some(subscription) => send(client, &subscription, &row).await,
+            }
+        }
+        (EMAIL, _) => match serde_json::from_str::<crate::mail::OutgoingMail>(&row.payload) {
+            Ok(mail) => {
+                state
+                    .mailer
+                    .send(&state.settings.mail_from, &mail, row.id)
+                    .await
+            }
+            Err(error) => Err(format!("unreadable message: {error}")),
+        },
+        (channel, _) => Err(format!("unknown channel {channel}")),
     };
     let now = crate::store::reports::now();
     let mut update = outbox::ActiveModel {

@@ -1,0 +1,181 @@
+//! E-mail: the messages, in Vietnamese, as HTML and plain text; and the transport, SMTP from
+//! `SMTP_URL` (`smtp://`, `smtp://…?tls=required` for STARTTLS, `smtps://`, credentials in the
+//! URL) or, in the embedded mode, a folder of `.eml` files.
+
+use crate::config::Settings;
+use crate::store::entities::{department, neighborhood, report, ward};
+use anyhow::Context;
+use lettre::message::{Mailbox, MultiPart, header};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
+use sos_domain::taxonomy::Subcategory;
+use uuid::Uuid;
+
+/// A message as the outbox keeps it until it is sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutgoingMail {
+    pub to: String,
+    pub to_name: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Folder(AsyncFileTransport<Tokio1Executor>),
+}
+
+impl Mailer {
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Mailer> {
+        match &settings.smtp_url {
+            Some(url) => Ok(Mailer::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .context("SMTP_URL is not a valid smtp://, smtps:// URL")?
+                    .build(),
+            )),
+            None => {
+                let folder = settings.data_dir.join("mail");
+                std::fs::create_dir_all(&folder)
+                    .with_context(|| format!("cannot create {}", folder.display()))?;
+                Ok(Mailer::Folder(AsyncFileTransport::new(folder)))
+            }
+        }
+    }
+
+    /// Sends a message whose `Message-ID` is made from `key`: every attempt of one delivery
+    /// carries the same, so a mail system can drop a repeat.
+    pub async fn send(&self, from: &str, mail: &OutgoingMail, key: Uuid) -> Result<(), String> {
+        let message =
+            build(from, mail, key).map_err(|e| format!("cannot build the message: {e}"))?;
+        match self {
+            Mailer::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(drop)
+                .map_err(|e| format!("SMTP: {e}")),
+            Mailer::Folder(folder) => folder
+                .send(message)
+                .await
+                .map(drop)
+                .map_err(|e| format!("mail folder: {e}")),
+        }
+    }
+}
+
+fn build(from: &str, mail: &OutgoingMail, key: Uuid) -> anyhow::Result<Message> {
+    let to = Mailbox::new(Some(mail.to_name.clone()), mail.to.parse()?);
+    Ok(Message::builder()
+        .from(from.parse()?)
+        .to(to)
+        .subject(&mail.subject)
+        .message_id(Some(format!("<{key}@sos-khu-pho>")))
+        .header(header::MIME_VERSION_1_0)
+        .multipart(MultiPart::alternative_plain_html(
+            mail.text.clone(),
+            mail.html.clone(),
+        ))?)
+}
+
+/// Text from reports goes into HTML escaped.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// To an outside company (power, water, public works), when a report of its kind is routed in
+/// a ward: what, where, and that the ward's department stays in charge.
+pub fn agency_notice(
+    report: &report::Model,
+    agency: &department::Model,
+    ward: &ward::Model,
+    neighborhood: Option<&neighborhood::Model>,
+    address: &str,
+) -> OutgoingMail {
+    let kind = report
+        .subcategory
+        .parse::<Subcategory>()
+        .map(|s| s.label())
+        .unwrap_or("Phản ánh");
+    let place = match neighborhood {
+        Some(n) => format!("{}, {}", n.name, ward.name),
+        None => ward.name.clone(),
+    };
+    let filed = report
+        .created_at
+        .with_timezone(&sos_domain::sla::TIME_ZONE)
+        .format("%H:%M ngày %d/%m/%Y");
+    let position = match (report.lat, report.lon) {
+        (Some(lat), Some(lon)) => format!("{lat:.5}, {lon:.5}"),
+        _ => "không có".to_owned(),
+    };
+    let subject = format!("[SOS Khu Phố] {kind} tại {place}");
+    let text = format!(
+        "Kính gửi {agency},\n\n\
+         {ward} nhận được phản ánh thuộc lĩnh vực của quý đơn vị:\n\n\
+         Nội dung: {description}\n\
+         Nơi xảy ra: {place}\n\
+         Địa chỉ: {address}\n\
+         Toạ độ: {position}\n\
+         Thời điểm: {filed}\n\
+         Mã phản ánh: {id}\n\n\
+         Phòng ban của phường vẫn chịu trách nhiệm theo dõi; xin quý đơn vị phối hợp xử lý.\n\n\
+         SOS Khu Phố (thư tự động, vui lòng không trả lời).\n",
+        agency = agency.name,
+        ward = ward.name,
+        description = report.description,
+        id = report.id,
+    );
+    let html = format!(
+        "<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><body>\
+         <p>Kính gửi {agency},</p>\
+         <p>{ward} nhận được phản ánh thuộc lĩnh vực của quý đơn vị:</p>\
+         <table>\
+         <tr><th align=\"left\">Nội dung</th><td>{description}</td></tr>\
+         <tr><th align=\"left\">Nơi xảy ra</th><td>{place}</td></tr>\
+         <tr><th align=\"left\">Địa chỉ</th><td>{address}</td></tr>\
+         <tr><th align=\"left\">Toạ độ</th><td>{position}</td></tr>\
+         <tr><th align=\"left\">Thời điểm</th><td>{filed}</td></tr>\
+         <tr><th align=\"left\">Mã phản ánh</th><td>{id}</td></tr>\
+         </table>\
+         <p>Phòng ban của phường vẫn chịu trách nhiệm theo dõi; xin quý đơn vị phối hợp xử lý.</p>\
+         <p><small>SOS Khu Phố (thư tự động, vui lòng không trả lời).</small></p>\
+         </body></html>",
+        agency = escape(&agency.name),
+        ward = escape(&ward.name),
+        description = escape(&report.description),
+        place = escape(&place),
+        address = escape(address),
+        id = report.id,
+    );
+    OutgoingMail {
+        to: agency.email.clone().unwrap_or_default(),
+        to_name: agency.name.clone(),
+        subject,
+        text,
+        html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_text_is_escaped_in_html() {
+        assert_eq!(
+            escape("<b>\"Tom & Jerry's\"</b>"),
+            "&lt;b&gt;&quot;Tom &amp; Jerry&#39;s&quot;&lt;/b&gt;"
+        );
+    }
+}
