@@ -23,7 +23,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use serde_json::json;
-use sos_domain::taxonomy::EventType;
+use sos_domain::taxonomy::{EventType, Subcategory};
 use sos_domain::{delivery, routing};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -117,30 +117,34 @@ async fn webhook_rows(
     txn: &impl ConnectionTrait,
     public: &[&report_event::Model],
 ) -> Result<Vec<outbox::ActiveModel>, DbErr> {
-    let places: HashMap<Uuid, (Uuid, Uuid)> = report::Entity::find()
-        .select_only()
-        .column(report::Column::Id)
+    let report_ids = unique_report_ids(public);
+    // Most wards have no webhook: one query finds out.
+    let wards_of_reports = sea_orm::sea_query::Query::select()
         .column(report::Column::WardId)
-        .column(report::Column::NeighborhoodId)
-        .filter(report::Column::Id.is_in(unique_report_ids(public)))
-        .into_tuple::<(Uuid, Uuid, Uuid)>()
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|(id, ward, neighborhood)| (id, (ward, neighborhood)))
-        .collect();
-    let mut ward_ids: Vec<Uuid> = places.values().map(|(ward, _)| *ward).collect();
-    ward_ids.sort_unstable();
-    ward_ids.dedup();
+        .from(report::Entity)
+        .and_where(report::Column::Id.is_in(report_ids.clone()))
+        .to_owned();
     let subscriptions = webhook_subscription::Entity::find()
         .filter(webhook_subscription::Column::Active.eq(true))
-        .filter(webhook_subscription::Column::WardId.is_in(ward_ids))
+        .filter(webhook_subscription::Column::WardId.in_subquery(wards_of_reports))
         .all(txn)
         .await?;
     let mut rows = Vec::new();
     if subscriptions.is_empty() {
         return Ok(rows);
     }
+    let places: HashMap<Uuid, (Uuid, Uuid)> = report::Entity::find()
+        .select_only()
+        .column(report::Column::Id)
+        .column(report::Column::WardId)
+        .column(report::Column::NeighborhoodId)
+        .filter(report::Column::Id.is_in(report_ids))
+        .into_tuple::<(Uuid, Uuid, Uuid)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|(id, ward, neighborhood)| (id, (ward, neighborhood)))
+        .collect();
     for event in public {
         let Ok(event_type) = event.event_type.parse::<EventType>() else {
             continue;
@@ -187,8 +191,13 @@ async fn agency_mail_rows(
     if assigned.is_empty() {
         return Ok(rows);
     }
+    let with_agency = Subcategory::ALL
+        .iter()
+        .filter(|s| routing::external_agency(**s).is_some())
+        .map(|s| s.as_str());
     let reports: HashMap<Uuid, (report::Model, &'static str)> = report::Entity::find()
         .filter(report::Column::Id.is_in(unique_report_ids(&assigned)))
+        .filter(report::Column::Subcategory.is_in(with_agency))
         .all(txn)
         .await?
         .into_iter()
@@ -282,9 +291,16 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client) -> anyhow::
     let sends = claimed
         .into_iter()
         .map(|row| async move { deliver(state, client, row).await });
-    for result in futures_util::future::join_all(sends).await {
-        result?;
+    let mut outcomes = Vec::with_capacity(count);
+    for outcome in futures_util::future::join_all(sends).await {
+        outcomes.push(outcome?);
     }
+    // One transaction for the batch's outcomes: SQLite's single writer is shared with intake.
+    let txn = state.begin_write().await?;
+    for outcome in outcomes {
+        outcome.update(&*txn).await?;
+    }
+    txn.commit().await?;
     Ok(count)
 }
 
@@ -328,11 +344,12 @@ async fn claim(state: &AppState) -> Result<Vec<outbox::Model>, DbErr> {
         .collect())
 }
 
+/// Sends one delivery; returns the change that records how it went.
 async fn deliver(
     state: &AppState,
     client: &reqwest::Client,
     row: outbox::Model,
-) -> Result<(), DbErr> {
+) -> Result<outbox::ActiveModel, DbErr> {
     let outcome = match (row.channel.as_str(), row.subscription_id) {
         (WEBHOOK, Some(subscription_id)) => {
             match webhook_subscription::Entity::find_by_id(subscription_id)
@@ -383,9 +400,7 @@ async fn deliver(
             }
         }
     }
-    let txn = state.begin_write().await?;
-    update.update(&*txn).await?;
-    txn.commit().await
+    Ok(update)
 }
 
 async fn send(
