@@ -310,6 +310,19 @@ async fn uploads_are_judged_by_their_bytes_and_a_refused_one_leaves_nothing() {
     )
     .await;
     assert!(heic.body["detail"].as_str().unwrap().contains("HEIC"));
+    let oversize = upload_as(
+        &app,
+        "tnp.kp1",
+        &report_id,
+        images::jpeg_of(&images::scene(1200, 1200, 255), 98),
+        None,
+    )
+    .await;
+    assert!(
+        oversize.body["detail"].as_str().unwrap().contains("256 KB"),
+        "the limit is named: {}",
+        oversize.body["detail"]
+    );
 
     let path = format!("/v1/reports/{report_id}/photos");
     let token = app.token("tnp.kp1").await;

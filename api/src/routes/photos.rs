@@ -36,13 +36,18 @@ pub struct PhotoList {
 }
 
 fn too_large(max: usize) -> ApiError {
-    let mib = max as f64 / (1024.0 * 1024.0);
+    // Whole megabytes as configured by default; a smaller limit is shown in kilobytes.
+    let size = if max >= 1024 * 1024 {
+        format!("{:.0} MB", max as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", max / 1024)
+    };
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload-too-large",
         Text::new(
-            format!("Ảnh quá lớn: tối đa {mib:.0} MB mỗi ảnh."),
-            format!("The photo is too large: at most {mib:.0} MB each."),
+            format!("Ảnh quá lớn: tối đa {size} mỗi ảnh."),
+            format!("The photo is too large: at most {size} each."),
         ),
     )
 }
