@@ -15,6 +15,7 @@ use crate::state::AppState;
 use crate::store::entities::{
     department, neighborhood, outbox, report, report_event, ward, webhook_subscription,
 };
+use crate::store::reports::index;
 use chrono::{DateTime, Utc};
 use hmac::{KeyInit, Mac};
 use sea_orm::sea_query::{LockBehavior, LockType};
@@ -216,20 +217,22 @@ async fn agency_mail_rows(
         .filter(department::Column::Email.is_not_null())
         .all(txn)
         .await?;
-    let wards: HashMap<Uuid, ward::Model> = ward::Entity::find()
-        .filter(ward::Column::Id.is_in(ward_ids))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|w| (w.id, w))
-        .collect();
-    let neighborhoods: HashMap<Uuid, neighborhood::Model> = neighborhood::Entity::find()
-        .filter(neighborhood::Column::Id.is_in(reports.values().map(|(r, _)| r.neighborhood_id)))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|n| (n.id, n))
-        .collect();
+    let wards = index(
+        ward::Entity::find()
+            .filter(ward::Column::Id.is_in(ward_ids))
+            .all(txn)
+            .await?,
+        |w| w.id,
+    );
+    let neighborhoods = index(
+        neighborhood::Entity::find()
+            .filter(
+                neighborhood::Column::Id.is_in(reports.values().map(|(r, _)| r.neighborhood_id)),
+            )
+            .all(txn)
+            .await?,
+        |n| n.id,
+    );
     for event in assigned {
         let Some((report, code)) = reports.get(&event.report_id) else {
             continue;
@@ -288,13 +291,24 @@ pub fn keep_delivering(state: AppState) -> tokio::task::JoinHandle<()> {
 pub async fn deliver_due(state: &AppState, client: &reqwest::Client) -> anyhow::Result<usize> {
     let claimed = claim(state).await?;
     let count = claimed.len();
+    if count == 0 {
+        return Ok(0);
+    }
+    let subscriptions = index(
+        webhook_subscription::Entity::find()
+            .filter(webhook_subscription::Column::Active.eq(true))
+            .filter(
+                webhook_subscription::Column::Id
+                    .is_in(claimed.iter().filter_map(|row| row.subscription_id)),
+            )
+            .all(&state.db)
+            .await?,
+        |s| s.id,
+    );
     let sends = claimed
         .into_iter()
-        .map(|row| async move { deliver(state, client, row).await });
-    let mut outcomes = Vec::with_capacity(count);
-    for outcome in futures_util::future::join_all(sends).await {
-        outcomes.push(outcome?);
-    }
+        .map(|row| deliver(state, client, &subscriptions, row));
+    let outcomes = futures_util::future::join_all(sends).await;
     // One transaction for the batch's outcomes: SQLite's single writer is shared with intake.
     let txn = state.begin_write().await?;
     for outcome in outcomes {
@@ -348,19 +362,14 @@ async fn claim(state: &AppState) -> Result<Vec<outbox::Model>, DbErr> {
 async fn deliver(
     state: &AppState,
     client: &reqwest::Client,
+    subscriptions: &HashMap<Uuid, webhook_subscription::Model>,
     row: outbox::Model,
-) -> Result<outbox::ActiveModel, DbErr> {
+) -> outbox::ActiveModel {
     let outcome = match (row.channel.as_str(), row.subscription_id) {
-        (WEBHOOK, Some(subscription_id)) => {
-            match webhook_subscription::Entity::find_by_id(subscription_id)
-                .one(&state.db)
-                .await?
-                .filter(|s| s.active)
-            {
-                None => Err("the subscription was removed".to_owned()),
-                Some(subscription) => send(client, &subscription, &row).await,
-            }
-        }
+        (WEBHOOK, Some(subscription_id)) => match subscriptions.get(&subscription_id) {
+            None => Err("the subscription was removed".to_owned()),
+            Some(subscription) => send(client, subscription, &row).await,
+        },
         (EMAIL, _) => match serde_json::from_str::<crate::mail::OutgoingMail>(&row.payload) {
             Ok(mail) => {
                 state
@@ -384,7 +393,7 @@ async fn deliver(
             update.last_error = Set(None);
         }
         Err(error) => {
-            tracing::info!(delivery = %row.id, attempt = row.attempts, "webhook failed: {error}");
+            tracing::info!(delivery = %row.id, channel = %row.channel, attempt = row.attempts, "delivery failed: {error}");
             update.last_error = Set(Some(error));
             if row.attempts as u32 >= state.settings.delivery_max_attempts {
                 update.status = Set(DEAD.to_owned());
@@ -400,7 +409,7 @@ async fn deliver(
             }
         }
     }
-    Ok(update)
+    update
 }
 
 async fn send(

@@ -62,12 +62,12 @@ pub struct Processed {
 }
 
 impl Processed {
-    /// The bytes and media type of a variant.
-    pub fn variant(&self, variant: Variant) -> (&Bytes, &'static str) {
+    /// The bytes of a variant.
+    pub fn variant(&self, variant: Variant) -> &Bytes {
         match variant {
-            Variant::Original => (&self.original, self.format.media_type()),
-            Variant::Screen => (&self.screen.bytes, "image/jpeg"),
-            Variant::Thumb => (&self.thumb.bytes, "image/jpeg"),
+            Variant::Original => &self.original,
+            Variant::Screen => &self.screen.bytes,
+            Variant::Thumb => &self.thumb.bytes,
         }
     }
 }
@@ -432,12 +432,9 @@ pub fn file_key(
     variant: Variant,
     format: PhotoFormat,
 ) -> String {
-    let extension = match variant {
-        Variant::Original => format.extension(),
-        Variant::Screen | Variant::Thumb => "jpg",
-    };
     format!(
-        "reports/{report_id}/{photo_id}/{}.{extension}",
-        variant.as_str()
+        "reports/{report_id}/{photo_id}/{}.{}",
+        variant.as_str(),
+        variant.format(format).extension()
     )
 }

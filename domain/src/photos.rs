@@ -148,6 +148,15 @@ impl Variant {
         }
     }
 
+    /// The format a variant is stored in: the original keeps the upload's, the made
+    /// versions are JPEG.
+    pub fn format(self, original: PhotoFormat) -> PhotoFormat {
+        match self {
+            Variant::Original => original,
+            Variant::Screen | Variant::Thumb => PhotoFormat::Jpeg,
+        }
+    }
+
     /// The longest side of a made variant, in pixels.
     pub fn longest_side(self) -> Option<u32> {
         match self {
@@ -304,5 +313,7 @@ mod tests {
             assert_eq!(format.as_str().parse(), Ok(format));
         }
         assert_eq!("large".parse::<Variant>(), Err(()));
+        assert_eq!(Variant::Original.format(PhotoFormat::Png), PhotoFormat::Png);
+        assert_eq!(Variant::Thumb.format(PhotoFormat::Png), PhotoFormat::Jpeg);
     }
 }

@@ -294,7 +294,7 @@ pub async fn attach(
     let processed = prepared.processed;
     let photo_id = Uuid::now_v7();
     let keys = store_files(state, report.id, photo_id, &processed).await?;
-    let digest = |variant| sha256_hex(processed.variant(variant).0);
+    let digest = |variant| sha256_hex(processed.variant(variant));
     // Where the camera was is kept only as an offer, for a report without a position.
     let offer = processed.camera_position.filter(|_| report.lat.is_none());
     let row = report_photo::Model {
@@ -332,7 +332,7 @@ pub async fn upload(
 ) -> ApiResult<(StatusCode, axum::Json<Photo>)> {
     let actor = &current.actor;
     let (report, scope) = store::find_visible(&state.db, actor, id).await?;
-    let allowed = access::photo_kinds(actor, &scope, status_of(&report)?);
+    let allowed = store::photo_kinds(actor, &report, &scope);
     let Some(&usual_kind) = allowed.last() else {
         return Err(ApiError::forbidden(
             "Bạn không thể thêm ảnh vào phản ánh này lúc này.",
@@ -415,7 +415,7 @@ async fn store_files(
     let mut written = Vec::new();
     for variant in Variant::ALL {
         let key = photos::file_key(report_id, photo_id, variant, processed.format);
-        let bytes = processed.variant(variant).0.clone();
+        let bytes = processed.variant(variant).clone();
         if let Err(error) = state.photo_files.put(&key, bytes).await {
             delete_files(state, &written).await;
             return Err(ApiError::internal(error));
@@ -454,10 +454,9 @@ pub async fn list(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::Json<PhotoList>> {
-    let (report, scope) = store::find_visible(&state.db, &current.actor, id).await?;
-    let detail = store::detail(&state.db, &current.actor, &report, &scope).await?;
+    let (report, _) = store::find_visible(&state.db, &current.actor, id).await?;
     Ok(axum::Json(PhotoList {
-        items: detail.photos,
+        items: store::photo_views(&state.db, &current.actor, report.id).await?,
     }))
 }
 
@@ -476,10 +475,12 @@ pub async fn file(
             "A photo has the files original, screen and thumb only.",
         )
     })?;
-    let (digest, media_type) = match variant {
-        Variant::Original => (&photo.original_sha256, stored_format(&photo)?.media_type()),
-        Variant::Screen => (&photo.screen_sha256, "image/jpeg"),
-        Variant::Thumb => (&photo.thumb_sha256, "image/jpeg"),
+    let format = stored_format(&photo)?;
+    let media_type = variant.format(format).media_type();
+    let digest = match variant {
+        Variant::Original => &photo.original_sha256,
+        Variant::Screen => &photo.screen_sha256,
+        Variant::Thumb => &photo.thumb_sha256,
     };
     let etag = HeaderValue::from_str(&format!("\"{digest}\"")).map_err(ApiError::internal)?;
     let cached = headers
@@ -492,7 +493,7 @@ pub async fn file(
     if cached {
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
-    let key = photos::file_key(report.id, photo.id, variant, stored_format(&photo)?);
+    let key = photos::file_key(report.id, photo.id, variant, format);
     let bytes = state
         .photo_files
         .get(&key)

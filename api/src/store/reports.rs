@@ -93,7 +93,8 @@ pub async fn find_visible(
     Ok((report, scope))
 }
 
-fn index<M>(rows: Vec<M>, id: impl Fn(&M) -> Uuid) -> HashMap<Uuid, M> {
+/// Rows by their id.
+pub(crate) fn index<M>(rows: Vec<M>, id: impl Fn(&M) -> Uuid) -> HashMap<Uuid, M> {
     rows.into_iter().map(|row| (id(&row), row)).collect()
 }
 
@@ -334,6 +335,39 @@ pub fn allowed_actions(actor: &Actor, report: &report::Model, scope: &ReportScop
 }
 
 /// The report with its timeline as the actor may see it.
+/// A report's photos, oldest first.
+async fn load_photos(
+    db: &impl ConnectionTrait,
+    report_id: Uuid,
+) -> ApiResult<Vec<report_photo::Model>> {
+    Ok(report_photo::Entity::find()
+        .filter(report_photo::Column::ReportId.eq(report_id))
+        .order_by_asc(report_photo::Column::CreatedAt)
+        .order_by_asc(report_photo::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// A report's photos as the actor sees them, without the rest of the report.
+pub async fn photo_views(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    report_id: Uuid,
+) -> ApiResult<Vec<views::Photo>> {
+    let photos = load_photos(db, report_id).await?;
+    let authors = index(
+        user::Entity::find()
+            .filter(user::Column::Id.is_in(photos.iter().map(|p| p.added_by)))
+            .all(db)
+            .await?,
+        |u| u.id,
+    );
+    Ok(photos
+        .iter()
+        .map(|p| views::Photo::new(p, authors.get(&p.added_by), actor.user_id))
+        .collect())
+}
+
 /// The kinds of photo the actor may add to the report now.
 pub fn photo_kinds(actor: &Actor, report: &report::Model, scope: &ReportScope) -> Vec<PhotoKind> {
     match report.status.parse::<Status>() {
@@ -357,12 +391,7 @@ pub async fn detail(
     if !access::sees_internal_notes(actor) {
         events.retain(|e| e.visibility == "public");
     }
-    let photos = report_photo::Entity::find()
-        .filter(report_photo::Column::ReportId.eq(report.id))
-        .order_by_asc(report_photo::Column::CreatedAt)
-        .order_by_asc(report_photo::Column::Id)
-        .all(db)
-        .await?;
+    let photos = load_photos(db, report.id).await?;
     let refs = Refs::load(
         db,
         std::slice::from_ref(report),
