@@ -58,6 +58,7 @@ pub async fn state(settings: Settings) -> anyhow::Result<AppState> {
         )?,
         photo_processor: crate::photos::Processor::new(settings.photo_workers),
         mailer: Arc::new(crate::mail::Mailer::from_settings(&settings)?),
+        push: crate::push::from_settings(&settings)?,
         clocks: Arc::new(crate::sla::Clocks::default()),
         boundaries: Arc::new(crate::geography::Boundaries::default()),
         settings: Arc::new(settings),
@@ -138,6 +139,8 @@ pub async fn serve(
         .keep_fresh(state.db.clone(), state.settings.classifier_refresh);
     let watching = crate::escalation::keep_watch(state.clone(), state.settings.escalation_interval);
     let delivering = crate::outbox::keep_delivering(state.clone());
+    let building = crate::rollup::keep_building(state.clone());
+    let digests = crate::digest::keep_sending(state.clone());
     let state_hub = state.hub.clone();
     let pruning = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -172,6 +175,8 @@ pub async fn serve(
     refreshing.abort();
     watching.abort();
     delivering.abort();
+    building.abort();
+    digests.abort();
     result??;
     Ok(())
 }

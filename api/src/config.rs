@@ -48,12 +48,22 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// The sender of the service's mail (`SOS_MAIL_FROM`).
     pub mail_from: String,
+    /// A Google service-account key file for Firebase Cloud Messaging (`FCM_SERVICE_ACCOUNT`);
+    /// without one, push messages are written to `SOS_DATA_DIR/push`.
+    pub fcm_service_account: Option<PathBuf>,
+    /// FCM's base URL (`FCM_ENDPOINT`), changed only to test against a local server.
+    pub fcm_endpoint: String,
     /// How often each replica looks for webhook deliveries that are due.
     pub delivery_interval: Duration,
+    /// How long a worker's claim on a delivery holds: one whose worker died is sent again by
+    /// another after this.
+    pub delivery_lease: Duration,
     /// Wait after a delivery's first failure; it doubles with each further one.
     pub delivery_retry_base: Duration,
     /// Attempts before a delivery is parked as dead.
     pub delivery_max_attempts: u32,
+    /// How often each replica rebuilds the statistics facts of days whose reports changed.
+    pub facts_interval: Duration,
     /// Time given to requests in flight when the service is asked to stop.
     pub shutdown_grace: Duration,
     pub log_json: bool,
@@ -157,6 +167,8 @@ impl Settings {
                 &var("SOS_PHOTO_WORKERS", default_photo_workers().to_string())?,
             )?,
             smtp_url: raw("SMTP_URL"),
+            fcm_service_account: raw("FCM_SERVICE_ACCOUNT").map(PathBuf::from),
+            fcm_endpoint: var("FCM_ENDPOINT", "https://fcm.googleapis.com".to_owned())?,
             mail_from: var(
                 "SOS_MAIL_FROM",
                 "SOS Khu Phố <no-reply@sos-khu-pho.invalid>".to_owned(),
@@ -165,9 +177,14 @@ impl Settings {
                 var("SOS_DELIVERY_INTERVAL_MS", "1000".to_owned())
                     .and_then(|v| parse("SOS_DELIVERY_INTERVAL_MS", &v))?,
             ),
+            delivery_lease: Duration::from_secs(secs("SOS_DELIVERY_LEASE_SECONDS", 60)?),
             delivery_retry_base: Duration::from_millis(
                 var("SOS_DELIVERY_RETRY_BASE_MS", "10000".to_owned())
                     .and_then(|v| parse("SOS_DELIVERY_RETRY_BASE_MS", &v))?,
+            ),
+            facts_interval: Duration::from_millis(
+                var("SOS_FACTS_INTERVAL_MS", "2000".to_owned())
+                    .and_then(|v| parse("SOS_FACTS_INTERVAL_MS", &v))?,
             ),
             delivery_max_attempts: parse(
                 "SOS_DELIVERY_MAX_ATTEMPTS",
@@ -228,6 +245,12 @@ impl Settings {
         }
         if self.delivery_interval.is_zero() || self.delivery_retry_base.is_zero() {
             bail!("SOS_DELIVERY_INTERVAL_MS and SOS_DELIVERY_RETRY_BASE_MS must be at least 1");
+        }
+        if self.delivery_lease < Duration::from_secs(1) {
+            bail!("SOS_DELIVERY_LEASE_SECONDS must be at least 1");
+        }
+        if self.facts_interval.is_zero() {
+            bail!("SOS_FACTS_INTERVAL_MS must be at least 1");
         }
         if !(1..=50).contains(&self.delivery_max_attempts) {
             bail!("SOS_DELIVERY_MAX_ATTEMPTS must be between 1 and 50");

@@ -267,7 +267,8 @@ async fn scan_batch(
     record_events(&*txn, &events, &inbox).await?;
     txn.commit().await?;
     let users: Vec<Uuid> = inbox.iter().map(|n| n.user_id).collect();
-    state.hub.announce(&state.db, users).await;
+    let wards = mine.iter().map(|r| r.ward_id);
+    state.hub.announce(&state.db, users, wards).await;
     Ok((mine.len(), due.len() as u64 == BATCH))
 }
 

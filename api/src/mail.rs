@@ -167,6 +167,103 @@ pub fn agency_notice(
     }
 }
 
+/// To a head or leader who chose mail: their inbox entry, as a letter.
+pub fn inbox_notice(
+    name: &str,
+    address: &str,
+    title: &str,
+    body: &str,
+    report: Uuid,
+) -> OutgoingMail {
+    let subject = format!("[SOS Khu Phố] {title}");
+    let text = format!(
+        "Chào {name},\n\n{body}\n\nMã phản ánh: {report}\n\n\
+         Bạn nhận thư này vì đã chọn nhận thông báo qua e-mail trong SOS Khu Phố; \
+         có thể tắt trong phần cài đặt thông báo.\n"
+    );
+    let html = format!(
+        "<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><body>\
+         <p>Chào {name},</p><p><strong>{title}</strong></p><p>{body}</p>\
+         <p>Mã phản ánh: {report}</p>\
+         <p><small>Bạn nhận thư này vì đã chọn nhận thông báo qua e-mail trong SOS Khu Phố; \
+         có thể tắt trong phần cài đặt thông báo.</small></p></body></html>",
+        name = escape(name),
+        title = escape(title),
+        body = escape(body),
+    );
+    OutgoingMail {
+        to: address.to_owned(),
+        to_name: name.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
+/// A rate as Vietnamese write it: `87,5 %`, or a dash when nothing was decided.
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or("–".to_owned(), |r| {
+        format!("{:.1} %", r * 100.0).replace('.', ",")
+    })
+}
+
+/// To a ward leader each morning: the day before in their ward.
+pub fn daily_digest(
+    name: &str,
+    address: &str,
+    figures: &crate::digest::DayFigures,
+) -> OutgoingMail {
+    let day = figures.day.format("%d/%m/%Y");
+    let subject = format!("[SOS Khu Phố] Tình hình phản ánh ngày {day}");
+    let rows = [
+        ("Phản ánh nhận được", figures.received.to_string()),
+        ("Đã xử lý xong", figures.resolved.to_string()),
+        (
+            "Tỉ lệ tiếp nhận đúng hạn",
+            percent(figures.acknowledge_on_time_rate),
+        ),
+        (
+            "Tỉ lệ xử lý đúng hạn",
+            percent(figures.resolve_on_time_rate),
+        ),
+        ("Đang chờ xử lý (hiện nay)", figures.open.to_string()),
+        ("Trong đó quá hạn", figures.overdue.to_string()),
+    ];
+    let mut text = format!("Chào {name},\n\nTình hình phản ánh của phường ngày {day}:\n\n");
+    let mut html = format!(
+        "<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><body>\
+         <p>Chào {},</p><p>Tình hình phản ánh của phường ngày {day}:</p><table>",
+        escape(name)
+    );
+    for (label, value) in &rows {
+        text.push_str(&format!("{label}: {value}\n"));
+        html.push_str(&format!(
+            "<tr><th align=\"left\">{label}</th><td align=\"right\">{value}</td></tr>"
+        ));
+    }
+    html.push_str("</table>");
+    if !figures.late.is_empty() {
+        text.push_str("\nQuá hạn lâu nhất:\n");
+        html.push_str("<p>Quá hạn lâu nhất:</p><ol>");
+        for report in &figures.late {
+            text.push_str(&format!("- {report}\n"));
+            html.push_str(&format!("<li>{}</li>", escape(report)));
+        }
+        html.push_str("</ol>");
+    }
+    text.push_str("\nXem chi tiết trên bảng điều khiển /dashboard.\n");
+    html.push_str(
+        "<p>Xem chi tiết trên bảng điều khiển <code>/dashboard</code>.</p></body></html>",
+    );
+    OutgoingMail {
+        to: address.to_owned(),
+        to_name: name.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

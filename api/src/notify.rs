@@ -6,7 +6,7 @@ use sos_domain::taxonomy::EventType;
 /// At most this many characters of the description stand for the report in a message.
 const EXCERPT_CHARS: usize = 60;
 
-fn excerpt(text: &str) -> String {
+pub fn excerpt(text: &str) -> String {
     let mut chars = text.chars();
     let head: String = chars.by_ref().take(EXCERPT_CHARS).collect();
     if chars.next().is_some() {

@@ -1,20 +1,25 @@
-//! The outbox: webhooks and e-mail. When an event is written, its deliveries (to every webhook
-//! of the report's ward that wants it, to the outside company concerned) are written in the
-//! same transaction ([`enqueue`]), so a
+//! The outbox: webhooks, e-mail and mobile push. When an event is written, its deliveries (to
+//! every webhook of the report's ward that wants it, to the outside company concerned, to each
+//! phone of each user it puts in an inbox) are written in the same transaction ([`enqueue`]),
+//! so a
 //! change that rolls back sends nothing and a change that commits is never forgotten, even if
 //! the process dies the next instant. Every replica works the outbox ([`keep_delivering`]): a
 //! worker claims due deliveries by pushing their next attempt forward (on PostgreSQL with
 //! `FOR UPDATE SKIP LOCKED`, so replicas take different rows), sends them, and records the
-//! outcome; one whose worker died is taken again when its claim runs out. Failures are tried
+//! outcome; one whose worker died is taken again when its claim runs out
+//! (`SOS_DELIVERY_LEASE_SECONDS`). Failures are tried
 //! again with exponential backoff and jitter, then parked as `dead` for an admin to retry.
 //!
 //! The receiver gets the outbox row's id as `Idempotency-Key` on every attempt, and the body
 //! signed with HMAC-SHA256 over `{timestamp}.{body}` (header `X-SOS-Signature: t=…,v1=…`).
 
+use crate::push::{PushError, PushMessage};
 use crate::state::AppState;
 use crate::store::entities::{
-    department, neighborhood, outbox, report, report_event, ward, webhook_subscription,
+    department, device, neighborhood, notification, outbox, report, report_event, user, ward,
+    webhook_subscription,
 };
+use crate::store::preferences;
 use crate::store::reports::index;
 use chrono::{DateTime, Utc};
 use hmac::{KeyInit, Mac};
@@ -24,22 +29,22 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use serde_json::json;
+use sos_domain::delivery::{self, Channel};
+use sos_domain::routing;
 use sos_domain::taxonomy::{EventType, Subcategory};
-use sos_domain::{delivery, routing};
 use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
 
 /// Deliveries claimed at once by one worker.
 const CLAIM: u64 = 32;
-/// How long a claim holds: a delivery not finished by then is taken again.
-const LEASE: Duration = Duration::from_secs(60);
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait between two attempts.
 const RETRY_CAP: Duration = Duration::from_secs(6 * 3600);
 
 pub const WEBHOOK: &str = "webhook";
 pub const EMAIL: &str = "email";
+pub const PUSH: &str = "push";
 
 pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
@@ -58,25 +63,168 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     )
 }
 
-/// Writes, in the caller's transaction, the deliveries of public events: to every active
-/// webhook of the report's ward that wants the event, and an e-mail to the outside company
-/// concerned when a report of its kind is routed. Internal notes stay inside the ward.
+/// Writes, in the caller's transaction, the deliveries of events: of public ones to every
+/// active webhook of the report's ward that wants the event, and an e-mail to the outside
+/// company concerned when a report of its kind is routed (internal notes stay inside the
+/// ward); and to each user the events put in an inbox, what they chose: a push to every
+/// phone, a letter.
 pub async fn enqueue(
     txn: &impl ConnectionTrait,
     events: &[report_event::Model],
+    inbox: &[notification::Model],
 ) -> Result<(), DbErr> {
     let public: Vec<&report_event::Model> =
         events.iter().filter(|e| e.visibility == "public").collect();
-    if public.is_empty() {
-        return Ok(());
+    let mut rows = personal_rows(txn, events, inbox).await?;
+    if !public.is_empty() {
+        rows.extend(webhook_rows(txn, &public).await?);
+        rows.extend(agency_mail_rows(txn, &public).await?);
     }
-    let mut rows = webhook_rows(txn, &public).await?;
-    rows.extend(agency_mail_rows(txn, &public).await?);
     for chunk in rows.chunks(500) {
         outbox::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(txn)
             .await?;
     }
+    Ok(())
+}
+
+/// For each inbox entry, what its user chose beyond the inbox: a push per phone, and a
+/// letter. The push carries the entry's title and text, and what the app needs to open the
+/// report (the delivery id lets it drop a repeat).
+async fn personal_rows(
+    txn: &impl ConnectionTrait,
+    events: &[report_event::Model],
+    inbox: &[notification::Model],
+) -> Result<Vec<outbox::ActiveModel>, DbErr> {
+    let mut rows = Vec::new();
+    if inbox.is_empty() {
+        return Ok(rows);
+    }
+    let mut user_ids: Vec<Uuid> = inbox.iter().map(|entry| entry.user_id).collect();
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    // Only people with a phone registered or an address can hear more; most have neither,
+    // and one read on every event finds out.
+    let with_devices = sea_orm::sea_query::Query::select()
+        .column(device::Column::UserId)
+        .from(device::Entity)
+        .to_owned();
+    let users = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids))
+        .filter(user::Column::Active.eq(true))
+        .filter(
+            sea_orm::Condition::any()
+                .add(user::Column::Email.is_not_null())
+                .add(user::Column::Id.in_subquery(with_devices)),
+        )
+        .all(txn)
+        .await?;
+    if users.is_empty() {
+        return Ok(rows);
+    }
+    let devices = device::Entity::find()
+        .filter(device::Column::UserId.is_in(users.iter().map(|u| u.id)))
+        .all(txn)
+        .await?;
+    let preferences = preferences::of(txn, &users).await?;
+    let users = index(users, |u| u.id);
+    let wards: HashMap<Uuid, Uuid> = report::Entity::find()
+        .select_only()
+        .column(report::Column::Id)
+        .column(report::Column::WardId)
+        .filter(report::Column::Id.is_in(inbox.iter().map(|entry| entry.report_id)))
+        .into_tuple::<(Uuid, Uuid)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect();
+    let events = index(events.to_vec(), |e| e.id);
+    for entry in inbox {
+        let (Some(event), Some(&ward_id), Some(user), Some(chosen), Ok(event_type)) = (
+            events.get(&entry.event_id),
+            wards.get(&entry.report_id),
+            users.get(&entry.user_id),
+            preferences.get(&entry.user_id),
+            entry.event_type.parse::<EventType>(),
+        ) else {
+            continue;
+        };
+        let mut row = |channel: &str, payload: String, recipient: &str, id: Uuid| {
+            let mut row = pending(id, channel, ward_id, event, payload);
+            row.report_id = Set(entry.report_id);
+            row.recipient = Set(Some(recipient.to_owned()));
+            rows.push(row);
+        };
+        if chosen.wants(Channel::Push, event_type) {
+            for phone in devices.iter().filter(|d| d.user_id == entry.user_id) {
+                let id = Uuid::now_v7();
+                let message = PushMessage {
+                    title: entry.title.clone(),
+                    body: entry.body.clone(),
+                    data: [
+                        ("delivery_id", id.to_string()),
+                        ("notification_id", entry.id.to_string()),
+                        ("report_id", entry.report_id.to_string()),
+                        ("type", entry.event_type.clone()),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+                };
+                let payload = serde_json::to_string(&message).unwrap_or_default();
+                row(PUSH, payload, &phone.token, id);
+            }
+        }
+        if let Some(address) = user.email.as_deref()
+            && chosen.wants(Channel::Email, event_type)
+        {
+            let mail = crate::mail::inbox_notice(
+                &user.display_name,
+                address,
+                &entry.title,
+                &entry.body,
+                entry.report_id,
+            );
+            let payload = serde_json::to_string(&mail).unwrap_or_default();
+            row(EMAIL, payload, address, Uuid::now_v7());
+        }
+    }
+    Ok(rows)
+}
+
+/// Queues a letter that belongs to no report (the morning digest), in the caller's
+/// transaction; its event and report ids are nil.
+pub async fn enqueue_letter(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    ward_id: Uuid,
+    event_type: &str,
+    mail: &crate::mail::OutgoingMail,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let event = report_event::Model {
+        id: Uuid::nil(),
+        report_id: Uuid::nil(),
+        event_type: event_type.to_owned(),
+        actor_id: None,
+        from_status: None,
+        to_status: None,
+        visibility: "internal".to_owned(),
+        text: None,
+        data: serde_json::Value::Null,
+        created_at: at,
+    };
+    let mut row = pending(
+        id,
+        EMAIL,
+        ward_id,
+        &event,
+        serde_json::to_string(mail).unwrap_or_default(),
+    );
+    row.recipient = Set(Some(mail.to.clone()));
+    outbox::Entity::insert(row)
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }
 
@@ -311,8 +459,14 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client) -> anyhow::
     let outcomes = futures_util::future::join_all(sends).await;
     // One transaction for the batch's outcomes: SQLite's single writer is shared with intake.
     let txn = state.begin_write().await?;
-    for outcome in outcomes {
+    for (outcome, forget) in outcomes {
         outcome.update(&*txn).await?;
+        if let Some(token) = forget {
+            device::Entity::delete_many()
+                .filter(device::Column::Token.eq(token))
+                .exec(&*txn)
+                .await?;
+        }
     }
     txn.commit().await?;
     Ok(count)
@@ -337,7 +491,8 @@ async fn claim(state: &AppState) -> Result<Vec<outbox::Model>, DbErr> {
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .all(&*txn)
         .await?;
-    let lease_end = now + chrono::Duration::from_std(LEASE).expect("lease");
+    // A delivery not finished when its claim runs out is taken again (its worker died).
+    let lease_end = now + chrono::Duration::from_std(state.settings.delivery_lease).expect("lease");
     for row in &due {
         outbox::ActiveModel {
             id: Set(row.id),
@@ -358,28 +513,54 @@ async fn claim(state: &AppState) -> Result<Vec<outbox::Model>, DbErr> {
         .collect())
 }
 
-/// Sends one delivery; returns the change that records how it went.
+/// Why a delivery failed.
+enum Failure {
+    /// Tried again later, up to the limit.
+    Retry(String),
+    /// Never worth trying again: the push token is gone.
+    GiveUp(String),
+}
+
+/// Sends one delivery; returns the change that records how it went, and a push token to
+/// forget.
 async fn deliver(
     state: &AppState,
     client: &reqwest::Client,
     subscriptions: &HashMap<Uuid, webhook_subscription::Model>,
     row: outbox::Model,
-) -> outbox::ActiveModel {
+) -> (outbox::ActiveModel, Option<String>) {
+    let mut forget = None;
     let outcome = match (row.channel.as_str(), row.subscription_id) {
         (WEBHOOK, Some(subscription_id)) => match subscriptions.get(&subscription_id) {
-            None => Err("the subscription was removed".to_owned()),
-            Some(subscription) => send(client, subscription, &row).await,
+            None => Err(Failure::Retry("the subscription was removed".to_owned())),
+            Some(subscription) => send(client, subscription, &row)
+                .await
+                .map_err(Failure::Retry),
         },
         (EMAIL, _) => match serde_json::from_str::<crate::mail::OutgoingMail>(&row.payload) {
-            Ok(mail) => {
-                state
-                    .mailer
-                    .send(&state.settings.mail_from, &mail, row.id)
-                    .await
-            }
-            Err(error) => Err(format!("unreadable message: {error}")),
+            Ok(mail) => state
+                .mailer
+                .send(&state.settings.mail_from, &mail, row.id)
+                .await
+                .map_err(Failure::Retry),
+            Err(error) => Err(Failure::Retry(format!("unreadable message: {error}"))),
         },
-        (channel, _) => Err(format!("unknown channel {channel}")),
+        (PUSH, _) => match (
+            row.recipient.as_deref(),
+            serde_json::from_str::<PushMessage>(&row.payload),
+        ) {
+            (Some(token), Ok(message)) => match state.push.send(token, &message, row.id).await {
+                Ok(()) => Ok(()),
+                Err(PushError::Failed(error)) => Err(Failure::Retry(error)),
+                Err(PushError::Unregistered(error)) => {
+                    forget = Some(token.to_owned());
+                    Err(Failure::GiveUp(error))
+                }
+            },
+            (None, _) => Err(Failure::GiveUp("no device token".to_owned())),
+            (_, Err(error)) => Err(Failure::Retry(format!("unreadable message: {error}"))),
+        },
+        (channel, _) => Err(Failure::Retry(format!("unknown channel {channel}"))),
     };
     let now = crate::store::reports::now();
     let mut update = outbox::ActiveModel {
@@ -392,10 +573,14 @@ async fn deliver(
             update.sent_at = Set(Some(now));
             update.last_error = Set(None);
         }
-        Err(error) => {
+        Err(failure) => {
+            let (error, give_up) = match failure {
+                Failure::Retry(error) => (error, false),
+                Failure::GiveUp(error) => (error, true),
+            };
             tracing::info!(delivery = %row.id, channel = %row.channel, attempt = row.attempts, "delivery failed: {error}");
             update.last_error = Set(Some(error));
-            if row.attempts as u32 >= state.settings.delivery_max_attempts {
+            if give_up || row.attempts as u32 >= state.settings.delivery_max_attempts {
                 update.status = Set(DEAD.to_owned());
             } else {
                 let wait = delivery::retry_delay(
@@ -409,7 +594,7 @@ async fn deliver(
             }
         }
     }
-    update
+    (update, forget)
 }
 
 async fn send(

@@ -28,6 +28,8 @@ pub struct AppState {
     pub photo_files: Arc<dyn FileStore>,
     /// Where the outbox's e-mail goes: an SMTP server, or a folder.
     pub mailer: Arc<crate::mail::Mailer>,
+    /// Where the outbox's push messages go: FCM, or a folder.
+    pub push: Arc<dyn crate::push::PushProvider>,
     pub photo_processor: Processor,
     pub writer: Writer,
     pub intake: Intake,

@@ -426,6 +426,8 @@ pub async fn seed(db: &DatabaseConnection, count: usize, seed: u64) -> anyhow::R
                 .await?;
         }
         insert_events(&txn, &events, &[]).await?;
+        let ids: Vec<Uuid> = reports.iter().map(|r| r.id).collect();
+        crate::rollup::mark_changed(&txn, &ids).await?;
         txn.commit().await?;
         written += n;
         if written % 50_000 < CHUNK || written == count {

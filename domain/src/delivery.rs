@@ -1,8 +1,49 @@
-//! Deliveries to outside systems: which events a subscription wants, and when a failed
-//! delivery is tried again.
+//! Deliveries to outside systems and people's phones and mailboxes: which events a
+//! subscription or a person wants, and when a failed delivery is tried again.
 
-use crate::taxonomy::EventType;
+use crate::taxonomy::{EventType, Role};
 use std::time::Duration;
+
+/// Where a person may hear of an event beyond their inbox, which always has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Push,
+    Email,
+}
+
+/// What a person wants to hear, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preferences {
+    pub push: bool,
+    pub email: bool,
+    /// The ward's figures of the day before, each morning (leaders).
+    pub daily_digest: bool,
+    /// The event types pushed and e-mailed; empty for every type.
+    pub event_types: Vec<EventType>,
+}
+
+impl Preferences {
+    /// Until a person chooses: their phone hears everything their inbox gets (a head waits
+    /// for the ward's answer there); mail is opt-in, as inboxes fill fast; ward leaders get
+    /// the morning digest, the one mail meant for them.
+    pub fn default_for(role: Role) -> Preferences {
+        Preferences {
+            push: true,
+            email: false,
+            daily_digest: role == Role::WardLeader,
+            event_types: Vec::new(),
+        }
+    }
+
+    /// Whether an inbox entry of `event_type` also goes to `channel`.
+    pub fn wants(&self, channel: Channel, event_type: EventType) -> bool {
+        let on = match channel {
+            Channel::Push => self.push,
+            Channel::Email => self.email,
+        };
+        on && (self.event_types.is_empty() || self.event_types.contains(&event_type))
+    }
+}
 
 /// A subscription's event types as stored: codes between `|`, or `|*|` for every type.
 pub fn event_types_field(types: &[EventType]) -> String {
@@ -41,6 +82,31 @@ pub fn retry_delay(attempt: u32, base: Duration, cap: Duration, jitter: f64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn people_hear_on_the_channels_and_of_the_events_they_chose() {
+        let head = Preferences::default_for(Role::NeighborhoodHead);
+        assert!(head.wants(Channel::Push, EventType::Resolved));
+        assert!(
+            !head.wants(Channel::Email, EventType::Resolved),
+            "mail is opt-in"
+        );
+        assert!(!head.daily_digest);
+        assert!(Preferences::default_for(Role::WardLeader).daily_digest);
+        let chosen = Preferences {
+            email: true,
+            event_types: vec![EventType::Resolved, EventType::Rejected],
+            ..head
+        };
+        assert!(chosen.wants(Channel::Email, EventType::Resolved));
+        assert!(chosen.wants(Channel::Push, EventType::Rejected));
+        assert!(!chosen.wants(Channel::Push, EventType::Assigned));
+        let quiet = Preferences {
+            push: false,
+            ..chosen
+        };
+        assert!(!quiet.wants(Channel::Push, EventType::Resolved));
+    }
 
     #[test]
     fn subscriptions_name_their_event_types() {

@@ -11,6 +11,7 @@ pub mod evaluate;
 pub mod lifecycle;
 pub mod photos;
 pub mod place;
+pub mod rollup;
 pub mod routing;
 pub mod sla;
 pub mod spatial;

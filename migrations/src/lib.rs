@@ -9,6 +9,9 @@ mod m20261124_000003_deadlines;
 mod m20261124_000004_geography;
 mod m20261124_000005_photos;
 mod m20261124_000006_outbox;
+mod m20261124_000007_report_day_facts;
+mod m20261124_000008_devices;
+mod m20261124_000009_preferences;
 
 pub struct Migrator;
 
@@ -22,6 +25,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_geography::Migration),
             Box::new(m20261124_000005_photos::Migration),
             Box::new(m20261124_000006_outbox::Migration),
+            Box::new(m20261124_000007_report_day_facts::Migration),
+            Box::new(m20261124_000008_devices::Migration),
+            Box::new(m20261124_000009_preferences::Migration),
         ]
     }
 }

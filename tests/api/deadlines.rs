@@ -265,21 +265,15 @@ async fn a_ward_sets_its_own_deadlines_and_new_reports_follow_them() {
         "resolve": {"minutes": 60, "clock": "calendar"},
     });
     let refused = app
-        .request(
-            reqwest::Method::PUT,
+        .put(
             &format!("{path}/urgent"),
-            Some(&app.token("tnp.leader").await),
-            Some(quicker.clone()),
+            &app.token("tnp.leader").await,
+            quicker.clone(),
         )
         .await;
     assert_eq!(refused.status, 403);
     let set = app
-        .request(
-            reqwest::Method::PUT,
-            &format!("{path}/urgent"),
-            Some(&admin),
-            Some(quicker.clone()),
-        )
+        .put(&format!("{path}/urgent"), &admin, quicker.clone())
         .await;
     assert_eq!(set.status, 200);
     assert_eq!(set.body["default"], false);
@@ -311,11 +305,10 @@ async fn a_ward_sets_its_own_deadlines_and_new_reports_follow_them() {
         "resolve": {"minutes": 600, "clock": "calendar"},
     });
     let set = app
-        .request(
-            reqwest::Method::PUT,
+        .put(
             &format!("{path}/normal?subcategory=streetlight"),
-            Some(&admin),
-            Some(lamps),
+            &admin,
+            lamps,
         )
         .await;
     assert_eq!(set.body["subcategory"], "streetlight");
@@ -330,33 +323,14 @@ async fn a_ward_sets_its_own_deadlines_and_new_reports_follow_them() {
     );
 
     let bad = app
-        .request(
-            reqwest::Method::PUT,
-            &format!("{path}/low"),
-            Some(&admin),
-            Some(json!({"acknowledge": {"minutes": 0, "clock": "working"}, "resolve": {"minutes": 60, "clock": "working"}})),
-        )
+        .put(&format!("{path}/low"), &admin, json!({"acknowledge": {"minutes": 0, "clock": "working"}, "resolve": {"minutes": 60, "clock": "working"}}))
         .await;
     assert_eq!(bad.status, 422);
     assert_eq!(bad.body["errors"][0]["field"], "/acknowledge/minutes");
 
-    let removed = app
-        .request(
-            reqwest::Method::DELETE,
-            &format!("{path}/urgent"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let removed = app.delete(&format!("{path}/urgent"), &admin).await;
     assert_eq!(removed.status, 204);
-    let again = app
-        .request(
-            reqwest::Method::DELETE,
-            &format!("{path}/urgent"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let again = app.delete(&format!("{path}/urgent"), &admin).await;
     assert_eq!(again.status, 404);
     let listed = app.get(&path, &admin).await;
     let policies = listed.body["policies"].as_array().unwrap();
@@ -377,14 +351,7 @@ async fn office_hours_are_checked_and_kept_per_ward() {
 
     let mut saturday_mornings = hours.body.clone();
     saturday_mornings["sat"] = json!(["07:30-11:30"]);
-    let set = app
-        .request(
-            reqwest::Method::PUT,
-            &path,
-            Some(&admin),
-            Some(saturday_mornings.clone()),
-        )
-        .await;
+    let set = app.put(&path, &admin, saturday_mornings.clone()).await;
     assert_eq!(set.status, 200);
     assert_eq!(
         app.get(&path, &admin).await.body["sat"],
@@ -393,18 +360,11 @@ async fn office_hours_are_checked_and_kept_per_ward() {
 
     let mut overlapping = saturday_mornings;
     overlapping["tue"] = json!(["13:00-17:00", "07:30-11:30"]);
-    let refused = app
-        .request(reqwest::Method::PUT, &path, Some(&admin), Some(overlapping))
-        .await;
+    let refused = app.put(&path, &admin, overlapping).await;
     assert_eq!(refused.status, 422);
     assert_eq!(refused.body["errors"][0]["field"], "/tue");
     let not_admin = app
-        .request(
-            reqwest::Method::PUT,
-            &path,
-            Some(&app.token("tnp.leader").await),
-            Some(hours.body.clone()),
-        )
+        .put(&path, &app.token("tnp.leader").await, hours.body.clone())
         .await;
     assert_eq!(not_admin.status, 403);
 }
@@ -426,17 +386,10 @@ async fn the_national_calendar_is_built_in_and_city_admins_change_it() {
     let day = json!({"kind": "holiday", "name": "Nghỉ bù Quốc khánh"});
     let path = "/v1/calendar/days/2026-09-04";
     let refused = app
-        .request(
-            reqwest::Method::PUT,
-            path,
-            Some(&app.token("tnp.leader").await),
-            Some(day.clone()),
-        )
+        .put(path, &app.token("tnp.leader").await, day.clone())
         .await;
     assert_eq!(refused.status, 403);
-    let set = app
-        .request(reqwest::Method::PUT, path, Some(&admin), Some(day))
-        .await;
+    let set = app.put(path, &admin, day).await;
     assert_eq!(set.status, 200);
     assert_eq!(
         set.body,
@@ -451,29 +404,14 @@ async fn the_national_calendar_is_built_in_and_city_admins_change_it() {
             .any(|d| d["date"] == "2026-09-04")
     );
 
-    assert_eq!(
-        app.request(reqwest::Method::DELETE, path, Some(&admin), None)
-            .await
-            .status,
-        204
-    );
-    assert_eq!(
-        app.request(reqwest::Method::DELETE, path, Some(&admin), None)
-            .await
-            .status,
-        404
-    );
+    assert_eq!(app.delete(path, &admin).await.status, 204);
+    assert_eq!(app.delete(path, &admin).await.status, 404);
     assert_eq!(
         app.get("/v1/calendar/days?year=1990", &head).await.status,
         422
     );
     let nameless = app
-        .request(
-            reqwest::Method::PUT,
-            path,
-            Some(&admin),
-            Some(json!({"kind": "working_day", "name": " "})),
-        )
+        .put(path, &admin, json!({"kind": "working_day", "name": " "}))
         .await;
     assert_eq!(nameless.status, 422);
 }

@@ -189,18 +189,13 @@ async fn a_head_joins_a_report_instead_of_filing_it_again_and_hears_the_answer()
         "a resolved report takes no more supporters"
     );
 
-    let left = app.request(Method::DELETE, &path, Some(&kp2), None).await;
+    let left = app.delete(&path, &kp2).await;
     assert_eq!(left.status, 204);
     assert_eq!(
         app.get(&format!("/v1/reports/{id}"), &kp2).await.status,
         404
     );
-    assert_eq!(
-        app.request(Method::DELETE, &path, Some(&kp2), None)
-            .await
-            .status,
-        404
-    );
+    assert_eq!(app.delete(&path, &kp2).await.status, 404);
 }
 
 fn square(properties: Value, west: f64, south: f64, east: f64, north: f64) -> Value {

@@ -6,19 +6,6 @@ use sos_tests::TestApp;
 use sos_tests::smtp::{SmtpServer, decode_header};
 use std::time::Duration;
 
-async fn wait_for_mail(server: &SmtpServer, count: usize) {
-    for _ in 0..200 {
-        if server.delivered().len() >= count {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "{count} message(s) not delivered; got {:?}",
-        server.delivered()
-    );
-}
-
 #[tokio::test]
 async fn the_power_company_hears_of_a_fallen_cable_by_mail() {
     let server = SmtpServer::start().await;
@@ -35,7 +22,7 @@ async fn the_power_company_hears_of_a_fallen_cable_by_mail() {
         )
         .await;
     assert_eq!(report["subcategory"], "power_lines");
-    wait_for_mail(&server, 1).await;
+    server.wait_for(1).await;
     let mail = &server.delivered()[0];
     assert_eq!(mail.to, ["dienluc.tnp@example.com"]);
     let subject = mail.header("subject").unwrap();

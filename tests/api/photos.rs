@@ -570,21 +570,11 @@ async fn an_administrator_removes_a_photo_and_its_files() {
         )
     };
     let by_leader = app
-        .request(
-            Method::DELETE,
-            &remove(&first.body),
-            Some(&app.token("tnp.leader").await),
-            None,
-        )
+        .delete(&remove(&first.body), &app.token("tnp.leader").await)
         .await;
     assert_eq!(by_leader.status, 403);
     let by_admin = app
-        .request(
-            Method::DELETE,
-            &remove(&first.body),
-            Some(&app.token("admin").await),
-            None,
-        )
+        .delete(&remove(&first.body), &app.token("admin").await)
         .await;
     assert_eq!(by_admin.status, 204);
     assert_eq!(
@@ -598,9 +588,7 @@ async fn an_administrator_removes_a_photo_and_its_files() {
         .await;
     assert_eq!(gone.status, 404);
     // Whoever added a photo may take it back while the report is open.
-    let own = app
-        .request(Method::DELETE, &remove(&second.body), Some(&token), None)
-        .await;
+    let own = app.delete(&remove(&second.body), &token).await;
     assert_eq!(own.status, 204);
     assert!(stored_files(&app).is_empty());
     assert_eq!(photo_count(&app, "tnp.kp1", &report_id).await, 0);
@@ -723,9 +711,7 @@ async fn photos_can_live_in_an_s3_bucket() {
         "/v1/reports/{report_id}/photos/{}",
         added.body["id"].as_str().unwrap()
     );
-    let removed = app
-        .request(Method::DELETE, &path, Some(&app.token("admin").await), None)
-        .await;
+    let removed = app.delete(&path, &app.token("admin").await).await;
     assert_eq!(removed.status, 204);
     assert!(s3.keys(bucket, &prefix).await.is_empty());
 }

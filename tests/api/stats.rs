@@ -182,8 +182,9 @@ async fn insert(app: &TestApp, case: &Case) {
         .unwrap();
     let created = at(case.created);
     let time = |t: Option<&str>| t.map(at);
+    let id = Uuid::now_v7();
     report::ActiveModel::from(report::Model {
-        id: Uuid::now_v7(),
+        id,
         ward_id: ward.id,
         neighborhood_id: neighborhood.id,
         reporter_id: reporter.id,
@@ -223,6 +224,8 @@ async fn insert(app: &TestApp, case: &Case) {
     .insert(&app.db)
     .await
     .unwrap();
+    // As every write of the service does: the statistics of the report's day changed.
+    sos_api::rollup::mark_changed(&app.db, &[id]).await.unwrap();
 }
 
 async fn example() -> TestApp {
@@ -520,4 +523,246 @@ async fn a_synthetic_year_fills_every_figure_consistently() {
     assert!(points.len() >= 12);
     let by_month: i64 = points.iter().map(|p| p["received"].as_i64().unwrap()).sum();
     assert_eq!(by_month, 400);
+}
+
+/// Asserts that figures from the packed facts equal figures from the reports.
+fn assert_same_figures(
+    context: &str,
+    got: (
+        &sos_api::store::stats::Counts,
+        sos_api::store::stats::Spread,
+        sos_api::store::stats::Spread,
+    ),
+    expected: (
+        &sos_api::store::stats::Counts,
+        sos_api::store::stats::Spread,
+        sos_api::store::stats::Spread,
+    ),
+) {
+    let (g, e) = (got.0, expected.0);
+    assert_eq!(g.received, e.received, "received: {context}");
+    for (name, got, expected) in [
+        ("resolved", g.resolved, e.resolved),
+        ("open", g.open, e.open),
+        (
+            "acknowledge on time",
+            g.acknowledge_on_time,
+            e.acknowledge_on_time,
+        ),
+        ("acknowledge late", g.acknowledge_late, e.acknowledge_late),
+        ("resolve on time", g.resolve_on_time, e.resolve_on_time),
+        ("resolve late", g.resolve_late, e.resolve_late),
+        ("overdue", g.overdue, e.overdue),
+        ("ratings", g.ratings, e.ratings),
+        ("rating sum", g.rating_sum, e.rating_sum),
+    ] {
+        assert_eq!(got.unwrap_or(0), expected.unwrap_or(0), "{name}: {context}");
+    }
+    assert_eq!(got.1, expected.1, "time to acknowledge: {context}");
+    assert_eq!(got.2, expected.2, "time to resolve: {context}");
+}
+
+/// The packed day facts leaders' statistics read must give exactly what the reports give:
+/// for every scope, filter and grouping, whether the days were just changed (read from the
+/// reports), built by the worker (read from the packed facts), or changed again since.
+#[tokio::test]
+async fn packed_day_facts_agree_with_the_reports() {
+    use sos_api::store::stats::{self, Clock, Counts, Filters};
+    use sos_domain::access::Actor;
+    use sos_domain::taxonomy::{Category, Role};
+
+    // The worker is held back, so that each stage below is the one the test means.
+    let app =
+        TestApp::spawn_with(|s| s.facts_interval = std::time::Duration::from_secs(86_400)).await;
+    sos_api::synthetic::seed(&app.db, 600, 11).await.unwrap();
+    let now = Utc::now();
+    let ward = Uuid::parse_str(&app.ward_id("tnp.leader").await).unwrap();
+    let actor = |role, ward_id| Actor {
+        user_id: Uuid::nil(),
+        role,
+        ward_id,
+        neighborhood_id: None,
+        department_id: None,
+        triage_desk: false,
+    };
+    let (city, leader) = (
+        actor(Role::CityLeader, None),
+        actor(Role::WardLeader, Some(ward)),
+    );
+    let filters = |days: i64, category: Option<Category>, department: Option<&str>| Filters {
+        // Periods that start and end mid-day, so the days at the edges are cut.
+        from: now - chrono::Duration::days(days) - chrono::Duration::hours(5),
+        to: now - chrono::Duration::hours(3),
+        ward: None,
+        department: department.map(str::to_owned),
+        category,
+    };
+    let cases = [
+        (&city, filters(370, None, None)),
+        (&city, filters(40, Some(Category::Sanitation), None)),
+        (&city, filters(200, None, Some("ward_police"))),
+        (
+            &city,
+            Filters {
+                ward: Some(ward),
+                ..filters(370, None, None)
+            },
+        ),
+        (&leader, filters(370, None, None)),
+        // Up to an hour from now: today's reports count.
+        (
+            &leader,
+            Filters {
+                to: now + chrono::Duration::hours(1),
+                ..filters(2, None, None)
+            },
+        ),
+        (
+            &city,
+            Filters {
+                to: now + chrono::Duration::hours(1),
+                ..filters(370, None, None)
+            },
+        ),
+        (
+            &leader,
+            filters(
+                90,
+                Some(Category::Infrastructure),
+                Some("economy_infrastructure"),
+            ),
+        ),
+    ];
+    let check = |stage: &'static str| {
+        let (app, cases) = (&app, &cases);
+        async move {
+            for (actor, filters) in cases {
+                for clock in [Clock::Ward, Clock::Department] {
+                    let context = format!("{stage}, {:?}, {filters:?}, {clock:?}", actor.role);
+                    let select = stats::scoped(actor, filters).unwrap();
+                    let db = &app.db;
+                    let spread = |key, metric| {
+                        let select = select.clone();
+                        async move { stats::spreads(db, select, key, metric).await.unwrap() }
+                    };
+                    let acknowledge = report::Column::AcknowledgeWorkingSeconds;
+                    let resolve = report::Column::ResolveWorkingSeconds;
+                    // All as one group.
+                    let expected = stats::counts(db, select.clone(), clock, now).await.unwrap();
+                    let mut tally = stats::tally(db, actor, filters, clock, now)
+                        .await
+                        .unwrap()
+                        .expect("leaders read the packed facts");
+                    let (a, r) = tally.spreads();
+                    let nil = |mut spreads: std::collections::HashMap<Uuid, _>| {
+                        spreads.remove(&Uuid::nil()).unwrap_or_default()
+                    };
+                    assert_same_figures(
+                        &context,
+                        (&Counts::from(&tally), a, r),
+                        (
+                            &expected,
+                            nil(spread(None, acknowledge).await),
+                            nil(spread(None, resolve).await),
+                        ),
+                    );
+                    // Per ward and per department.
+                    for column in [report::Column::WardId, report::Column::DepartmentId] {
+                        let expected = stats::counts_by(db, select.clone(), column, clock, now)
+                            .await
+                            .unwrap();
+                        let mut tallies =
+                            stats::tally_by(db, actor, filters, clock, now, |w, f| {
+                                if matches!(column, report::Column::WardId) {
+                                    Some(w)
+                                } else {
+                                    f.department
+                                }
+                            })
+                            .await
+                            .unwrap()
+                            .unwrap();
+                        assert_eq!(
+                            tallies.len(),
+                            expected.len(),
+                            "{column:?} groups: {context}"
+                        );
+                        let (mut a, mut r) = (
+                            spread(Some(column), acknowledge).await,
+                            spread(Some(column), resolve).await,
+                        );
+                        for (id, counts) in &expected {
+                            let tally = tallies.get_mut(id).expect("the same groups");
+                            let (ta, tr) = tally.spreads();
+                            assert_same_figures(
+                                &format!("{column:?} {id}, {context}"),
+                                (&Counts::from(&*tally), ta, tr),
+                                (
+                                    counts,
+                                    a.remove(id).unwrap_or_default(),
+                                    r.remove(id).unwrap_or_default(),
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let marked = || async {
+        sos_api::store::entities::report_day_change::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert!(marked().await > 100, "a year of days waits to be built");
+    check("as filed").await;
+    let built = sos_api::rollup::build_all_changed(&app.state)
+        .await
+        .unwrap();
+    assert!(built > 100);
+    assert_eq!(marked().await, 0);
+    check("built").await;
+    // A head's report answered now: its day is read from the reports until built again.
+    let filed = app
+        .file_report(
+            "tnp.kp1",
+            json!({ "description": "Đèn đường hư trước nhà số 5" }),
+        )
+        .await;
+    let id = filed["id"].as_str().unwrap();
+    app.act(
+        "tnp.infra",
+        id,
+        json!({ "action": "resolve", "response": "Đã thay bóng đèn." }),
+    )
+    .await;
+    assert_eq!(marked().await, 1);
+    check("changed after building").await;
+    // Two replicas building at once, while a head files more: nothing is built twice over
+    // or left stale.
+    let other = app.replica().await;
+    let filing = async {
+        for n in 0..5 {
+            app.file_report(
+                "tnp.kp2",
+                json!({ "description": format!("Rác tồn đọng đầu hẻm {n}") }),
+            )
+            .await;
+        }
+    };
+    let (built, built_by_other, ()) = tokio::join!(
+        sos_api::rollup::build_all_changed(&app.state),
+        sos_api::rollup::build_all_changed(&other.state),
+        filing
+    );
+    built.unwrap();
+    built_by_other.unwrap();
+    sos_api::rollup::build_all_changed(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(marked().await, 0);
+    check("built by two replicas").await;
+    other.stop().await;
 }

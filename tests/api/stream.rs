@@ -1,11 +1,27 @@
 use reqwest::Method;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use sos_tests::{EventReader, TestApp, engine};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// A stream as a head's phone opens it: inbox entries.
 async fn open_stream(app: &TestApp, token: &str, last_event_id: Option<&str>) -> EventReader {
+    open(app, token, last_event_id, "Notification").await
+}
+
+/// A stream as staff and leaders open it: the events of their scope.
+async fn open_news(app: &TestApp, token: &str, last_event_id: Option<&str>) -> EventReader {
+    open(app, token, last_event_id, "ReportNews").await
+}
+
+async fn open(
+    app: &TestApp,
+    token: &str,
+    last_event_id: Option<&str>,
+    schema: &'static str,
+) -> EventReader {
     let mut request = app.client.get(app.url("/v1/stream")).bearer_auth(token);
     if let Some(id) = last_event_id {
         request = request.header("last-event-id", id);
@@ -18,7 +34,7 @@ async fn open_stream(app: &TestApp, token: &str, last_event_id: Option<&str>) ->
             .unwrap()
             .starts_with("text/event-stream")
     );
-    EventReader::new(response)
+    EventReader::new(response, schema)
 }
 
 #[tokio::test]
@@ -107,12 +123,18 @@ async fn a_change_on_one_replica_reaches_readers_of_another() {
     let b = a.replica().await;
     let head = a.token("tnp.kp3").await;
     let mut on_b = open_stream(&b, &head, None).await;
+    let mut leader_on_b = open_news(&b, &b.token("tnp.leader").await, None).await;
     let report = a
         .file_report("tnp.kp3", json!({"description": "den duong hu"}))
         .await;
     let event = on_b.next(WAIT).await.expect("event from the other replica");
     assert_eq!(event.event, "report.assigned");
     assert_eq!(event.data["report_id"], report["id"]);
+    let news = leader_on_b
+        .next(WAIT)
+        .await
+        .expect("news from the other replica");
+    assert_eq!(news.data["report_id"], report["id"]);
 }
 
 #[tokio::test]
@@ -127,4 +149,122 @@ async fn stopping_the_service_ends_open_streams_instead_of_waiting_for_them() {
         started.elapsed()
     );
     assert!(reader.next(Duration::from_secs(2)).await.is_none());
+}
+
+/// Staff follow their department's reports, leaders their ward's, the city's leader every
+/// ward's: each event once, nothing beyond what they may read, and a reconnection replays.
+#[tokio::test]
+async fn staff_and_leaders_follow_every_event_of_their_scope() {
+    let app = TestApp::spawn().await;
+    let mut infra = open_news(&app, &app.token("tnp.infra").await, None).await;
+    let mut leader = open_news(&app, &app.token("tnp.leader").await, None).await;
+    let mut city = open_news(&app, &app.token("city.leader").await, None).await;
+    let light = app
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "Đèn đường hư trước nhà số 3"}),
+        )
+        .await;
+    let light_id = light["id"].as_str().unwrap();
+    let noise = app
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "Karaoke mở loa quá lớn sau 23 giờ, gây ồn ào"}),
+        )
+        .await;
+    assert_ne!(noise["department"]["code"], light["department"]["code"]);
+    app.act("tnp.infra", light_id, json!({"action": "acknowledge"}))
+        .await;
+
+    // Everything of the light and the noise reaches the ward's leader and the city's, in
+    // order of creation, once each.
+    for reader in [&mut leader, &mut city] {
+        let mut seen = Vec::new();
+        while let Some(event) = reader.next(Duration::from_millis(1500)).await {
+            seen.push((
+                event.data["report_id"].as_str().unwrap().to_owned(),
+                event.event,
+                event.id,
+            ));
+        }
+        let ids: Vec<&String> = seen.iter().map(|(_, _, id)| id).collect();
+        let unique: std::collections::HashSet<&&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "once each: {seen:?}");
+        assert!(
+            seen.iter()
+                .any(|(r, e, _)| r == light_id && e == "report.acknowledged")
+        );
+        assert!(
+            seen.iter()
+                .any(|(r, _, _)| r == noise["id"].as_str().unwrap())
+        );
+    }
+    // The infrastructure department hears of its light, not of the noise.
+    let mut infra_seen = Vec::new();
+    while let Some(event) = infra.next(Duration::from_millis(1500)).await {
+        assert_eq!(event.data["report_id"], light["id"], "{:?}", event);
+        infra_seen.push(event);
+    }
+    assert!(infra_seen.iter().any(|e| e.event == "report.acknowledged"));
+    let first = infra_seen.first().unwrap().id.clone();
+
+    // Another ward's leader hears nothing of Tăng Nhơn Phú.
+    let other_ward = sos_api::store::entities::user::Entity::find()
+        .filter(sos_api::store::entities::user::Column::Role.eq("ward_leader"))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username != "tnp.leader")
+        .expect("a second ward");
+    let mut elsewhere = open_news(&app, &app.token(&other_ward.username).await, Some(&first)).await;
+    assert!(elsewhere.next(Duration::from_millis(800)).await.is_none());
+
+    // A reconnection replays what came after the last event it had.
+    drop(infra);
+    app.act(
+        "tnp.infra",
+        light_id,
+        json!({"action": "resolve", "response": "Đã thay bóng."}),
+    )
+    .await;
+    let mut again = open_news(&app, &app.token("tnp.infra").await, Some(&first)).await;
+    let mut replayed = Vec::new();
+    while let Some(event) = again.next(Duration::from_millis(1500)).await {
+        replayed.push(event.event);
+    }
+    assert!(
+        replayed.contains(&"report.acknowledged".to_owned()),
+        "{replayed:?}"
+    );
+    assert!(
+        replayed.contains(&"report.resolved".to_owned()),
+        "{replayed:?}"
+    );
+}
+
+/// A phone away for a long time gets everything it missed, beyond one read's worth.
+#[tokio::test]
+async fn a_long_absence_is_replayed_in_full() {
+    let app = TestApp::spawn().await;
+    let first = app
+        .file_report("tnp.kp1", json!({"description": "Ổ gà giữa đường số 1"}))
+        .await;
+    let mark = app.inbox_entry("tnp.kp1", "report.assigned").await;
+    assert_eq!(mark["report_id"], first["id"]);
+    let missed = 130;
+    for n in 0..missed {
+        app.file_report(
+            "tnp.kp1",
+            json!({ "description": format!("Rác tồn đọng đầu hẻm {n} chưa thu gom") }),
+        )
+        .await;
+    }
+    let token = app.token("tnp.kp1").await;
+    let mut again = open_stream(&app, &token, mark["id"].as_str()).await;
+    let mut replayed = std::collections::HashSet::new();
+    while let Some(event) = again.next(Duration::from_millis(1500)).await {
+        assert!(replayed.insert(event.id), "once each");
+    }
+    assert_eq!(replayed.len(), missed);
 }

@@ -65,40 +65,36 @@ async fn an_admin_changes_the_routing_table_and_new_reports_follow_it() {
     let tnp = app.ward_id("tnp.leader").await;
     let path = format!("/v1/wards/{tnp}/routing/streetlight");
     let refused = app
-        .request(
-            Method::PUT,
+        .put(
             &path,
-            Some(&app.token("tnp.leader").await),
-            Some(json!({"department": "ward_police"})),
+            &app.token("tnp.leader").await,
+            json!({"department": "ward_police"}),
         )
         .await;
     assert_eq!(refused.status, 403);
     let unknown = app
-        .request(
-            Method::PUT,
+        .put(
             &path,
-            Some(&app.token("admin").await),
-            Some(json!({"department": "nasa"})),
+            &app.token("admin").await,
+            json!({"department": "nasa"}),
         )
         .await;
     assert_eq!(unknown.status, 422);
     // An outside agency hears by e-mail; a department of the ward keeps the report.
     let external = app
-        .request(
-            Method::PUT,
+        .put(
             &path,
-            Some(&app.token("admin").await),
-            Some(json!({"department": "power_utility"})),
+            &app.token("admin").await,
+            json!({"department": "power_utility"}),
         )
         .await;
     assert_eq!(external.status, 422);
     assert_eq!(external.body["errors"][0]["field"], "/department");
     let changed = app
-        .request(
-            Method::PUT,
+        .put(
             &path,
-            Some(&app.token("admin").await),
-            Some(json!({"department": "urban_order"})),
+            &app.token("admin").await,
+            json!({"department": "urban_order"}),
         )
         .await;
     assert_eq!(changed.status, 200);

@@ -4,7 +4,6 @@
 
 use axum::http::{HeaderMap, StatusCode};
 use hmac::{KeyInit, Mac};
-use reqwest::Method;
 use serde_json::{Value, json};
 use sos_tests::TestApp;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -332,22 +331,10 @@ async fn subscriptions_are_checked_and_belong_to_their_ward() {
     // Not under another ward's address.
     let xh = app.ward_id("xh.leader").await;
     let wrong_ward = app
-        .request(
-            Method::DELETE,
-            &format!("/v1/wards/{xh}/webhooks/{webhook}"),
-            Some(&admin),
-            None,
-        )
+        .delete(&format!("/v1/wards/{xh}/webhooks/{webhook}"), &admin)
         .await;
     assert_eq!(wrong_ward.status, 404);
-    let removed = app
-        .request(
-            Method::DELETE,
-            &format!("{path}/{webhook}"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let removed = app.delete(&format!("{path}/{webhook}"), &admin).await;
     assert_eq!(removed.status, 204);
     assert!(
         app.get(&path, &admin).await.body["items"]

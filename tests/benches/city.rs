@@ -87,6 +87,18 @@ async fn run() {
                 .expect("vacuum");
         }
     }
+    // The packed day facts of what was written (or of every day, after the migration that
+    // brought them): built once here, as the replicas' workers do in the background.
+    let started = Instant::now();
+    let days = sos_api::rollup::build_all_changed(&app.state)
+        .await
+        .expect("day facts");
+    if days > 0 {
+        println!(
+            "built the facts of {days} ward-days in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     let total = report::Entity::find().count(&app.db).await.expect("count");
     let open = report::Entity::find()
         .filter(report::Column::Status.is_in([

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex};
 use uuid::Uuid;
 
+pub mod fcm;
 pub mod images;
 pub mod smtp;
 pub mod spec;
@@ -111,6 +112,75 @@ fn replace_database(url: &str, name: &str) -> String {
     }
 }
 
+/// The settings of a service under test: the environment's, on `url`, with a known JWT
+/// secret and limits no test trips over.
+fn test_settings(url: &str) -> Settings {
+    let mut settings = Settings::from_env().expect("settings");
+    settings.database_url = url.to_owned();
+    settings.data_dir = std::env::temp_dir();
+    settings.jwt_secret = b"test-secret-that-is-at-least-32-bytes".to_vec();
+    settings.login_attempts_per_minute = 1000;
+    settings.login_attempts_per_minute_per_ip = 10_000;
+    settings.max_db_connections = 5;
+    settings.photo_store = std::env::temp_dir()
+        .join(format!("sos-photos-{}", uuid::Uuid::new_v4().simple()))
+        .display()
+        .to_string();
+    settings
+}
+
+/// The database a service process started by [`TestApp::process`] serves.
+const PROCESS_DATABASE_ENV: &str = "SOS_TEST_PROCESS_DATABASE_URL";
+/// The line a service process prints when it listens.
+const PROCESS_LISTENING: &str = "SOS_TEST_PROCESS_LISTENING ";
+/// The test (in the `api` binary) that runs as a service process.
+const PROCESS_TEST: &str = "reliability::service_process";
+
+/// Whether this process was started by [`TestApp::process`] to run the service.
+pub fn is_service_process() -> bool {
+    std::env::var_os(PROCESS_DATABASE_ENV).is_some()
+}
+
+/// Runs the service until the process is killed, when started by [`TestApp::process`];
+/// returns at once otherwise.
+pub async fn serve_as_process() {
+    let Ok(url) = std::env::var(PROCESS_DATABASE_ENV) else {
+        return;
+    };
+    let state = sos_api::app::state(test_settings(&url))
+        .await
+        .expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    println!(
+        "{PROCESS_LISTENING}{}",
+        listener.local_addr().expect("addr")
+    );
+    sos_api::app::serve(listener, state, std::future::pending())
+        .await
+        .expect("serve");
+}
+
+/// The service running in a process of its own on a test's database, to be killed.
+pub struct ServiceProcess {
+    /// Requests to the process (its `db` and `state` are the starting test's).
+    pub app: TestApp,
+    child: tokio::process::Child,
+}
+
+impl ServiceProcess {
+    /// The operating system's id of the process.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running")
+    }
+
+    /// Kills the process with SIGKILL: no shutdown, no cleanup, as a crash or an OOM kill.
+    pub async fn kill(mut self) {
+        self.child.kill().await.expect("kill");
+    }
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     database_url: String,
@@ -191,17 +261,7 @@ impl TestApp {
         database: Arc<TestDatabase>,
         configure: impl FnOnce(&mut Settings),
     ) -> TestApp {
-        let mut settings = Settings::from_env().expect("settings");
-        settings.database_url = url.clone();
-        settings.data_dir = std::env::temp_dir();
-        settings.jwt_secret = b"test-secret-that-is-at-least-32-bytes".to_vec();
-        settings.login_attempts_per_minute = 1000;
-        settings.login_attempts_per_minute_per_ip = 10_000;
-        settings.max_db_connections = 5;
-        settings.photo_store = std::env::temp_dir()
-            .join(format!("sos-photos-{}", uuid::Uuid::new_v4().simple()))
-            .display()
-            .to_string();
+        let mut settings = test_settings(&url);
         configure(&mut settings);
         let state = sos_api::app::state(settings).await.expect("state");
         sos_api::seed::seed_demo(&state.db)
@@ -227,6 +287,48 @@ impl TestApp {
             shutdown: Some(tx),
             server: Some(server),
             _database: database,
+        }
+    }
+
+    /// This service's code in a separate process (this test binary, run again as the
+    /// ignored test `reliability::service_process`), on the same database, with `env` added
+    /// to its environment.
+    pub async fn process(&self, env: &[(&str, String)]) -> ServiceProcess {
+        use tokio::io::AsyncBufReadExt;
+        let mut command = tokio::process::Command::new(std::env::current_exe().expect("exe"));
+        command
+            .args([PROCESS_TEST, "--exact", "--ignored", "--nocapture"])
+            .env(PROCESS_DATABASE_ENV, &self.database_url)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command.spawn().expect("service process");
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let addr = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.expect("read") {
+                if let Some(addr) = line.strip_prefix(PROCESS_LISTENING) {
+                    return addr.parse::<SocketAddr>().expect("address");
+                }
+            }
+            panic!("the service process ended before listening");
+        })
+        .await
+        .expect("the service process listens within a minute");
+        // Keep draining its output, so that it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        ServiceProcess {
+            app: TestApp {
+                addr,
+                database_url: self.database_url.clone(),
+                client: reqwest::Client::new(),
+                db: self.db.clone(),
+                state: self.state.clone(),
+                tokens: Mutex::new(HashMap::new()),
+                shutdown: None,
+                server: None,
+                _database: self._database.clone(),
+            },
+            child,
         }
     }
 
@@ -321,16 +423,38 @@ impl TestApp {
             .await
     }
 
-    /// The types of the entries in someone's inbox, newest first.
-    pub async fn inbox_types(&self, who: &str) -> Vec<String> {
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> TestResponse {
+        self.request(Method::PUT, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> TestResponse {
+        self.request(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// The entries of someone's inbox, newest first.
+    pub async fn inbox(&self, who: &str) -> Vec<Value> {
         let inbox = self.get("/v1/notifications", &self.token(who).await).await;
         assert_eq!(inbox.status, 200);
-        inbox.body["items"]
-            .as_array()
-            .expect("items")
+        inbox.body["items"].as_array().expect("items").clone()
+    }
+
+    /// The types of the entries in someone's inbox, newest first.
+    pub async fn inbox_types(&self, who: &str) -> Vec<String> {
+        self.inbox(who)
+            .await
             .iter()
             .map(|n| n["type"].as_str().expect("type").to_owned())
             .collect()
+    }
+
+    /// The newest entry of a type in someone's inbox.
+    pub async fn inbox_entry(&self, who: &str, event_type: &str) -> Value {
+        self.inbox(who)
+            .await
+            .into_iter()
+            .find(|n| n["type"] == event_type)
+            .unwrap_or_else(|| panic!("no {event_type} in the inbox of {who}"))
     }
 
     pub async fn login_response(&self, username: &str, password: &str) -> TestResponse {
@@ -401,17 +525,21 @@ pub struct StreamEvent {
     pub data: Value,
 }
 
-/// Reads the events of an SSE response, validating each `data` as a `Notification`.
+/// Reads the events of an SSE response, validating each `data` against its schema: a
+/// `Notification` in a head's stream, `ReportNews` in the others'.
 pub struct EventReader {
     body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
     buffer: String,
+    schema: &'static str,
 }
 
 impl EventReader {
-    pub fn new(response: reqwest::Response) -> Self {
+    /// Reads `response`, each event's data checked against the schema named `schema`.
+    pub fn new(response: reqwest::Response, schema: &'static str) -> Self {
         EventReader {
             body: Box::pin(response.bytes_stream()),
             buffer: String::new(),
+            schema,
         }
     }
 
@@ -434,7 +562,7 @@ impl EventReader {
                 }
                 if !event.is_empty() {
                     let data: Value = serde_json::from_str(&data).expect("event data is JSON");
-                    spec::check_schema("Notification", &data);
+                    spec::check_schema(self.schema, &data);
                     return Some(StreamEvent { id, event, data });
                 }
             }

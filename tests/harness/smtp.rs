@@ -36,6 +36,52 @@ impl Delivered {
         }
         value
     }
+
+    /// The plain-text part of a `multipart/alternative` message, its transfer encoding
+    /// (base64 or quoted-printable) undone.
+    pub fn plain_text(&self) -> Option<String> {
+        let start = self.data.find("Content-Type: text/plain")?;
+        let part = &self.data[start..];
+        let (head, body) = part.split_once("\r\n\r\n")?;
+        let body = body.split("\r\n--").next()?;
+        let encoding = head
+            .split("\r\n")
+            .find_map(|l| l.strip_prefix("Content-Transfer-Encoding: "))
+            .unwrap_or("7bit");
+        let bytes = match encoding.trim() {
+            "base64" => {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD
+                    .decode(body.replace("\r\n", ""))
+                    .ok()?
+            }
+            "quoted-printable" => decode_quoted_printable(body),
+            _ => body.as_bytes().to_vec(),
+        };
+        String::from_utf8(bytes).ok()
+    }
+}
+
+/// Undoes quoted-printable (RFC 2045): `=XX` bytes and soft line breaks.
+fn decode_quoted_printable(text: &str) -> Vec<u8> {
+    let bytes = text.replace("=\r\n", "").into_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && let Some(byte) = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
 }
 
 pub struct SmtpServer {
@@ -62,6 +108,20 @@ impl SmtpServer {
 
     pub fn delivered(&self) -> Vec<Delivered> {
         self.inbox.lock().unwrap().clone()
+    }
+
+    /// Waits up to 10 s until at least `count` messages arrived.
+    pub async fn wait_for(&self, count: usize) {
+        for _ in 0..200 {
+            if self.delivered().len() >= count {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "{count} message(s) not delivered; got {:?}",
+            self.delivered()
+        );
     }
 }
 

@@ -9,12 +9,14 @@ pub mod auth;
 pub mod boundaries;
 pub mod classify;
 pub mod dashboard;
+pub mod devices;
 pub mod health;
 pub mod hotspots;
 pub mod me;
 pub mod notifications;
 pub mod params;
 pub mod photos;
+pub mod preferences;
 pub mod reports;
 pub mod stats;
 pub mod supporters;
@@ -48,6 +50,8 @@ pub fn table() -> Vec<Route> {
         route!(POST "/v1/auth/refresh" => auth::refresh),
         route!(POST "/v1/auth/logout" => auth::logout),
         route!(GET "/v1/me" => me::me),
+        route!(GET "/v1/me/preferences" => preferences::get),
+        route!(PUT "/v1/me/preferences" => preferences::put),
         route!(GET "/v1/taxonomy" => taxonomy::taxonomy),
         route!(GET "/v1/wards" => wards::list_wards),
         route!(GET "/v1/wards/{id}/neighborhoods" => wards::list_neighborhoods),
@@ -68,6 +72,8 @@ pub fn table() -> Vec<Route> {
         route!(GET "/v1/wards/{id}/webhooks" => webhooks::list),
         route!(POST "/v1/wards/{id}/webhooks" => webhooks::create),
         route!(DELETE "/v1/wards/{id}/webhooks/{webhook_id}" => webhooks::delete),
+        route!(POST "/v1/devices" => devices::register),
+        route!(DELETE "/v1/devices/{token}" => devices::unregister),
         route!(GET "/v1/deliveries" => webhooks::deliveries),
         route!(POST "/v1/deliveries/{id}/retry" => webhooks::retry),
         route!(GET "/v1/wards/{id}/office-hours" => working_time::get_office_hours),

@@ -421,7 +421,10 @@ async fn file(
             })?;
         return Ok((StatusCode::OK, filed, stored));
     }
-    state.hub.announce(&state.db, inbox_users).await;
+    state
+        .hub
+        .announce(&state.db, inbox_users, [model.ward_id])
+        .await;
     tracing::info!(report = %id, subcategory = %route.subcategory, to_triage, "report filed");
     let refs =
         store::Refs::of_new_report(&state.db, &model, &current.user, department.as_ref()).await?;
@@ -1302,7 +1305,10 @@ pub async fn act(
     store::record_events(&*txn, &events, &inbox).await?;
     let inbox_users: Vec<Uuid> = inbox.iter().map(|entry| entry.user_id).collect();
     txn.commit().await?;
-    state.hub.announce(&state.db, inbox_users).await;
+    state
+        .hub
+        .announce(&state.db, inbox_users, [updated.ward_id])
+        .await;
     tracing::info!(report = %report.id, %action, to = %transition.to, "report action");
 
     // The actor just wrote an event, so staff keep seeing a report they sent elsewhere.

@@ -195,35 +195,39 @@ pub async fn summary(
     }
     let filters = &asked.filters;
     let actor = &current.actor;
-    let nil = |mut spreads: HashMap<Uuid, Spread>| spreads.remove(&Uuid::nil()).unwrap_or_default();
     // Independent reads, run together: the pool has a connection for each.
     let backlog = stats::backlog(&state.db, actor, filters, now);
-    let ((counts, acknowledge, resolve, distribution), backlog) =
-        match stats::scoped(actor, filters) {
-            Some(select) => tokio::try_join!(
-                async {
-                    tokio::try_join!(
-                        stats::counts(&state.db, select.clone(), Clock::Ward, now),
-                        stats::spreads(
-                            &state.db,
-                            select.clone(),
-                            None,
-                            report::Column::AcknowledgeWorkingSeconds
-                        ),
-                        stats::spreads(
-                            &state.db,
-                            select.clone(),
-                            None,
-                            report::Column::ResolveWorkingSeconds
-                        ),
-                        stats::rating_distribution(&state.db, select.clone()),
-                    )
-                    .map(|(c, a, r, d)| (c, nil(a), nil(r), d))
-                },
-                backlog,
-            )?,
-            None => (Default::default(), backlog.await?),
+    let figures = async {
+        if let Some(mut tally) = stats::tally(&state.db, actor, filters, Clock::Ward, now).await? {
+            let (acknowledge, resolve) = tally.spreads();
+            let distribution = tally.ratings.map(|n| n as i64);
+            return Ok((Counts::from(&tally), acknowledge, resolve, distribution));
+        }
+        let Some(select) = stats::scoped(actor, filters) else {
+            return Ok::<_, sea_orm::DbErr>(Default::default());
         };
+        let nil =
+            |mut spreads: HashMap<Uuid, Spread>| spreads.remove(&Uuid::nil()).unwrap_or_default();
+        tokio::try_join!(
+            stats::counts(&state.db, select.clone(), Clock::Ward, now),
+            stats::spreads(
+                &state.db,
+                select.clone(),
+                None,
+                report::Column::AcknowledgeWorkingSeconds
+            ),
+            stats::spreads(
+                &state.db,
+                select.clone(),
+                None,
+                report::Column::ResolveWorkingSeconds
+            ),
+            stats::rating_distribution(&state.db, select),
+        )
+        .map(|(c, a, r, d)| (c, nil(a), nil(r), d))
+    };
+    let ((counts, acknowledge, resolve, distribution), backlog) =
+        tokio::try_join!(figures, backlog)?;
     Ok(axum::Json(Summary {
         from: filters.from,
         to: filters.to,
@@ -289,10 +293,38 @@ async fn groups(
     column: report::Column,
     clock: Clock,
 ) -> ApiResult<Vec<Group>> {
-    let Some(select) = stats::scoped(&current.actor, filters) else {
+    let now = Utc::now();
+    let actor = &current.actor;
+    // Wards and departments are in the packed day facts; neighborhoods are not.
+    let tallies = match column {
+        report::Column::WardId => {
+            stats::tally_by(&state.db, actor, filters, clock, now, |ward, _| Some(ward)).await?
+        }
+        report::Column::DepartmentId => {
+            stats::tally_by(&state.db, actor, filters, clock, now, |_, fact| {
+                fact.department
+            })
+            .await?
+        }
+        _ => None,
+    };
+    if let Some(tallies) = tallies {
+        return Ok(tallies
+            .into_iter()
+            .map(|(id, mut tally)| {
+                let (acknowledge, resolve) = tally.spreads();
+                Group {
+                    id,
+                    counts: Counts::from(&tally),
+                    acknowledge,
+                    resolve,
+                }
+            })
+            .collect());
+    }
+    let Some(select) = stats::scoped(actor, filters) else {
         return Ok(Vec::new());
     };
-    let now = Utc::now();
     let (counts, mut acknowledge, mut resolve) = tokio::try_join!(
         stats::counts_by(&state.db, select.clone(), column, clock, now),
         stats::spreads(

@@ -173,7 +173,7 @@ pub struct Delivery {
     channel: String,
     webhook_id: Option<Uuid>,
     recipient: Option<String>,
-    report_id: Uuid,
+    report_id: Option<Uuid>,
     event_type: String,
     status: String,
     attempts: i32,
@@ -187,10 +187,19 @@ impl From<outbox_row::Model> for Delivery {
     fn from(row: outbox_row::Model) -> Self {
         Delivery {
             id: row.id,
-            channel: row.channel,
             webhook_id: row.subscription_id,
-            recipient: row.recipient,
-            report_id: row.report_id,
+            // A phone's push token is its user's, not for an admin's eyes: its end is enough
+            // to tell two apart.
+            recipient: match row.channel.as_str() {
+                outbox::PUSH => row.recipient.map(|token| {
+                    let end: String = token.chars().rev().take(6).collect();
+                    format!("…{}", end.chars().rev().collect::<String>())
+                }),
+                _ => row.recipient,
+            },
+            channel: row.channel,
+            // A morning digest belongs to no report.
+            report_id: (!row.report_id.is_nil()).then_some(row.report_id),
             event_type: row.event_type,
             next_attempt_at: (row.status == outbox::PENDING).then_some(row.next_attempt_at),
             status: row.status,

@@ -633,15 +633,28 @@ pub fn followers_inbox(
 /// Rows per multi-row insert: far under the bound-parameter limits of both engines.
 const ROWS_PER_INSERT: usize = 500;
 
-/// Records events as they happen: the events, their inbox entries and their deliveries to the
-/// ward's webhooks, all in the caller's transaction.
+/// Records events as they happen: the events, their inbox entries, their deliveries to the
+/// ward's webhooks, and the mark that their reports' statistics changed, all in the caller's
+/// transaction.
 pub async fn record_events(
     txn: &impl ConnectionTrait,
     events: &[report_event::Model],
     inbox: &[notification::Model],
 ) -> Result<(), sea_orm::DbErr> {
     insert_events(txn, events, inbox).await?;
-    crate::outbox::enqueue(txn, events).await
+    crate::outbox::enqueue(txn, events, inbox).await?;
+    let mut reports: Vec<Uuid> = events
+        .iter()
+        .filter(|e| {
+            e.event_type
+                .parse()
+                .map_or(true, sos_domain::rollup::changes_facts)
+        })
+        .map(|e| e.report_id)
+        .collect();
+    reports.sort_unstable();
+    reports.dedup();
+    crate::rollup::mark_changed(txn, &reports).await
 }
 
 /// Writes prepared events and inbox entries, a multi-row insert per table (history loaded in

@@ -1,6 +1,8 @@
-//! The queries behind leaders' statistics. Counts are summed in the database, over the reports
-//! the caller may see; percentiles are taken in Rust from the stored working times, the same
-//! way on both engines (`sos_domain::stats::percentile`).
+//! The queries behind leaders' statistics, over the reports the caller may see. Those who see
+//! whole wards are answered from the packed day facts ([`tally_by`], `crate::rollup`); the
+//! others, and figures a fact cannot give, by SQL over the reports: counts summed in the
+//! database, percentiles ranked there and interpolated in Rust the same way on both engines
+//! (`sos_domain::stats::Percentile`). A test holds the two ways to the same figures.
 //!
 //! Two clocks (see `sla`): the summary, neighborhoods and wards are judged by the ward's
 //! promise to the neighborhood (`ward_*_due_at`, from filing); departments by their own
@@ -11,13 +13,15 @@ use crate::store::reports::visible_reports;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query, SimpleExpr, WindowStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult, QueryFilter,
-    QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QuerySelect, QueryTrait, Select,
 };
-use sos_domain::access::Actor;
+use sos_domain::access::{Actor, ListScope, list_scope};
+use sos_domain::rollup;
+pub use sos_domain::rollup::{Clock, ReportFact, Spread, Tally};
 use sos_domain::stats::{AgeBucket, MEDIAN, P90};
-use sos_domain::taxonomy::Category;
-use std::collections::HashMap;
+use sos_domain::taxonomy::{Category, Status};
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// What a statistics request narrows to.
@@ -66,15 +70,22 @@ fn count_if(condition: impl Into<Condition>) -> SimpleExpr {
     Func::sum(Expr::case(condition.into(), 1).finally(0)).into()
 }
 
-const OPEN_STATES: [&str; 4] = ["submitted", "assigned", "acknowledged", "in_progress"];
+/// The codes of the states `keep` picks: SQL says what `domain::rollup` decides per report.
+fn states(keep: fn(Status) -> bool) -> impl Iterator<Item = &'static str> {
+    Status::ALL
+        .iter()
+        .filter(move |s| keep(**s))
+        .map(|s| s.as_str())
+}
 
-fn open() -> SimpleExpr {
-    report::Column::Status.is_in(OPEN_STATES)
+/// Reports waiting for the ward.
+pub(crate) fn open() -> SimpleExpr {
+    report::Column::Status.is_in(states(rollup::open))
 }
 
 /// Reports whose deadlines count: not rejected, not merged into another.
 fn settled() -> SimpleExpr {
-    report::Column::Status.is_not_in(["rejected", "duplicate"])
+    report::Column::Status.is_not_in(states(|s| !rollup::settled(s)))
 }
 
 /// Met in time: done, and done by the deadline.
@@ -115,25 +126,17 @@ pub struct Counts {
     pub rating_sum: Option<i64>,
 }
 
-/// Which deadlines judge a group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clock {
-    Ward,
-    Department,
-}
-
-impl Clock {
-    fn columns(self) -> (report::Column, report::Column) {
-        match self {
-            Clock::Ward => (
-                report::Column::WardAcknowledgeDueAt,
-                report::Column::WardResolveDueAt,
-            ),
-            Clock::Department => (
-                report::Column::AcknowledgeDueAt,
-                report::Column::ResolveDueAt,
-            ),
-        }
+/// The deadline columns of a clock: to acknowledge, to resolve.
+fn deadline_columns(clock: Clock) -> (report::Column, report::Column) {
+    match clock {
+        Clock::Ward => (
+            report::Column::WardAcknowledgeDueAt,
+            report::Column::WardResolveDueAt,
+        ),
+        Clock::Department => (
+            report::Column::AcknowledgeDueAt,
+            report::Column::ResolveDueAt,
+        ),
     }
 }
 
@@ -143,7 +146,7 @@ fn with_counts(
     clock: Clock,
     now: DateTime<Utc>,
 ) -> Select<report::Entity> {
-    let (acknowledge_due, resolve_due) = clock.columns();
+    let (acknowledge_due, resolve_due) = deadline_columns(clock);
     select
         .column_as(Expr::cust("COUNT(*)"), "received")
         .column_as(
@@ -213,13 +216,6 @@ pub async fn counts_by(
         .into_iter()
         .filter_map(|row| Some((row.key?, row.counts)))
         .collect())
-}
-
-/// The median and the 90th percentile of a working time, in seconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Spread {
-    pub median: Option<f64>,
-    pub p90: Option<f64>,
 }
 
 /// The [`Spread`] of `metric` (a working time) over the scoped reports, per value of `key`
@@ -372,7 +368,7 @@ pub async fn backlog(
 
 /// The local day (Asia/Ho_Chi_Minh, `YYYY-MM-DD`) of a timestamp column, in the engine's
 /// dialect. Vietnam keeps UTC+7 all year.
-fn local_day(backend: DatabaseBackend, column: &str) -> String {
+pub(crate) fn local_day_sql(backend: DatabaseBackend, column: &str) -> String {
     match backend {
         DatabaseBackend::Postgres => {
             format!("to_char({column} AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD')")
@@ -395,7 +391,7 @@ pub async fn filed_per_day(
     select: Select<report::Entity>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Day>, DbErr> {
-    let day = local_day(db.get_database_backend(), "created_at");
+    let day = local_day_sql(db.get_database_backend(), "created_at");
     with_counts(
         select
             .select_only()
@@ -418,7 +414,7 @@ pub async fn resolved_per_day(
     let Some(select) = scoped_any_time(actor, filters) else {
         return Ok(Vec::new());
     };
-    let day = local_day(db.get_database_backend(), "resolved_at");
+    let day = local_day_sql(db.get_database_backend(), "resolved_at");
     select
         .select_only()
         .column_as(Expr::cust(day.clone()), "day")
@@ -429,4 +425,88 @@ pub async fn resolved_per_day(
         .into_tuple()
         .all(db)
         .await
+}
+
+/// The scoped reports filed in the period, tallied per `group` (of a fact and its ward; none
+/// leaves the fact out) from the packed facts of their wards' days (`crate::rollup`), for
+/// actors who see whole wards (leaders, admins, triage desks). `None` for narrower scopes:
+/// their reports are few, and read directly.
+pub async fn tally_by<K: Eq + std::hash::Hash>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    filters: &Filters,
+    clock: Clock,
+    now: DateTime<Utc>,
+    group: impl Fn(Uuid, &ReportFact) -> Option<K>,
+) -> Result<Option<HashMap<K, Tally>>, DbErr> {
+    let ward = match (list_scope(actor), filters.ward) {
+        (ListScope::All, asked) => asked,
+        (ListScope::Ward(own), None) => Some(own),
+        (ListScope::Ward(own), Some(asked)) if asked == own => Some(own),
+        (ListScope::Ward(_), Some(_)) => return Ok(Some(HashMap::new())),
+        _ => return Ok(None),
+    };
+    let departments: Option<HashSet<Uuid>> = match &filters.department {
+        Some(code) => Some(
+            department::Entity::find()
+                .select_only()
+                .column(department::Column::Id)
+                .filter(department::Column::Code.eq(code.as_str()))
+                .into_tuple::<Uuid>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect(),
+        ),
+        None => None,
+    };
+    let mut tallies: HashMap<K, Tally> = HashMap::new();
+    let (first, last) = (
+        rollup::local_day(filters.from),
+        rollup::local_day(filters.to),
+    );
+    crate::rollup::visit(db, ward, first, last, |ward_id, fact| {
+        let wanted = fact.created_at >= filters.from
+            && fact.created_at < filters.to
+            && filters.category.is_none_or(|c| c == fact.category)
+            && departments
+                .as_ref()
+                .is_none_or(|ids| fact.department.is_some_and(|d| ids.contains(&d)));
+        if let Some(key) = wanted.then(|| group(ward_id, fact)).flatten() {
+            tallies.entry(key).or_default().add(fact, clock, now);
+        }
+    })
+    .await?;
+    Ok(Some(tallies))
+}
+
+/// [`tally_by`] for all the scoped reports as one group.
+pub async fn tally(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    filters: &Filters,
+    clock: Clock,
+    now: DateTime<Utc>,
+) -> Result<Option<Tally>, DbErr> {
+    Ok(tally_by(db, actor, filters, clock, now, |_, _| Some(()))
+        .await?
+        .map(|mut groups| groups.remove(&()).unwrap_or_default()))
+}
+
+impl From<&Tally> for Counts {
+    fn from(tally: &Tally) -> Counts {
+        let count = |n: u64| Some(n as i64);
+        Counts {
+            received: tally.received as i64,
+            resolved: count(tally.resolved),
+            open: count(tally.open),
+            acknowledge_on_time: count(tally.acknowledge_on_time),
+            acknowledge_late: count(tally.acknowledge_late),
+            resolve_on_time: count(tally.resolve_on_time),
+            resolve_late: count(tally.resolve_late),
+            overdue: count(tally.overdue),
+            ratings: count(tally.rating_count()),
+            rating_sum: count(tally.rating_sum()),
+        }
+    }
 }
