@@ -14,13 +14,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Run by [`TestApp::process`] as the service's own process; does nothing in a normal run.
-#[tokio::test]
-#[ignore = "the service process of the kill -9 test, started by that test"]
-async fn service_process() {
-    sos_tests::serve_as_process().await;
-}
-
 /// A webhook receiver that holds every request until its gate opens, so that the server can
 /// be killed with deliveries sent and not yet answered.
 #[derive(Clone)]

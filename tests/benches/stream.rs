@@ -2,12 +2,13 @@
 //! at 100 a second, and how long each takes to reach every affected phone; then reports filed
 //! flat out, and how many inbox entries a second reach their streams.
 //!
+//! First `cargo build --release --bin sos` (the server it measures), then
 //! SQLite: `cargo bench -p sos-tests --bench stream`
 //! PostgreSQL: `SOS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p sos-tests --bench stream`
 //!
 //! `SOS_BENCH_SUBSCRIBERS` (default 10,000), `SOS_BENCH_RATE` (events a second, default 100)
 //! and `SOS_BENCH_SECONDS` (default 30) change the load. The service runs in a process of its
-//! own (this binary, started again), so that its memory is measured alone.
+//! own (the release `sos serve`), so that its memory is measured alone.
 
 use futures_util::StreamExt;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -21,13 +22,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 fn main() {
-    sos_tests::run_benchmark(async {
-        if sos_tests::is_service_process() {
-            sos_tests::serve_as_process().await;
-        } else {
-            run().await;
-        }
-    });
+    sos_tests::run_benchmark(run());
 }
 
 /// When each report's inbox entries reached the streams.

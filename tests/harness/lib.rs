@@ -118,7 +118,7 @@ fn test_settings(url: &str) -> Settings {
     let mut settings = Settings::from_env().expect("settings");
     settings.database_url = url.to_owned();
     settings.data_dir = std::env::temp_dir();
-    settings.jwt_secret = b"test-secret-that-is-at-least-32-bytes".to_vec();
+    settings.jwt_secret = TEST_JWT_SECRET.as_bytes().to_vec();
     settings.login_attempts_per_minute = 1000;
     settings.login_attempts_per_minute_per_ip = 10_000;
     settings.max_db_connections = 5;
@@ -129,37 +129,59 @@ fn test_settings(url: &str) -> Settings {
     settings
 }
 
-/// The database a service process started by [`TestApp::process`] serves.
-const PROCESS_DATABASE_ENV: &str = "SOS_TEST_PROCESS_DATABASE_URL";
-/// The line a service process prints when it listens.
-const PROCESS_LISTENING: &str = "SOS_TEST_PROCESS_LISTENING ";
-/// The test (in the `api` binary) that runs as a service process.
-const PROCESS_TEST: &str = "reliability::service_process";
+/// The JWT secret of every service under test.
+const TEST_JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes";
 
-/// Whether this process was started by [`TestApp::process`] to run the service.
-pub fn is_service_process() -> bool {
-    std::env::var_os(PROCESS_DATABASE_ENV).is_some()
-}
-
-/// Runs the service until the process is killed, when started by [`TestApp::process`];
-/// returns at once otherwise.
-pub async fn serve_as_process() {
-    let Ok(url) = std::env::var(PROCESS_DATABASE_ENV) else {
-        return;
-    };
-    let state = sos_api::app::state(test_settings(&url))
-        .await
-        .expect("state");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    println!(
-        "{PROCESS_LISTENING}{}",
-        listener.local_addr().expect("addr")
-    );
-    sos_api::app::serve(listener, state, std::future::pending())
-        .await
-        .expect("serve");
+/// The `sos` binary as operators run it: the release build of the service.
+///
+/// Set `SOS_SERVER_BIN` to use a given binary. Otherwise a test builds it with `cargo build
+/// --release` (a no-op when it is up to date, as after `.ci/run`'s own build), at low priority
+/// so that tests running meanwhile keep the processor. That works because cargo locks each
+/// profile's directory on its own, and tests run from the dev profile's. A benchmark runs
+/// from the release directory, whose lock its cargo holds, so it takes the binary already
+/// there: build it first.
+pub fn server_binary() -> &'static std::path::Path {
+    static BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BINARY.get_or_init(|| {
+        if let Some(path) = std::env::var_os("SOS_SERVER_BIN") {
+            return PathBuf::from(path);
+        }
+        let exe = std::env::current_exe().expect("exe");
+        // target/<profile>/deps/<this binary>
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("profile");
+        if profile_dir
+            .file_name()
+            .is_some_and(|name| name == "release")
+        {
+            let binary = profile_dir.join("sos");
+            assert!(
+                binary.exists(),
+                "run `cargo build --release --bin sos` before this benchmark"
+            );
+            return binary;
+        }
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let output = std::process::Command::new("nice")
+            .args(["-n", "19"])
+            .arg(cargo)
+            .args(["build", "--release", "--package", "sos-api", "--bin", "sos"])
+            .args(["--message-format", "json-render-diagnostics"])
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("cargo runs");
+        assert!(output.status.success(), "cargo build --release failed");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|message| {
+                message["reason"] == "compiler-artifact" && message["target"]["name"] == "sos"
+            })
+            .find_map(|artifact| artifact["executable"].as_str().map(PathBuf::from))
+            .expect("cargo names the binary it built")
+    })
 }
 
 /// The service running in a process of its own on a test's database, to be killed.
@@ -167,6 +189,14 @@ pub struct ServiceProcess {
     /// Requests to the process (its `db` and `state` are the starting test's).
     pub app: TestApp,
     child: tokio::process::Child,
+    /// Its data directory (the embedded mail and push folders, photos).
+    scratch: PathBuf,
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
 }
 
 impl ServiceProcess {
@@ -290,15 +320,25 @@ impl TestApp {
         }
     }
 
-    /// This service's code in a separate process (this test binary, run again as the
-    /// ignored test `reliability::service_process`), on the same database, with `env` added
-    /// to its environment.
+    /// The service's release binary (`sos serve`) in a process of its own, on this test's
+    /// database, with `env` added to its environment.
     pub async fn process(&self, env: &[(&str, String)]) -> ServiceProcess {
         use tokio::io::AsyncBufReadExt;
-        let mut command = tokio::process::Command::new(std::env::current_exe().expect("exe"));
+        let binary = server_binary();
+        let scratch = std::env::temp_dir().join(format!("sos-process-{}", Uuid::new_v4().simple()));
+        let mut command = tokio::process::Command::new(binary);
         command
-            .args([PROCESS_TEST, "--exact", "--ignored", "--nocapture"])
-            .env(PROCESS_DATABASE_ENV, &self.database_url)
+            .arg("serve")
+            .env("DATABASE_URL", &self.database_url)
+            .env("SOS_LISTEN", "127.0.0.1:0")
+            .env("JWT_SECRET", TEST_JWT_SECRET)
+            .env("SOS_DATA_DIR", &scratch)
+            .env("SOS_PHOTO_STORE", scratch.join("photos"))
+            .env("SOS_LOGIN_ATTEMPTS_PER_MINUTE", "1000")
+            .env("SOS_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP", "10000")
+            .env("SOS_LOG_FORMAT", "json")
+            // Only the binary's own lines: the address it listens on.
+            .env("RUST_LOG", "warn,sos=info")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true);
@@ -306,7 +346,13 @@ impl TestApp {
         let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
         let addr = tokio::time::timeout(std::time::Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await.expect("read") {
-                if let Some(addr) = line.strip_prefix(PROCESS_LISTENING) {
+                let Ok(log) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                if let Some(addr) = log["fields"]["message"]
+                    .as_str()
+                    .and_then(|m| m.strip_prefix("listening on http://"))
+                {
                     return addr.parse::<SocketAddr>().expect("address");
                 }
             }
@@ -329,6 +375,7 @@ impl TestApp {
                 _database: self._database.clone(),
             },
             child,
+            scratch,
         }
     }
 
