@@ -1,3 +1,4 @@
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use serde_json::json;
 use sos_tests::TestApp;
 
@@ -66,4 +67,55 @@ async fn two_people_acting_at_once_on_two_replicas_do_not_both_win() {
             .count();
         assert_eq!(acknowledgements, 1, "round {round}");
     }
+}
+
+/// A city's PostgreSQL usually sits across a network from the replicas: `sslmode` in
+/// `DATABASE_URL` must give them encrypted connections, and `verify-full` must refuse a server
+/// whose certificate no trusted root signed (this test server's is self-signed).
+#[tokio::test]
+async fn postgres_connections_are_encrypted_when_the_url_asks() {
+    if sos_tests::engine() != "postgres" {
+        return;
+    }
+    let with_mode = |url: &str, mode: &str| {
+        let join = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{join}sslmode={mode}")
+    };
+    let mut url = String::new();
+    let app = TestApp::spawn_with(|s| {
+        url.clone_from(&s.database_url);
+        s.database_url = with_mode(&url, "require");
+    })
+    .await;
+    let encrypted = |db: sea_orm::DatabaseConnection| async move {
+        db.query_one_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        ))
+        .await
+        .expect("query")
+        .expect("a row")
+        .try_get::<bool>("", "ssl")
+        .expect("ssl")
+    };
+    assert!(encrypted(app.state.db.clone()).await);
+    // The service works over it.
+    let filed = app
+        .file_report("tnp.kp1", json!({"description": "cay do chan ngang duong"}))
+        .await;
+    assert!(filed["id"].is_string());
+
+    let mut settings = sos_api::config::Settings::from_env().expect("settings");
+    settings.database_url = with_mode(&url, "disable");
+    let plain = sos_api::db::connect(&settings).await.expect("connects");
+    assert!(
+        !encrypted(plain).await,
+        "sslmode=disable stays in the clear"
+    );
+    settings.database_url = with_mode(&url, "verify-full");
+    let refused = sos_api::db::connect(&settings)
+        .await
+        .expect_err("a self-signed certificate is not trusted");
+    assert!(refused.to_string().contains("certificate"), "{refused}");
+    app.stop().await;
 }
