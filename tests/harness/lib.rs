@@ -324,7 +324,10 @@ impl TestApp {
     /// database, with `env` added to its environment.
     pub async fn process(&self, env: &[(&str, String)]) -> ServiceProcess {
         use tokio::io::AsyncBufReadExt;
-        let binary = server_binary();
+        // A build may take minutes: off this test's runtime, whose tasks keep serving.
+        let binary = tokio::task::spawn_blocking(server_binary)
+            .await
+            .expect("the server binary");
         let scratch = std::env::temp_dir().join(format!("sos-process-{}", Uuid::new_v4().simple()));
         let mut command = tokio::process::Command::new(binary);
         command
