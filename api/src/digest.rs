@@ -93,7 +93,7 @@ pub async fn send_due(state: &AppState, now: DateTime<Utc>) -> Result<usize, Api
         return Ok(0);
     }
     let today = local.date_naive();
-    let key = today.format("%Y-%m-%d").to_string();
+    let key = crate::rollup::day_key(today);
     let leaders = user::Entity::find()
         .filter(user::Column::Role.eq(Role::WardLeader.as_str()))
         .filter(user::Column::Active.eq(true))

@@ -20,7 +20,7 @@ use crate::store::entities::{
     webhook_subscription,
 };
 use crate::store::preferences;
-use crate::store::reports::index;
+use crate::store::reports::{index, wards_of};
 use chrono::{DateTime, Utc};
 use hmac::{KeyInit, Mac};
 use sea_orm::sea_query::{LockBehavior, LockType};
@@ -128,16 +128,7 @@ async fn personal_rows(
         .await?;
     let preferences = preferences::of(txn, &users).await?;
     let users = index(users, |u| u.id);
-    let wards: HashMap<Uuid, Uuid> = report::Entity::find()
-        .select_only()
-        .column(report::Column::Id)
-        .column(report::Column::WardId)
-        .filter(report::Column::Id.is_in(inbox.iter().map(|entry| entry.report_id)))
-        .into_tuple::<(Uuid, Uuid)>()
-        .all(txn)
-        .await?
-        .into_iter()
-        .collect();
+    let wards = wards_of(txn, inbox.iter().map(|entry| entry.report_id)).await?;
     let events = index(events.to_vec(), |e| e.id);
     for entry in inbox {
         let (Some(event), Some(&ward_id), Some(user), Some(chosen), Ok(event_type)) = (

@@ -28,8 +28,8 @@ use uuid::Uuid;
 /// Days a worker rebuilds per transaction: short enough not to hold SQLite's writer long.
 const BUILD_BATCH: u64 = 64;
 
-/// The key facts are kept under.
-fn day_key(day: NaiveDate) -> String {
+/// A local day as the database keeps it (facts, their marks, digests sent).
+pub fn day_key(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 

@@ -21,7 +21,7 @@ use crate::auth::CurrentUser;
 use crate::routes::views::{self, Notification};
 use crate::state::AppState;
 use crate::store::entities::{notification, report, report_event, user};
-use crate::store::reports::{index, visible_reports};
+use crate::store::reports::{index, visible_reports, wards_of};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -244,9 +244,7 @@ fn lookback_floor(id: Uuid) -> Uuid {
         })
         .unwrap_or(0)
         .saturating_sub(LOOKBACK.as_millis() as u64);
-    let mut bytes = [0u8; 16];
-    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
-    Uuid::from_bytes(bytes)
+    uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10]).into_uuid()
 }
 
 impl Drop for Reader {
@@ -324,16 +322,7 @@ impl Reader {
         if rows.is_empty() {
             return Ok(());
         }
-        let wards: HashMap<Uuid, Uuid> = report::Entity::find()
-            .select_only()
-            .column(report::Column::Id)
-            .column(report::Column::WardId)
-            .filter(report::Column::Id.is_in(rows.iter().map(|e| e.report_id)))
-            .into_tuple::<(Uuid, Uuid)>()
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .collect();
+        let wards = wards_of(&self.db, rows.iter().map(|e| e.report_id)).await?;
         let actors = index(
             user::Entity::find()
                 .filter(user::Column::Id.is_in(rows.iter().filter_map(|e| e.actor_id)))

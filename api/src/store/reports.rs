@@ -630,6 +630,23 @@ pub fn followers_inbox(
         .collect()
 }
 
+/// The ward of each of these reports.
+pub async fn wards_of(
+    db: &impl ConnectionTrait,
+    report_ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, Uuid>, sea_orm::DbErr> {
+    Ok(report::Entity::find()
+        .select_only()
+        .column(report::Column::Id)
+        .column(report::Column::WardId)
+        .filter(report::Column::Id.is_in(report_ids))
+        .into_tuple::<(Uuid, Uuid)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// Rows per multi-row insert: far under the bound-parameter limits of both engines.
 const ROWS_PER_INSERT: usize = 500;
 
