@@ -1,6 +1,7 @@
 //! People's notification preferences as `domain::delivery` decides with them.
 
 use crate::store::entities::{notification_preference, user};
+use crate::store::reports::index;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use sos_domain::delivery::{self, Preferences};
 use sos_domain::taxonomy::Role;
@@ -23,14 +24,13 @@ pub async fn of(
     db: &impl ConnectionTrait,
     users: &[user::Model],
 ) -> Result<HashMap<Uuid, Preferences>, DbErr> {
-    let chosen: HashMap<Uuid, notification_preference::Model> =
+    let chosen = index(
         notification_preference::Entity::find()
             .filter(notification_preference::Column::UserId.is_in(users.iter().map(|u| u.id)))
             .all(db)
-            .await?
-            .into_iter()
-            .map(|row| (row.user_id, row))
-            .collect();
+            .await?,
+        |row| row.user_id,
+    );
     Ok(users
         .iter()
         .map(|user| {
