@@ -112,6 +112,7 @@ impl Settings {
         };
         let secs =
             |name: &str, default: u64| var(name, default.to_string()).and_then(|v| parse(name, &v));
+        let millis = |name: &str, default: u64| secs(name, default).map(Duration::from_millis);
         let data_dir = PathBuf::from(var("SOS_DATA_DIR", DEFAULT_DATA_DIR.to_owned())?);
         let database_url = raw("DATABASE_URL").unwrap_or_else(|| sqlite_url(&data_dir));
         let settings = Settings {
@@ -173,19 +174,10 @@ impl Settings {
                 "SOS_MAIL_FROM",
                 "SOS Khu Phố <no-reply@sos-khu-pho.invalid>".to_owned(),
             )?,
-            delivery_interval: Duration::from_millis(
-                var("SOS_DELIVERY_INTERVAL_MS", "1000".to_owned())
-                    .and_then(|v| parse("SOS_DELIVERY_INTERVAL_MS", &v))?,
-            ),
+            delivery_interval: millis("SOS_DELIVERY_INTERVAL_MS", 1000)?,
             delivery_lease: Duration::from_secs(secs("SOS_DELIVERY_LEASE_SECONDS", 60)?),
-            delivery_retry_base: Duration::from_millis(
-                var("SOS_DELIVERY_RETRY_BASE_MS", "10000".to_owned())
-                    .and_then(|v| parse("SOS_DELIVERY_RETRY_BASE_MS", &v))?,
-            ),
-            facts_interval: Duration::from_millis(
-                var("SOS_FACTS_INTERVAL_MS", "2000".to_owned())
-                    .and_then(|v| parse("SOS_FACTS_INTERVAL_MS", &v))?,
-            ),
+            delivery_retry_base: millis("SOS_DELIVERY_RETRY_BASE_MS", 10_000)?,
+            facts_interval: millis("SOS_FACTS_INTERVAL_MS", 2000)?,
             delivery_max_attempts: parse(
                 "SOS_DELIVERY_MAX_ATTEMPTS",
                 &var("SOS_DELIVERY_MAX_ATTEMPTS", "8".to_owned())?,
@@ -290,7 +282,11 @@ impl Settings {
         }
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
-        let secret = crate::auth::random_token();
+        // 256 random bits, URL-safe.
+        let secret = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            rand::random::<[u8; 32]>(),
+        );
         std::fs::write(&path, &secret)
             .with_context(|| format!("cannot write {}", path.display()))?;
         self.jwt_secret = secret.into_bytes();

@@ -1,28 +1,28 @@
-//! SOS Khu Phố: the HTTP service and its command line. The decisions live in `sos_domain`;
-//! this crate loads what they need, calls them, and stores what they decided.
+//! SOS Khu Phố: the HTTP service and its command line. The decisions live in `sos_domain`,
+//! the SQL in `sos_store`; this crate is the rest, in layers that only use those below them:
+//!
+//! ```text
+//! http      axum: router, extractors, problems as HTTP answers, views, handlers, SSE
+//!   ↓
+//! services  use cases: file a report, act on it, read, photos, geography, accounts, …
+//! workers   the background runs of each replica (outbox, deadlines, digest, facts, …)
+//!   ↓
+//! sos-store entities and queries (its own crate: it cannot name anything above)
+//! infra     mail and push transports, photo files and images, stream wake-ups
+//! ```
+//!
+//! `config`, `clock`, `i18n`, `problem`, `wording` and `sos_domain` may be used from any
+//! layer. `tests/layers.rs` fails when a module imports a layer above its own.
 
-pub mod app;
-pub mod auth;
-pub mod classifier;
+pub mod clock;
 pub mod config;
-pub mod db;
-pub mod digest;
-pub mod error;
-pub mod escalation;
-pub mod export;
-pub mod extract;
-pub mod geography;
-pub mod intake;
-pub mod mail;
-pub mod notify;
-pub mod outbox;
-pub mod photos;
-pub mod push;
-pub mod rollup;
-pub mod routes;
-pub mod seed;
-pub mod sla;
-pub mod state;
-pub mod store;
-pub mod stream;
-pub mod synthetic;
+pub mod http;
+pub mod i18n;
+pub mod infra;
+pub mod problem;
+pub mod services;
+pub mod wording;
+pub mod workers;
+
+#[cfg(test)]
+mod layers;

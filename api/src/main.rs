@@ -2,9 +2,13 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sos_api::{app, classifier, config::Settings, db, seed};
+use sos_api::clock::Clock;
+use sos_api::config::Settings;
+use sos_api::services::geography::{self, Import, Importer};
+use sos_api::services::{Services, classifier, seed, synthetic};
 use sos_domain::classify::Model;
 use sos_domain::evaluate::{Evaluation, Labelled, evaluate, parse_corpus};
+use sos_store::{DatabaseConnection, Writer, db};
 use std::path::{Path, PathBuf};
 use tracing_subscriber::EnvFilter;
 
@@ -116,18 +120,18 @@ async fn geo_command(command: GeoCommand) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read {}", file.display()))?;
     let json: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
-    let level = sos_api::geography::parse_level(&level).expect("clap checked the level");
-    let db = database().await?;
-    let imported = sos_api::geography::import(
-        &db,
+    let level = level.parse().expect("clap checked the level");
+    let (db, writer) = database().await?;
+    let clock = Clock::system();
+    let asked = Import {
         level,
-        &json,
-        valid_from.unwrap_or_else(sos_api::geography::today),
+        collection: &json,
+        valid_from: valid_from.unwrap_or_else(|| clock.today()),
         approximate,
-        &format!("file {}", file.display()),
-        sos_api::geography::Importer::Anywhere,
-    )
-    .await?;
+        source: format!("file {}", file.display()),
+        importer: Importer::Anywhere,
+    };
+    let imported = geography::import(&db, &writer, &clock, asked).await?;
     println!(
         "{} {} boundaries in force from {}: {} accepted, {} rejected",
         file.display(),
@@ -200,12 +204,21 @@ fn read_model(file: &Path) -> anyhow::Result<Model> {
     Model::from_json(&json).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
 }
 
-/// Settings and a database for the commands that need one.
-async fn database() -> anyhow::Result<sea_orm::DatabaseConnection> {
+/// The database of the settings, brought up to date, for the commands that need one.
+async fn database() -> anyhow::Result<(DatabaseConnection, Writer)> {
     let settings = Settings::from_env().context("invalid configuration")?;
-    let conn = db::connect(&settings).await?;
+    connect(&settings).await
+}
+
+async fn connect(settings: &Settings) -> anyhow::Result<(DatabaseConnection, Writer)> {
+    if settings.is_sqlite() {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    }
+    let conn = db::connect(&settings.database_url, settings.max_db_connections).await?;
     db::migrate(&conn).await?;
-    Ok(conn)
+    let writer = Writer::for_database(&conn);
+    Ok((conn, writer))
 }
 
 async fn classify_command(command: ClassifyCommand) -> anyhow::Result<()> {
@@ -234,7 +247,7 @@ async fn classify_command(command: ClassifyCommand) -> anyhow::Result<()> {
                 .map(|file| read_corpus(file))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let db = if with_corrections || activate {
-                Some(database().await?)
+                Some(database().await?.0)
             } else {
                 None
             };
@@ -254,7 +267,9 @@ async fn classify_command(command: ClassifyCommand) -> anyhow::Result<()> {
                 eprintln!("model written to {}", out.display());
             }
             if let Some(db) = db.filter(|_| activate) {
-                let id = classifier::activate(&db, &model, trained.corrections).await?;
+                let id =
+                    classifier::activate(&db, &model, trained.corrections, Clock::system().now())
+                        .await?;
                 eprintln!("model {id} activated; replicas switch to it at their next check");
             }
         }
@@ -279,22 +294,20 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { demo } => {
             let listen = settings.listen;
-            let state = app::state(settings)
+            let services = Services::start(settings, Clock::system())
                 .await
                 .context("cannot open the database")?;
-            seed::seed_reference(&state.db).await?;
             if demo {
-                seed::seed_demo(&state.db).await?;
+                seed::seed_demo(&services.db, &services.writer, &services.clock).await?;
             }
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen} (SOS_LISTEN)"))?;
             tracing::info!("listening on http://{}", listener.local_addr()?);
-            app::serve(listener, state, app::shutdown_signal()).await
+            sos_api::http::serve(listener, services, sos_api::http::shutdown_signal()).await
         }
         Command::Migrate => {
-            let conn = db::connect(&settings).await?;
-            db::migrate(&conn).await?;
+            connect(&settings).await?;
             tracing::info!("migrations applied");
             Ok(())
         }
@@ -306,14 +319,14 @@ async fn main() -> anyhow::Result<()> {
             synthetic,
             seed,
         } => {
-            let conn = db::connect(&settings).await?;
-            db::migrate(&conn).await?;
+            let (conn, writer) = connect(&settings).await?;
+            let clock = Clock::system();
             if let Some(count) = synthetic {
-                sos_api::synthetic::seed(&conn, count, seed).await
+                synthetic::seed(&conn, &writer, &clock, count, seed).await
             } else if demo {
-                seed::seed_demo(&conn).await
+                seed::seed_demo(&conn, &writer, &clock).await
             } else {
-                seed::seed_reference(&conn).await
+                seed::seed_reference(&conn, &writer, &clock).await
             }
         }
     }
@@ -322,7 +335,11 @@ async fn main() -> anyhow::Result<()> {
 fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // A span's end is logged with its time: every request at info; with `RUST_LOG=debug`,
+    // each use case and query inside it too, so a slow request shows where its time went.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE);
     if json {
         builder.json().init();
     } else {

@@ -15,12 +15,13 @@ use rstar::{AABB, RTree};
 use serde_json::Value;
 use uuid::Uuid;
 
-/// What a file of boundaries describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Ward,
-    Neighborhood,
-}
+crate::code::codes!(
+    /// What a file of boundaries describes.
+    Level, "boundary level" {
+        Ward => "ward", "Phường, xã";
+        Neighborhood => "neighborhood", "Khu phố";
+    }
+);
 
 /// The unit a feature describes, by its codes: the official code of the ward, and the
 /// neighborhood's code in its ward (`kp3`).

@@ -11,6 +11,28 @@ pub enum Channel {
     Email,
 }
 
+crate::code::codes!(
+    /// How a delivery of the outbox leaves the service.
+    DeliveryChannel, "delivery channel" {
+        /// A POST to a ward's subscribed outside system.
+        Webhook => "webhook", "Webhook";
+        Email => "email", "E-mail";
+        /// A mobile push through FCM.
+        Push => "push", "Thông báo đẩy";
+    }
+);
+
+crate::code::codes!(
+    /// Where a delivery stands.
+    DeliveryStatus, "delivery status" {
+        /// Waiting for its next attempt (or being sent).
+        Pending => "pending", "Đang chờ gửi";
+        Sent => "sent", "Đã gửi";
+        /// Given up after its attempts: an admin may send it again.
+        Dead => "dead", "Đã dừng gửi";
+    }
+);
+
 /// What a person wants to hear, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Preferences {

@@ -6,6 +6,8 @@
 pub mod access;
 pub mod boundaries;
 pub mod classify;
+pub mod code;
+pub mod command;
 pub mod delivery;
 pub mod evaluate;
 pub mod lifecycle;

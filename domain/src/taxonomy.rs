@@ -3,76 +3,8 @@
 //! Codes are the contract with the phone app and the dashboards: ASCII snake_case, never
 //! renamed. Labels are the Vietnamese words people see.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
-
-/// The error of parsing a code that is not in the taxonomy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownCode {
-    pub kind: &'static str,
-    pub value: String,
-}
-
-impl fmt::Display for UnknownCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown {} code `{}`", self.kind, self.value)
-    }
-}
-
-impl std::error::Error for UnknownCode {}
-
-/// Declares a closed set of codes with their Vietnamese labels, string conversions and serde.
-macro_rules! codes {
-    ($(#[$meta:meta])* $name:ident, $kind:literal { $($variant:ident => $code:literal, $label:literal;)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant,)+ }
-
-        impl Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let code = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                code.parse().map_err(serde::de::Error::custom)
-            }
-        }
-
-        impl $name {
-            /// Every code, in the order of `TAXONOMY.md`.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code,)+ }
-            }
-
-            /// The Vietnamese label shown to people.
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label,)+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownCode;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($code => Ok($name::$variant),)+
-                    _ => Err(UnknownCode { kind: $kind, value: s.to_owned() }),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
+pub use crate::code::UnknownCode;
+use crate::code::codes;
 
 codes!(
     /// The three areas of the service, plus `other` for what fits nowhere.

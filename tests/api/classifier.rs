@@ -35,7 +35,9 @@ async fn staff_corrections_retrain_the_model_and_replicas_switch_without_a_resta
         )
         .await;
     }
-    let corrections = sos_api::classifier::corrections(&app.db).await.unwrap();
+    let corrections = sos_api::services::classifier::corrections(&app.db)
+        .await
+        .unwrap();
     assert_eq!(corrections.len(), 2);
     assert!(
         corrections
@@ -45,13 +47,18 @@ async fn staff_corrections_retrain_the_model_and_replicas_switch_without_a_resta
 
     // What `sos classify train --with-corrections --activate` does.
     let corpus = parse_corpus(include_str!("../../domain/data/train.jsonl")).unwrap();
-    let trained = sos_api::classifier::train(vec![corpus], Some(&app.db))
+    let trained = sos_api::services::classifier::train(vec![corpus], Some(&app.db))
         .await
         .unwrap();
     assert_eq!(trained.corrections, 2);
-    let id = sos_api::classifier::activate(&app.db, &trained.model, trained.corrections)
-        .await
-        .unwrap();
+    let id = sos_api::services::classifier::activate(
+        &app.db,
+        &trained.model,
+        trained.corrections,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
 
     let deadline = Instant::now() + Duration::from_secs(10);
     let info = loop {
@@ -73,12 +80,13 @@ async fn staff_corrections_retrain_the_model_and_replicas_switch_without_a_resta
 async fn a_replica_started_after_an_activation_uses_the_activated_model() {
     let app = TestApp::spawn().await;
     let corpus = parse_corpus(include_str!("../../domain/data/heldout.jsonl")).unwrap();
-    let trained = sos_api::classifier::train(vec![corpus], None)
+    let trained = sos_api::services::classifier::train(vec![corpus], None)
         .await
         .unwrap();
-    let id = sos_api::classifier::activate(&app.db, &trained.model, 0)
-        .await
-        .unwrap();
+    let id =
+        sos_api::services::classifier::activate(&app.db, &trained.model, 0, chrono::Utc::now())
+            .await
+            .unwrap();
     let late = app.replica().await;
     let token = late.token("tnp.leader").await;
     let info = late.get("/v1/classifier", &token).await;

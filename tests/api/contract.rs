@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 #[test]
 fn the_router_and_the_spec_list_the_same_operations() {
-    let router: BTreeSet<(String, String)> = sos_api::routes::table()
+    let router: BTreeSet<(String, String)> = sos_api::http::routes::table()
         .into_iter()
         .map(|(method, path, _)| (method.to_string(), path.to_owned()))
         .collect();

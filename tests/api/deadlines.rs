@@ -1,6 +1,6 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
-use sos_api::escalation::{Sent, scan};
+use sos_api::services::escalation::{Sent, scan};
 use sos_domain::sla::Calendar;
 use sos_tests::TestApp;
 
@@ -90,13 +90,13 @@ async fn the_department_is_warned_then_the_leader_escalated_each_exactly_once() 
     // 13 minutes in: past 80 % of the 15 allowed to acknowledge.
     let at = filed + Duration::minutes(13);
     assert_eq!(
-        scan(&app.state, at).await.unwrap(),
+        scan(&app.services, at).await.unwrap(),
         Sent {
             warnings: 1,
             escalations: 0
         }
     );
-    assert_eq!(scan(&app.state, at).await.unwrap(), Sent::default());
+    assert_eq!(scan(&app.services, at).await.unwrap(), Sent::default());
     assert!(
         app.inbox_types(staff)
             .await
@@ -107,7 +107,7 @@ async fn the_department_is_warned_then_the_leader_escalated_each_exactly_once() 
     // 16 minutes in: the deadline to acknowledge has passed.
     let at = filed + Duration::minutes(16);
     assert_eq!(
-        scan(&app.state, at).await.unwrap(),
+        scan(&app.services, at).await.unwrap(),
         Sent {
             warnings: 0,
             escalations: 1
@@ -127,7 +127,7 @@ async fn the_department_is_warned_then_the_leader_escalated_each_exactly_once() 
     // escalation go out once each.
     let other = app.replica().await;
     let at = filed + Duration::hours(5);
-    let (a, b) = tokio::join!(scan(&app.state, at), scan(&other.state, at));
+    let (a, b) = tokio::join!(scan(&app.services, at), scan(&other.services, at));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.warnings + b.warnings, 1);
     assert_eq!(a.escalations + b.escalations, 1);
@@ -172,7 +172,7 @@ async fn a_report_acknowledged_in_time_is_not_escalated() {
         "on_time"
     );
     let sent = scan(
-        &app.state,
+        &app.services,
         time(&report["created_at"]) + Duration::minutes(30),
     )
     .await

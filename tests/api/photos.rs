@@ -69,7 +69,7 @@ fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
         }
     }
     let mut found = Vec::new();
-    walk(Path::new(&app.state.settings.photo_store), &mut found);
+    walk(Path::new(&app.services.settings.photo_store), &mut found);
     found
 }
 

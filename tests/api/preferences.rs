@@ -144,22 +144,24 @@ async fn the_ward_leader_reads_yesterday_in_the_morning_once() {
     }
     // The morning after today, in Ho Chi Minh City.
     let today = sos_domain::rollup::local_day(Utc::now());
-    let morning = sos_api::digest::due_at(today.succ_opt().unwrap());
+    let morning = sos_api::services::digest::due_at(today.succ_opt().unwrap());
     let before = morning - chrono::Duration::minutes(1);
     assert_eq!(
-        sos_api::digest::send_due(&app.state, before).await.unwrap(),
+        sos_api::services::digest::send_due(&app.services, before)
+            .await
+            .unwrap(),
         0,
         "not before 07:00"
     );
     // Two replicas at the same minute: one letter.
     let other = app.replica().await;
     let (a, b) = tokio::join!(
-        sos_api::digest::send_due(&app.state, morning),
-        sos_api::digest::send_due(&other.state, morning)
+        sos_api::services::digest::send_due(&app.services, morning),
+        sos_api::services::digest::send_due(&other.services, morning)
     );
     assert_eq!(a.unwrap() + b.unwrap(), 1);
     assert_eq!(
-        sos_api::digest::send_due(&app.state, morning)
+        sos_api::services::digest::send_due(&app.services, morning)
             .await
             .unwrap(),
         0

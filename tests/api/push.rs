@@ -2,7 +2,7 @@
 //! checks every request as Google's documentation describes it (`sos_tests::fcm`).
 
 use serde_json::{Value, json};
-use sos_api::store::entities::device;
+use sos_store::entities::device;
 use sos_tests::TestApp;
 use sos_tests::fcm::FakeFcm;
 use std::time::Duration;

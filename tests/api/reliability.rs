@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
-use sos_api::store::entities::{notification, outbox, report};
+use sos_store::entities::{notification, outbox, report};
 use sos_tests::TestApp;
 use sos_tests::smtp::SmtpServer;
 use std::collections::{HashMap, HashSet};

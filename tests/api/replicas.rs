@@ -98,7 +98,7 @@ async fn postgres_connections_are_encrypted_when_the_url_asks() {
         .try_get::<bool>("", "ssl")
         .expect("ssl")
     };
-    assert!(encrypted(app.state.db.clone()).await);
+    assert!(encrypted(app.services.db.clone()).await);
     // The service works over it.
     let filed = app
         .file_report("tnp.kp1", json!({"description": "cay do chan ngang duong"}))
@@ -107,13 +107,15 @@ async fn postgres_connections_are_encrypted_when_the_url_asks() {
 
     let mut settings = sos_api::config::Settings::from_env().expect("settings");
     settings.database_url = with_mode(&url, "disable");
-    let plain = sos_api::db::connect(&settings).await.expect("connects");
+    let plain = sos_store::db::connect(&settings.database_url, settings.max_db_connections)
+        .await
+        .expect("connects");
     assert!(
         !encrypted(plain).await,
         "sslmode=disable stays in the clear"
     );
     settings.database_url = with_mode(&url, "verify-full");
-    let refused = sos_api::db::connect(&settings)
+    let refused = sos_store::db::connect(&settings.database_url, settings.max_db_connections)
         .await
         .expect_err("a self-signed certificate is not trusted");
     assert!(refused.to_string().contains("certificate"), "{refused}");

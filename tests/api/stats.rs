@@ -5,8 +5,8 @@
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-use sos_api::store::entities::{department, neighborhood, report, user, ward};
 use sos_domain::sla::TIME_ZONE;
+use sos_store::entities::{department, neighborhood, report, user, ward};
 use sos_tests::TestApp;
 use uuid::Uuid;
 
@@ -193,11 +193,11 @@ async fn insert(app: &TestApp, case: &Case) {
         lat: None,
         lon: None,
         accuracy_m: None,
-        category: "infrastructure".into(),
-        subcategory: "road_damage".into(),
+        category: "infrastructure".parse().unwrap(),
+        subcategory: "road_damage".parse().unwrap(),
         chosen_subcategory: None,
-        priority: case.priority.into(),
-        status: case.status.into(),
+        priority: case.priority.parse().unwrap(),
+        status: case.status.parse().unwrap(),
         department_id: Some(department.id),
         classification: json!({}),
         duplicate_of: None,
@@ -225,7 +225,9 @@ async fn insert(app: &TestApp, case: &Case) {
     .await
     .unwrap();
     // As every write of the service does: the statistics of the report's day changed.
-    sos_api::rollup::mark_changed(&app.db, &[id]).await.unwrap();
+    sos_store::facts::mark_changed(&app.db, &[id], app.services.clock.now())
+        .await
+        .unwrap();
 }
 
 async fn example() -> TestApp {
@@ -478,7 +480,9 @@ async fn tables_download_as_csv_that_excel_reads_as_utf8() {
 #[tokio::test]
 async fn a_synthetic_year_fills_every_figure_consistently() {
     let app = TestApp::spawn().await;
-    sos_api::synthetic::seed(&app.db, 400, 7).await.unwrap();
+    sos_api::services::synthetic::seed(&app.db, &app.services.writer, &app.services.clock, 400, 7)
+        .await
+        .unwrap();
     let city = app.token("city.leader").await;
     let now = Utc::now();
     let year = format!(
@@ -529,14 +533,14 @@ async fn a_synthetic_year_fills_every_figure_consistently() {
 fn assert_same_figures(
     context: &str,
     got: (
-        &sos_api::store::stats::Counts,
-        sos_api::store::stats::Spread,
-        sos_api::store::stats::Spread,
+        &sos_store::stats::Counts,
+        sos_store::stats::Spread,
+        sos_store::stats::Spread,
     ),
     expected: (
-        &sos_api::store::stats::Counts,
-        sos_api::store::stats::Spread,
-        sos_api::store::stats::Spread,
+        &sos_store::stats::Counts,
+        sos_store::stats::Spread,
+        sos_store::stats::Spread,
     ),
 ) {
     let (g, e) = (got.0, expected.0);
@@ -567,14 +571,16 @@ fn assert_same_figures(
 /// reports), built by the worker (read from the packed facts), or changed again since.
 #[tokio::test]
 async fn packed_day_facts_agree_with_the_reports() {
-    use sos_api::store::stats::{self, Clock, Counts, Filters};
     use sos_domain::access::Actor;
     use sos_domain::taxonomy::{Category, Role};
+    use sos_store::stats::{self, Clock, Counts, Filters};
 
     // The worker is held back, so that each stage below is the one the test means.
     let app =
         TestApp::spawn_with(|s| s.facts_interval = std::time::Duration::from_secs(86_400)).await;
-    sos_api::synthetic::seed(&app.db, 600, 11).await.unwrap();
+    sos_api::services::synthetic::seed(&app.db, &app.services.writer, &app.services.clock, 600, 11)
+        .await
+        .unwrap();
     let now = Utc::now();
     let ward = Uuid::parse_str(&app.ward_id("tnp.leader").await).unwrap();
     let actor = |role, ward_id| Actor {
@@ -710,7 +716,7 @@ async fn packed_day_facts_agree_with_the_reports() {
         }
     };
     let marked = || async {
-        sos_api::store::entities::report_day_change::Entity::find()
+        sos_store::entities::report_day_change::Entity::find()
             .all(&app.db)
             .await
             .unwrap()
@@ -718,7 +724,7 @@ async fn packed_day_facts_agree_with_the_reports() {
     };
     assert!(marked().await > 100, "a year of days waits to be built");
     check("as filed").await;
-    let built = sos_api::rollup::build_all_changed(&app.state)
+    let built = sos_api::services::stats::build_all_facts(&app.services)
         .await
         .unwrap();
     assert!(built > 100);
@@ -753,13 +759,13 @@ async fn packed_day_facts_agree_with_the_reports() {
         }
     };
     let (built, built_by_other, ()) = tokio::join!(
-        sos_api::rollup::build_all_changed(&app.state),
-        sos_api::rollup::build_all_changed(&other.state),
+        sos_api::services::stats::build_all_facts(&app.services),
+        sos_api::services::stats::build_all_facts(&other.services),
         filing
     );
     built.unwrap();
     built_by_other.unwrap();
-    sos_api::rollup::build_all_changed(&app.state)
+    sos_api::services::stats::build_all_facts(&app.services)
         .await
         .unwrap();
     assert_eq!(marked().await, 0);

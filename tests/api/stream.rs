@@ -209,8 +209,8 @@ async fn staff_and_leaders_follow_every_event_of_their_scope() {
     let first = infra_seen.first().unwrap().id.clone();
 
     // Another ward's leader hears nothing of Tăng Nhơn Phú.
-    let other_ward = sos_api::store::entities::user::Entity::find()
-        .filter(sos_api::store::entities::user::Column::Role.eq("ward_leader"))
+    let other_ward = sos_store::entities::user::Entity::find()
+        .filter(sos_store::entities::user::Column::Role.eq("ward_leader"))
         .all(&app.db)
         .await
         .unwrap()

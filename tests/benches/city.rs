@@ -13,9 +13,9 @@ use chrono::{Duration as Days, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use sos_api::store::entities::report;
 use sos_domain::access::Actor;
 use sos_domain::taxonomy::Role;
+use sos_store::entities::report;
 use sos_tests::{TestApp, engine, env_number, ms, quantile};
 use std::time::{Duration, Instant};
 
@@ -74,9 +74,15 @@ async fn run() {
     if stored < wanted {
         println!("writing {} synthetic reports (once)…", wanted - stored);
         let started = Instant::now();
-        sos_api::synthetic::seed(&app.db, wanted - stored, stored as u64)
-            .await
-            .expect("synthetic load");
+        sos_api::services::synthetic::seed(
+            &app.db,
+            &app.services.writer,
+            &app.services.clock,
+            wanted - stored,
+            stored as u64,
+        )
+        .await
+        .expect("synthetic load");
         println!("  done in {:.0} s", started.elapsed().as_secs_f64());
         // A live database is vacuumed and analysed by autovacuum as it goes; a freshly
         // written one is not yet, and its plans and visibility map would mislead.
@@ -90,7 +96,7 @@ async fn run() {
     // The packed day facts of what was written (or of every day, after the migration that
     // brought them): built once here, as the replicas' workers do in the background.
     let started = Instant::now();
-    let days = sos_api::rollup::build_all_changed(&app.state)
+    let days = sos_api::services::stats::build_all_facts(&app.services)
         .await
         .expect("day facts");
     if days > 0 {
@@ -181,7 +187,7 @@ async fn run() {
     // The deadline scan: the first one sends what is due, the next ones find nothing new.
     for round in ["first", "second", "third"] {
         let started = Instant::now();
-        let sent = sos_api::escalation::scan(&app.state, Utc::now())
+        let sent = sos_api::services::escalation::scan(&app.services, Utc::now())
             .await
             .expect("scan");
         println!(
@@ -223,7 +229,7 @@ async fn duplicate_lookup(app: &TestApp, count: usize) {
         new.lat = existing.lat.map(|lat| lat + 0.000_045);
         new.created_at = existing.created_at + Days::hours(1);
         let started = Instant::now();
-        let duplicates = sos_api::store::reports::possible_duplicates(&app.db, &head, &new)
+        let duplicates = sos_api::services::reports::possible_duplicates(&app.db, &head, &new)
             .await
             .expect("lookup");
         times.push(started.elapsed());

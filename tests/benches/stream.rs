@@ -13,8 +13,8 @@
 use futures_util::StreamExt;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
-use sos_api::store::entities::{neighborhood, notification, user};
 use sos_domain::taxonomy::Role;
+use sos_store::entities::{neighborhood, notification, user};
 use sos_tests::{TestApp, engine, env_number, ms, quantile};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -60,7 +60,9 @@ async fn run() {
     .await;
     // Every ward of the city with its neighborhoods and a head each, then more heads up to
     // one per subscriber: about six per neighborhood.
-    sos_api::synthetic::seed(&app.db, 0, 1).await.expect("city");
+    sos_api::services::synthetic::seed(&app.db, &app.services.writer, &app.services.clock, 0, 1)
+        .await
+        .expect("city");
     let neighborhoods = neighborhood::Entity::find().all(&app.db).await.unwrap();
     let mut heads = user::Entity::find()
         .filter(user::Column::Role.eq(Role::NeighborhoodHead.as_str()))
@@ -78,7 +80,7 @@ async fn run() {
             username: Set(format!("bench.head.{n}")),
             password_hash: Set(hash.clone()),
             display_name: Set(format!("Tổ trưởng {n}")),
-            role: Set(Role::NeighborhoodHead.as_str().to_owned()),
+            role: Set(Role::NeighborhoodHead.into()),
             ward_id: Set(ward_of.get(&place.id).copied()),
             neighborhood_id: Set(Some(place.id)),
             department_id: Set(None),
@@ -107,9 +109,9 @@ async fn run() {
         .unwrap();
     let connected = futures_util::stream::iter(heads.iter().map(|head| {
         let token = app
-            .state
+            .services
             .jwt
-            .issue(head.id, Role::NeighborhoodHead)
+            .issue(head.id, Role::NeighborhoodHead, chrono::Utc::now())
             .unwrap();
         let (client, url, receipts) = (
             client.clone(),
@@ -225,9 +227,9 @@ async fn file_reports(
         let permit = in_flight.clone().acquire_owned().await.unwrap();
         let head = &heads[(i * 7919) % heads.len()];
         let token = app
-            .state
+            .services
             .jwt
-            .issue(head.id, Role::NeighborhoodHead)
+            .issue(head.id, Role::NeighborhoodHead, chrono::Utc::now())
             .unwrap();
         let (client, url, filed) = (client.clone(), format!("{base}/v1/reports"), filed.clone());
         let text = format!("{} (số {i})", TEXTS[i % TEXTS.len()]);

@@ -216,8 +216,8 @@ pub struct TestApp {
     database_url: String,
     pub client: reqwest::Client,
     pub db: sea_orm::DatabaseConnection,
-    /// The service's state, for tests that call its background work directly.
-    pub state: sos_api::state::AppState,
+    /// The service's use cases, for tests that call its background work directly.
+    pub services: sos_api::services::Services,
     tokens: Mutex<HashMap<String, String>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -293,18 +293,21 @@ impl TestApp {
     ) -> TestApp {
         let mut settings = test_settings(&url);
         configure(&mut settings);
-        let state = sos_api::app::state(settings).await.expect("state");
-        sos_api::seed::seed_demo(&state.db)
+        let services =
+            sos_api::services::Services::start(settings, sos_api::clock::Clock::system())
+                .await
+                .expect("services");
+        sos_api::services::seed::seed_demo(&services.db, &services.writer, &services.clock)
             .await
             .expect("demo data");
-        let db = state.db.clone();
-        let app_state = state.clone();
+        let db = services.db.clone();
+        let app_services = services.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(sos_api::app::serve(listener, state, async {
+        let server = tokio::spawn(sos_api::http::serve(listener, services, async {
             let _ = rx.await;
         }));
         TestApp {
@@ -312,7 +315,7 @@ impl TestApp {
             database_url: url,
             client: reqwest::Client::new(),
             db,
-            state: app_state,
+            services: app_services,
             tokens: Mutex::new(HashMap::new()),
             shutdown: Some(tx),
             server: Some(server),
@@ -371,7 +374,7 @@ impl TestApp {
                 database_url: self.database_url.clone(),
                 client: reqwest::Client::new(),
                 db: self.db.clone(),
-                state: self.state.clone(),
+                services: self.services.clone(),
                 tokens: Mutex::new(HashMap::new()),
                 shutdown: None,
                 server: None,

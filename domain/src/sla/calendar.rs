@@ -118,15 +118,16 @@ impl WeekHours {
     }
 }
 
-/// A date that differs from the usual week.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DayKind {
-    /// A public holiday or a day off given in exchange for a compensatory working day.
-    Holiday,
-    /// A compensatory working day (ngày làm bù), usually a Saturday: worked with Monday's hours.
-    WorkingDay,
-}
+crate::code::codes!(
+    /// A date that differs from the usual week.
+    DayKind, "day kind" {
+        /// A public holiday or a day off given in exchange for a compensatory working day.
+        Holiday => "holiday", "Ngày nghỉ";
+        /// A compensatory working day (ngày làm bù), usually a Saturday: worked with Monday's
+        /// hours.
+        WorkingDay => "working_day", "Ngày làm bù";
+    }
+);
 
 /// Office hours and the exceptional days of one ward.
 #[derive(Debug, Clone, PartialEq)]

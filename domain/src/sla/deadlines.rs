@@ -6,15 +6,32 @@ use crate::taxonomy::{Priority, Subcategory};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Which clock a deadline runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Clock {
-    /// Every minute counts: danger does not wait for office hours.
-    Calendar,
-    /// Only the ward's office hours count.
-    Working,
-}
+crate::code::codes!(
+    /// Which clock a deadline runs on.
+    Clock, "deadline clock" {
+        /// Every minute counts: danger does not wait for office hours.
+        Calendar => "calendar", "Theo lịch";
+        /// Only the ward's office hours count.
+        Working => "working", "Theo giờ hành chính";
+    }
+);
+
+crate::code::codes!(
+    /// The two deadlines of a report.
+    DeadlineKind, "deadline" {
+        Acknowledge => "acknowledge", "tiếp nhận";
+        Resolve => "resolve", "xử lý";
+    }
+);
+
+crate::code::codes!(
+    /// The alerts a deadline gives: a warning to the department at 80 % of its time, an
+    /// escalation to the ward's leaders once it has passed.
+    AlertStage, "deadline alert" {
+        Warning => "warning", "Sắp quá hạn";
+        Escalation => "escalation", "Quá hạn";
+    }
+);
 
 /// An amount of time on a clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

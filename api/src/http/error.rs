@@ -1,0 +1,146 @@
+//! Problems as HTTP answers: `application/problem+json` (RFC 9457), each kind with its status,
+//! in the language of the request. The language and the request id are known to the renderer
+//! through a task-local set by [`request_context`], so handlers never pass them around.
+
+use crate::i18n::Lang;
+use crate::problem::{Problem, ProblemKind};
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use sos_domain::taxonomy::Action;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// What the renderer of a response needs to know about the request it answers.
+#[derive(Debug, Clone)]
+struct RequestContext {
+    lang: Lang,
+    request_id: String,
+}
+
+tokio::task_local! {
+    static REQUEST: RequestContext;
+}
+
+/// Middleware: makes the request's language and id known to whatever renders its response.
+pub async fn request_context(request: Request, next: Next) -> Response {
+    let accept = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let context = RequestContext {
+        lang: Lang::negotiate(accept),
+        request_id: request
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    let lang = context.lang;
+    let mut response = REQUEST.scope(context, next.run(request)).await;
+    response.headers_mut().insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.tag()),
+    );
+    response
+}
+
+/// The language of the request being answered.
+pub fn current_lang() -> Lang {
+    REQUEST.try_with(|c| c.lang).unwrap_or(Lang::Vi)
+}
+
+fn current_request_id() -> Option<String> {
+    REQUEST
+        .try_with(|c| c.request_id.clone())
+        .ok()
+        .filter(|id| !id.is_empty())
+}
+
+/// The status of each kind of problem.
+pub fn status(kind: ProblemKind) -> StatusCode {
+    match kind {
+        ProblemKind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
+        ProblemKind::MalformedBody | ProblemKind::BadParameter => StatusCode::BAD_REQUEST,
+        ProblemKind::Unauthorized => StatusCode::UNAUTHORIZED,
+        ProblemKind::Forbidden => StatusCode::FORBIDDEN,
+        ProblemKind::NotFound | ProblemKind::RouteNotFound => StatusCode::NOT_FOUND,
+        ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ProblemKind::TransitionRefused
+        | ProblemKind::IdempotencyConflict
+        | ProblemKind::Stale
+        | ProblemKind::Conflict
+        | ProblemKind::TooManyPhotos
+        | ProblemKind::NoSuggestion
+        | ProblemKind::OutsideWard => StatusCode::CONFLICT,
+        ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ProblemKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ProblemKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+#[derive(Serialize)]
+struct ProblemBody<'a> {
+    #[serde(rename = "type")]
+    problem_type: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<ProblemField<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_actions: Option<&'a [Action]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_seconds: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ProblemField<'a> {
+    field: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let request_id = current_request_id();
+        if let Some(source) = &self.source {
+            tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = ?source, "request failed");
+        }
+        let lang = current_lang();
+        let status = status(self.kind);
+        let body = ProblemBody {
+            problem_type: self.problem_type(),
+            title: self.kind.title(lang),
+            status: status.as_u16(),
+            detail: self.detail.pick(lang),
+            request_id,
+            errors: self
+                .errors
+                .iter()
+                .map(|e| ProblemField {
+                    field: &e.field,
+                    message: e.message.pick(lang),
+                })
+                .collect(),
+            allowed_actions: self.allowed_actions.as_deref(),
+            retry_after_seconds: self.retry_after_seconds,
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}

@@ -1,0 +1,105 @@
+//! The HTTP routes. The router is built from one table, [`table`], which the contract test
+//! compares with `openapi.yaml`: a route cannot be added without the spec noticing.
+
+use crate::http::state::AppState;
+use crate::http::{
+    boundaries, classify, dashboard, devices, health, hotspots, notifications, photos, preferences,
+    reports, sessions, stats, stream, supporters, taxonomy, wards, webhooks, working_time,
+};
+use axum::http::Method;
+use axum::routing::MethodRouter;
+
+/// One row of the route table: method, path template, handler.
+pub type Route = (Method, &'static str, MethodRouter<AppState>);
+
+macro_rules! route {
+    ($method:ident $path:literal => $handler:path) => {
+        (
+            Method::$method,
+            $path,
+            axum::routing::on(axum::routing::MethodFilter::$method, $handler),
+        )
+    };
+}
+
+pub fn table() -> Vec<Route> {
+    vec![
+        route!(GET "/healthz" => health::healthz),
+        route!(GET "/readyz" => health::readyz),
+        route!(GET "/dashboard" => dashboard::page),
+        route!(GET "/dashboard/app.js" => dashboard::script),
+        route!(GET "/dashboard/app.css" => dashboard::style),
+        route!(POST "/v1/auth/login" => sessions::login),
+        route!(POST "/v1/auth/refresh" => sessions::refresh),
+        route!(POST "/v1/auth/logout" => sessions::logout),
+        route!(GET "/v1/me" => sessions::me),
+        route!(GET "/v1/me/preferences" => preferences::get),
+        route!(PUT "/v1/me/preferences" => preferences::put),
+        route!(GET "/v1/taxonomy" => taxonomy::taxonomy),
+        route!(GET "/v1/wards" => wards::list_wards),
+        route!(GET "/v1/wards/{id}/neighborhoods" => wards::list_neighborhoods),
+        route!(GET "/v1/wards/{id}/departments" => wards::list_departments),
+        route!(POST "/v1/wards/{id}/departments" => wards::create_department),
+        route!(PATCH "/v1/wards/{id}/departments/{code}" => wards::update_department),
+        route!(GET "/v1/wards/{id}/routing" => wards::routing_table),
+        route!(PUT "/v1/wards/{id}/routing/{subcategory}" => wards::set_routing_rule),
+        route!(GET "/v1/wards/{id}/boundaries.geojson" => boundaries::ward_map),
+        (
+            Method::POST,
+            "/v1/boundaries",
+            // Boundary files are far larger than any other body.
+            axum::routing::post(boundaries::import).layer(axum::extract::DefaultBodyLimit::max(
+                boundaries::MAX_IMPORT_BYTES,
+            )),
+        ),
+        route!(GET "/v1/wards/{id}/webhooks" => webhooks::list),
+        route!(POST "/v1/wards/{id}/webhooks" => webhooks::create),
+        route!(DELETE "/v1/wards/{id}/webhooks/{webhook_id}" => webhooks::delete),
+        route!(POST "/v1/devices" => devices::register),
+        route!(DELETE "/v1/devices/{token}" => devices::unregister),
+        route!(GET "/v1/deliveries" => webhooks::deliveries),
+        route!(POST "/v1/deliveries/{id}/retry" => webhooks::retry),
+        route!(GET "/v1/wards/{id}/office-hours" => working_time::get_office_hours),
+        route!(PUT "/v1/wards/{id}/office-hours" => working_time::set_office_hours),
+        route!(GET "/v1/wards/{id}/deadline-policies" => working_time::list_policies),
+        route!(PUT "/v1/wards/{id}/deadline-policies/{priority}" => working_time::set_policy),
+        route!(DELETE "/v1/wards/{id}/deadline-policies/{priority}" => working_time::delete_policy),
+        route!(GET "/v1/calendar/days" => working_time::list_days),
+        route!(PUT "/v1/calendar/days/{date}" => working_time::set_day),
+        route!(DELETE "/v1/calendar/days/{date}" => working_time::delete_day),
+        route!(POST "/v1/classify" => classify::preview),
+        route!(GET "/v1/classifier" => classify::model_info),
+        (
+            Method::POST,
+            "/v1/reports",
+            // Filing with photos takes a far larger body; the handler sets each form's limit.
+            axum::routing::post(reports::create).layer(axum::extract::DefaultBodyLimit::disable()),
+        ),
+        route!(GET "/v1/reports" => reports::list),
+        route!(GET "/v1/reports.geojson" => reports::geojson),
+        route!(GET "/v1/reports.csv" => reports::export_csv),
+        route!(GET "/v1/reports/{id}" => reports::get),
+        route!(POST "/v1/reports/{id}/actions" => reports::act),
+        route!(POST "/v1/reports/{id}/supporters" => supporters::join),
+        route!(DELETE "/v1/reports/{id}/supporters" => supporters::leave),
+        (
+            Method::POST,
+            "/v1/reports/{id}/photos",
+            // The photo handler reads the body itself and stops at its own, larger, limit.
+            axum::routing::post(photos::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        ),
+        route!(GET "/v1/reports/{id}/photos" => photos::list),
+        route!(GET "/v1/reports/{id}/photos/{photo_id}/{variant}" => photos::file),
+        route!(DELETE "/v1/reports/{id}/photos/{photo_id}" => photos::delete),
+        route!(POST "/v1/reports/{id}/photos/{photo_id}/location" => photos::accept_location),
+        route!(GET "/v1/hotspots" => hotspots::hotspots),
+        route!(GET "/v1/stats/summary" => stats::summary),
+        route!(GET "/v1/stats/departments" => stats::departments),
+        route!(GET "/v1/stats/neighborhoods" => stats::neighborhoods),
+        route!(GET "/v1/stats/wards" => stats::wards),
+        route!(GET "/v1/stats/timeseries" => stats::timeseries),
+        route!(GET "/v1/notifications" => notifications::list),
+        route!(GET "/v1/stream" => stream::stream),
+        route!(POST "/v1/notifications/{id}/read" => notifications::mark_read),
+    ]
+}

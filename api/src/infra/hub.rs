@@ -1,0 +1,172 @@
+//! Wake-ups of live streams. Writers announce, after a commit, the users whose inbox grew and
+//! the wards whose reports changed; the readers of this replica concerned wake up and read
+//! from the database. On PostgreSQL the announcement is a `NOTIFY` that every replica's
+//! listener relays to its own readers; the embedded SQLite mode is one process and wakes its
+//! readers directly. Only the readers concerned wake (a watch per connected user, per ward,
+//! and one for the whole city): ten thousand open streams cost nothing while quiet. A wake-up
+//! is only a hint: readers catch up from the database, so nothing is lost if one is missed.
+
+use sos_store::DatabaseConnection;
+use sos_store::notify::{Heard, Listener};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+/// The PostgreSQL channel of announcements.
+const CHANNEL: &str = "sos_inbox";
+/// Topics per NOTIFY payload, under PostgreSQL's 8000-byte limit.
+const TOPICS_PER_NOTIFY: usize = 150;
+
+/// What a reader is woken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Topic {
+    /// A user's inbox grew.
+    Inbox(Uuid),
+    /// A report of the ward changed.
+    Ward(Uuid),
+    /// A report of any ward changed.
+    City,
+}
+
+/// Wakes the readers of this replica.
+#[derive(Clone)]
+pub struct Hub {
+    db: DatabaseConnection,
+    /// Per topic with an open stream here: a counter bumped when it has news.
+    wake: Arc<Mutex<HashMap<Topic, watch::Sender<u64>>>>,
+    /// Set when the service stops: open streams end, so they do not hold up the shutdown.
+    closing: watch::Sender<bool>,
+}
+
+impl Hub {
+    /// Starts the hub; on PostgreSQL also the listener that relays other replicas' news.
+    pub async fn start(db: &DatabaseConnection) -> anyhow::Result<Hub> {
+        let hub = Hub {
+            db: db.clone(),
+            wake: Arc::default(),
+            closing: watch::Sender::new(false),
+        };
+        if let Some(mut listener) = Listener::start(db, CHANNEL).await? {
+            let relay = hub.clone();
+            tokio::spawn(async move {
+                loop {
+                    match listener.recv().await {
+                        Heard::Payload(payload) => {
+                            relay.wake_local(payload.split(',').filter_map(parse_topic))
+                        }
+                        // The service is closing its database pool: let the connection go.
+                        Heard::Closed => break,
+                        Heard::Failed(error) => {
+                            tracing::warn!(%error, "inbox listener failed; retrying");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    }
+                }
+            });
+        }
+        Ok(hub)
+    }
+
+    /// Ends every open stream of this replica (the phones reconnect to another one).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves when the service is stopping.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    fn wake_local(&self, topics: impl IntoIterator<Item = Topic>) {
+        let wake = self.wake.lock().unwrap_or_else(|p| p.into_inner());
+        for topic in topics {
+            if let Some(sender) = wake.get(&topic) {
+                sender.send_modify(|n| *n = n.wrapping_add(1));
+            }
+        }
+    }
+
+    /// The wake-ups of one topic.
+    pub fn subscribe(&self, topic: Topic) -> watch::Receiver<u64> {
+        let mut wake = self.wake.lock().unwrap_or_else(|p| p.into_inner());
+        wake.entry(topic)
+            .or_insert_with(|| watch::Sender::new(0))
+            .subscribe()
+    }
+
+    /// A reader of `topic` is going away: forget the topic if it was its last one here.
+    pub fn leave(&self, topic: Topic) {
+        let mut wake = self.wake.lock().unwrap_or_else(|p| p.into_inner());
+        // The leaving reader still holds its receiver.
+        if wake.get(&topic).is_some_and(|s| s.receiver_count() <= 1) {
+            wake.remove(&topic);
+        }
+    }
+
+    /// Announces, after a commit, the users who have new inbox entries and the wards whose
+    /// reports have new events.
+    pub async fn announce(
+        &self,
+        users: impl IntoIterator<Item = Uuid>,
+        wards: impl IntoIterator<Item = Uuid>,
+    ) {
+        let mut topics: Vec<Topic> = users
+            .into_iter()
+            .map(Topic::Inbox)
+            .chain(wards.into_iter().map(Topic::Ward))
+            .collect();
+        if topics.iter().any(|t| matches!(t, Topic::Ward(_))) {
+            topics.push(Topic::City);
+        }
+        topics.sort();
+        topics.dedup();
+        for chunk in topics.chunks(TOPICS_PER_NOTIFY) {
+            let payload = chunk
+                .iter()
+                .map(|t| format_topic(*t))
+                .collect::<Vec<_>>()
+                .join(",");
+            match sos_store::notify::notify(&self.db, CHANNEL, &payload).await {
+                // SQLite: this process is the only one.
+                Ok(false) => self.wake_local(chunk.iter().copied()),
+                Ok(true) => {}
+                // Readers still catch up at their next wake-up or reconnection.
+                Err(error) => tracing::warn!(%error, "could not announce new events"),
+            }
+        }
+    }
+}
+
+/// A topic in a `NOTIFY` payload: `u:{user}`, `w:{ward}` or `city`.
+fn format_topic(topic: Topic) -> String {
+    match topic {
+        Topic::Inbox(user) => format!("u:{user}"),
+        Topic::Ward(ward) => format!("w:{ward}"),
+        Topic::City => "city".to_owned(),
+    }
+}
+
+fn parse_topic(text: &str) -> Option<Topic> {
+    match text.split_once(':') {
+        Some(("u", id)) => Some(Topic::Inbox(id.parse().ok()?)),
+        Some(("w", id)) => Some(Topic::Ward(id.parse().ok()?)),
+        None if text == "city" => Some(Topic::City),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_read_back_from_their_notify_form() {
+        let id = Uuid::now_v7();
+        for topic in [Topic::Inbox(id), Topic::Ward(id), Topic::City] {
+            assert_eq!(parse_topic(&format_topic(topic)), Some(topic));
+        }
+        assert_eq!(parse_topic("x:1"), None);
+    }
+}

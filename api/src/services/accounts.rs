@@ -1,0 +1,424 @@
+//! Accounts and sessions: password hashing (argon2id), short-lived access tokens (JWT, HS256,
+//! audience and expiry required), rotating refresh tokens stored hashed, the login limiter, and
+//! who is calling ([`Caller`]), read fresh from the database on every request so that a
+//! disabled account or a changed role takes effect at once.
+
+use crate::i18n::Text;
+use crate::problem::{FieldError, Outcome, Problem, ProblemKind};
+use crate::services::Services;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sos_domain::access::Actor;
+use sos_domain::taxonomy::Role;
+use sos_store::accounts::{self as store, NewRefreshToken};
+use sos_store::entities::{department, neighborhood, user, ward};
+use sos_store::{ConnectionTrait, wards};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::LazyLock;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Who tokens are for and who issues them; both are checked on every request.
+const AUDIENCE: &str = "sos-khu-pho-api";
+const ISSUER: &str = "sos-khu-pho";
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+/// A random token of 256 bits, URL-safe.
+pub fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: Uuid,
+    pub role: Role,
+    pub aud: String,
+    pub iss: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    pub access_ttl: Duration,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8], access_ttl: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        validation.leeway = 30;
+        JwtKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            access_ttl,
+        }
+    }
+
+    /// An access token issued at `now`.
+    pub fn issue(&self, user_id: Uuid, role: Role, now: DateTime<Utc>) -> anyhow::Result<String> {
+        let now = now.timestamp();
+        let claims = Claims {
+            sub: user_id,
+            role,
+            aud: AUDIENCE.to_owned(),
+            iss: ISSUER.to_owned(),
+            iat: now,
+            exp: now + self.access_ttl.as_secs() as i64,
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|d| d.claims)
+    }
+}
+
+/// Limits login attempts per username and per client address, so that guessing passwords is
+/// slow. Each replica counts on its own; with N replicas an attacker gets at most N times the
+/// quota, which still defeats guessing.
+pub struct LoginLimiter {
+    by_username: DefaultKeyedRateLimiter<String>,
+    by_address: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl LoginLimiter {
+    pub fn new(per_username: u32, per_address: u32) -> Self {
+        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
+        LoginLimiter {
+            by_username: RateLimiter::keyed(quota(per_username)),
+            by_address: RateLimiter::keyed(quota(per_address)),
+        }
+    }
+
+    /// Counts one attempt; on refusal returns the seconds to wait.
+    pub fn check(&self, username: &str, address: IpAddr) -> Result<(), u64> {
+        let clock = governor::clock::DefaultClock::default();
+        let wait = |not_until: governor::NotUntil<_>| {
+            use governor::clock::Clock;
+            not_until.wait_time_from(clock.now()).as_secs().max(1)
+        };
+        self.by_address.check_key(&address).map_err(wait)?;
+        self.by_username
+            .check_key(&username.to_lowercase())
+            .map_err(wait)?;
+        Ok(())
+    }
+
+    /// Forgets keys that have been idle long enough to be full again.
+    pub fn prune(&self) {
+        self.by_username.retain_recent();
+        self.by_address.retain_recent();
+    }
+}
+
+/// The signed-in person making a request, with what the access rules know of them.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: user::Model,
+    pub actor: Actor,
+}
+
+/// The access rules' view of an account.
+pub async fn actor_of(db: &impl ConnectionTrait, user: &user::Model) -> Outcome<Actor> {
+    let triage_desk = match user.department_id {
+        Some(id) => store::is_triage_desk(db, id).await?,
+        None => false,
+    };
+    Ok(Actor {
+        user_id: user.id,
+        role: *user.role,
+        ward_id: user.ward_id,
+        neighborhood_id: user.neighborhood_id,
+        department_id: user.department_id,
+        triage_desk,
+    })
+}
+
+fn invalid_token() -> Problem {
+    Problem::unauthorized(
+        "Mã truy cập không hợp lệ hoặc đã hết hạn, hãy đăng nhập lại.",
+        "The access token is invalid or expired; sign in again.",
+    )
+}
+
+/// The caller an access token stands for: its account must still be active.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn caller(services: &Services, token: &str) -> Outcome<Caller> {
+    let claims = services.jwt.verify(token).ok_or_else(invalid_token)?;
+    let user = store::user(&services.db, claims.sub)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(invalid_token)?;
+    let actor = actor_of(&services.db, &user).await?;
+    Ok(Caller { user, actor })
+}
+
+/// An access token and a refresh token.
+#[derive(Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub refresh_token: String,
+    pub refresh_expires_in: u64,
+}
+
+/// A hash to verify against when the username does not exist, so that a wrong username takes
+/// as long as a wrong password and does not reveal which accounts exist.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("not a real password").unwrap_or_default());
+
+/// Signs in with a username and password, from `address`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn login(
+    services: &Services,
+    username: &str,
+    password: String,
+    address: IpAddr,
+) -> Outcome<TokenPair> {
+    let username = username.trim().to_lowercase();
+    let mut errors = Vec::new();
+    if username.is_empty() || username.chars().count() > 100 {
+        errors.push(FieldError::new(
+            "/username",
+            "Cần tên đăng nhập (tối đa 100 ký tự).",
+            "A username of at most 100 characters is required.",
+        ));
+    }
+    if password.is_empty() || password.chars().count() > 200 {
+        errors.push(FieldError::new(
+            "/password",
+            "Cần mật khẩu (tối đa 200 ký tự).",
+            "A password of at most 200 characters is required.",
+        ));
+    }
+    Problem::check(errors)?;
+    if let Err(wait) = services.login_limiter.check(&username, address) {
+        let mut problem = Problem::new(
+            ProblemKind::RateLimited,
+            Text::new(
+                format!("Đăng nhập sai quá nhiều lần, hãy thử lại sau {wait} giây."),
+                format!("Too many sign-in attempts; try again in {wait} seconds."),
+            ),
+        );
+        problem.retry_after_seconds = Some(wait);
+        return Err(problem);
+    }
+    let found = store::by_username(&services.db, &username)
+        .await?
+        .filter(|u| u.active);
+    let hash = found
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
+    // Hashing takes tens of milliseconds of CPU: keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(Problem::internal)?;
+    let user = found.filter(|_| matches).ok_or_else(|| {
+        Problem::unauthorized(
+            "Tên đăng nhập hoặc mật khẩu không đúng.",
+            "Wrong username or password.",
+        )
+    })?;
+    let pair = issue_pair(services, &user, Uuid::now_v7()).await?;
+    tracing::info!(user = %user.username, "signed in");
+    Ok(pair)
+}
+
+/// Issues an access token and a refresh token of `family`.
+async fn issue_pair(services: &Services, user: &user::Model, family: Uuid) -> Outcome<TokenPair> {
+    let now = services.clock.now();
+    let access_token = services.jwt.issue(user.id, *user.role, now)?;
+    let refresh = random_token();
+    let ttl = services.settings.refresh_token_ttl;
+    store::insert_refresh_token(
+        &services.db,
+        NewRefreshToken {
+            user_id: user.id,
+            family_id: family,
+            token_hash: sha256_hex(refresh.as_bytes()),
+            expires_at: now + ttl,
+            created_at: now,
+        },
+    )
+    .await?;
+    Ok(TokenPair {
+        access_token,
+        token_type: "Bearer",
+        expires_in: services.jwt.access_ttl.as_secs(),
+        refresh_token: refresh,
+        refresh_expires_in: ttl.as_secs(),
+    })
+}
+
+fn invalid_refresh() -> Problem {
+    Problem::unauthorized(
+        "Phiên đăng nhập đã hết hạn hoặc bị thu hồi, hãy đăng nhập lại.",
+        "The session has expired or was revoked; sign in again.",
+    )
+}
+
+/// Rotates a refresh token. A token is good once: presenting a spent one means it was copied,
+/// so the whole family of that login is revoked and both holders must sign in again.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn refresh(services: &Services, refresh_token: &str) -> Outcome<TokenPair> {
+    let hash = sha256_hex(refresh_token.trim().as_bytes());
+    let now = services.clock.now();
+    let txn = services.begin_write().await?;
+    let token = store::refresh_token_by_hash(&*txn, &hash)
+        .await?
+        .ok_or_else(invalid_refresh)?;
+    if token.revoked_at.is_some() || token.expires_at <= now {
+        return Err(invalid_refresh());
+    }
+    if !store::spend_refresh_token(&*txn, token.id, now).await? {
+        store::revoke_family(&*txn, token.family_id, now).await?;
+        txn.commit().await?;
+        tracing::warn!(family = %token.family_id, "refresh token reused: session family revoked");
+        return Err(invalid_refresh());
+    }
+    txn.commit().await?;
+    let user = store::user(&services.db, token.user_id)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(invalid_refresh)?;
+    issue_pair(services, &user, token.family_id).await
+}
+
+/// Ends the session of a refresh token (its whole family). Signing out twice is fine.
+pub async fn logout(services: &Services, refresh_token: &str) -> Outcome<()> {
+    let hash = sha256_hex(refresh_token.trim().as_bytes());
+    let txn = services.begin_write().await?;
+    if let Some(token) = store::refresh_token_by_hash(&*txn, &hash).await? {
+        store::revoke_family(&*txn, token.family_id, services.clock.now()).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The caller's account with where they belong.
+pub struct Profile {
+    pub user: user::Model,
+    pub ward: Option<ward::Model>,
+    pub neighborhood: Option<neighborhood::Model>,
+    pub department: Option<department::Model>,
+}
+
+pub async fn profile(services: &Services, caller: Caller) -> Outcome<Profile> {
+    let db = &services.db;
+    let user = caller.user;
+    Ok(Profile {
+        ward: match user.ward_id {
+            Some(id) => wards::ward(db, id).await?,
+            None => None,
+        },
+        neighborhood: match user.neighborhood_id {
+            Some(id) => wards::neighborhood(db, id).await?,
+            None => None,
+        },
+        department: match user.department_id {
+            Some(id) => wards::department(db, id).await?,
+            None => None,
+        },
+        user,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_against_their_hash_only() {
+        let hash = hash_password("sos-demo").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("sos-demo", &hash));
+        assert!(!verify_password("sos-demo ", &hash));
+        assert!(!verify_password("sos-demo", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_need_our_key_audience_and_an_unexpired_exp() {
+        let keys = JwtKeys::new(&[7; 32], Duration::from_secs(900));
+        let id = Uuid::now_v7();
+        let now = Utc::now();
+        let token = keys.issue(id, Role::WardLeader, now).unwrap();
+        assert_eq!(keys.verify(&token).unwrap().sub, id);
+        assert!(
+            JwtKeys::new(&[8; 32], Duration::from_secs(900))
+                .verify(&token)
+                .is_none()
+        );
+
+        let now = now.timestamp();
+        let forge = |claims: serde_json::Value| {
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &claims,
+                &EncodingKey::from_secret(&[7; 32]),
+            )
+            .unwrap()
+        };
+        let base = serde_json::json!({"sub": id, "role": "admin", "aud": AUDIENCE, "iss": ISSUER, "iat": now});
+        let mut expired = base.clone();
+        expired["exp"] = (now - 3600).into();
+        assert!(keys.verify(&forge(expired)).is_none(), "expired");
+        assert!(keys.verify(&forge(base.clone())).is_none(), "exp missing");
+        let mut string_exp = base.clone();
+        string_exp["exp"] = "never".into();
+        assert!(
+            keys.verify(&forge(string_exp)).is_none(),
+            "exp of the wrong type"
+        );
+        let mut other_audience = base;
+        other_audience["exp"] = (now + 600).into();
+        other_audience["aud"] = "someone-else".into();
+        assert!(keys.verify(&forge(other_audience)).is_none(), "audience");
+    }
+
+    #[test]
+    fn login_attempts_are_limited_per_username() {
+        let limiter = LoginLimiter::new(2, 100);
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        assert!(limiter.check("tnp.kp1", ip).is_ok());
+        assert!(limiter.check("TNP.kp1", ip).is_ok());
+        assert!(limiter.check("tnp.kp1", ip).unwrap_err() >= 1);
+        assert!(limiter.check("tnp.kp2", ip).is_ok());
+    }
+}

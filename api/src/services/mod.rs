@@ -1,0 +1,123 @@
+//! Use cases: filing a report, acting on it, reading reports and figures, photos, geography,
+//! accounts, a ward's organisation… Each takes the [`Services`] context and the caller, checks
+//! what the access rules and the domain decide, reads and writes through `sos_store`, and
+//! returns rows or a [`Problem`](crate::problem::Problem), never an HTTP answer: the `http`
+//! layer renders what they return, the `workers` call them on a timer.
+
+pub mod accounts;
+pub mod classifier;
+pub mod deliveries;
+pub mod digest;
+pub mod escalation;
+pub mod geography;
+pub mod inbox;
+pub mod intake;
+pub mod outbox;
+pub mod photos;
+pub mod record;
+pub mod reports;
+pub mod seed;
+pub mod sla;
+pub mod stats;
+pub mod stream;
+pub mod synthetic;
+pub mod wards;
+pub mod working_time;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::infra::files::FileStore;
+use crate::infra::hub::Hub;
+use crate::infra::images::Processor;
+use crate::infra::mail::Mailer;
+use crate::infra::push::PushProvider;
+use accounts::{JwtKeys, LoginLimiter};
+use classifier::ActiveClassifier;
+use geography::Boundaries;
+use intake::Intake;
+use sla::WardClocks;
+use sos_store::{DatabaseConnection, DbErr, WriteTxn, Writer, db};
+use std::sync::Arc;
+
+/// What every use case may need; cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub db: DatabaseConnection,
+    /// SQLite's queue of writers (see `sos_store::db::Writer`).
+    pub writer: Writer,
+    pub clock: Clock,
+    pub settings: Arc<Settings>,
+    pub jwt: Arc<JwtKeys>,
+    pub login_limiter: Arc<LoginLimiter>,
+    pub classifier: Arc<ActiveClassifier>,
+    /// Each ward's calendar and deadline policies.
+    pub ward_clocks: Arc<WardClocks>,
+    /// The boundaries in force, to place reports by their position.
+    pub boundaries: Arc<Boundaries>,
+    /// Where photo files are kept, and the workers that make them.
+    pub photo_files: Arc<dyn FileStore>,
+    pub photo_processor: Processor,
+    /// Where the outbox's e-mail goes: an SMTP server, or a folder.
+    pub mailer: Arc<Mailer>,
+    /// Where the outbox's push messages go: FCM, or a folder.
+    pub push: Arc<dyn PushProvider>,
+    pub intake: Intake,
+    pub hub: Hub,
+}
+
+impl Services {
+    /// Connects to the database, brings it up to date (migrations, the national list of
+    /// wards) and prepares what the use cases share.
+    pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<Services> {
+        if settings.is_sqlite() {
+            std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot create data directory {}: {e}",
+                    settings.data_dir.display()
+                )
+            })?;
+        }
+        let db = db::connect(&settings.database_url, settings.max_db_connections).await?;
+        let writer = Writer::for_database(&db);
+        let lock = db::startup_lock(&db).await?;
+        db::migrate(&db).await?;
+        seed::seed_reference(&db, &writer, &clock).await?;
+        if let Some(lock) = lock {
+            lock.commit().await?;
+        }
+        let classifier = Arc::new(ActiveClassifier::builtin());
+        classifier.refresh(&db).await?;
+        let hub = Hub::start(&db).await?;
+        Ok(Services {
+            intake: Intake::start(db.clone(), writer.clone(), clock.clone(), hub.clone()),
+            hub,
+            jwt: Arc::new(JwtKeys::new(
+                &settings.jwt_secret,
+                settings.access_token_ttl,
+            )),
+            login_limiter: Arc::new(LoginLimiter::new(
+                settings.login_attempts_per_minute,
+                settings.login_attempts_per_minute_per_ip,
+            )),
+            classifier,
+            photo_files: crate::infra::files::open_store(
+                &settings.photo_store,
+                &settings.photo_bucket_options,
+            )?,
+            photo_processor: Processor::new(settings.photo_workers),
+            mailer: Arc::new(Mailer::from_settings(&settings)?),
+            push: crate::infra::push::from_settings(&settings, clock.clone())?,
+            ward_clocks: Arc::new(WardClocks::default()),
+            boundaries: Arc::new(Boundaries::default()),
+            settings: Arc::new(settings),
+            writer,
+            db,
+            clock,
+        })
+    }
+
+    /// Starts a write transaction (see [`Writer`]).
+    pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
+        self.writer.begin(&self.db).await
+    }
+}

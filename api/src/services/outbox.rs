@@ -1,0 +1,295 @@
+//! What the outbox queues when events are recorded: deliveries to every webhook of the report's
+//! ward that wants the event, an e-mail to the outside company concerned when a report of its
+//! kind is routed (internal notes stay inside the ward), and to each person an event puts in an
+//! inbox what they chose: a push to every phone, a letter. The rows are written in the
+//! transaction of their event (`record`), so a change that rolls back sends nothing and a
+//! change that commits is never forgotten; `deliveries` sends them.
+
+use crate::infra::push::PushMessage;
+use crate::wording;
+use crate::wording::mail::OutgoingMail;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sos_domain::code::Visibility;
+use sos_domain::delivery::{self, Channel, DeliveryChannel, DeliveryStatus};
+use sos_domain::routing;
+use sos_domain::taxonomy::Subcategory;
+use sos_store::entities::{notification, outbox, report_event};
+use sos_store::{ConnectionTrait, DbErr, Stored, accounts, index, reports, wards};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// The deliveries of these events and inbox entries (see the module's description).
+pub async fn rows_for(
+    txn: &impl ConnectionTrait,
+    events: &[report_event::Model],
+    inbox: &[notification::Model],
+) -> Result<Vec<outbox::Model>, DbErr> {
+    let public: Vec<&report_event::Model> = events
+        .iter()
+        .filter(|e| *e.visibility == Visibility::Public)
+        .collect();
+    let mut rows = personal_rows(txn, events, inbox).await?;
+    if !public.is_empty() {
+        rows.extend(webhook_rows(txn, &public).await?);
+        rows.extend(agency_mail_rows(txn, &public).await?);
+    }
+    Ok(rows)
+}
+
+/// A delivery due at once.
+fn pending(
+    id: Uuid,
+    channel: DeliveryChannel,
+    ward_id: Uuid,
+    (event_id, report_id, event_type): (Uuid, Uuid, &str),
+    payload: String,
+    at: DateTime<Utc>,
+) -> outbox::Model {
+    outbox::Model {
+        id,
+        channel: Stored(channel),
+        ward_id,
+        subscription_id: None,
+        recipient: None,
+        event_id,
+        report_id,
+        event_type: event_type.to_owned(),
+        payload,
+        status: Stored(DeliveryStatus::Pending),
+        attempts: 0,
+        next_attempt_at: at,
+        last_error: None,
+        created_at: at,
+        sent_at: None,
+    }
+}
+
+fn of_event(event: &report_event::Model) -> (Uuid, Uuid, &'static str) {
+    (event.id, event.report_id, event.event_type.as_str())
+}
+
+/// For each inbox entry, what its user chose beyond the inbox: a push per phone, and a
+/// letter. The push carries the entry's title and text, and what the app needs to open the
+/// report (the delivery id lets it drop a repeat).
+async fn personal_rows(
+    txn: &impl ConnectionTrait,
+    events: &[report_event::Model],
+    inbox: &[notification::Model],
+) -> Result<Vec<outbox::Model>, DbErr> {
+    let mut rows = Vec::new();
+    if inbox.is_empty() {
+        return Ok(rows);
+    }
+    let mut user_ids: Vec<Uuid> = inbox.iter().map(|entry| entry.user_id).collect();
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    // Only people with a phone registered or an address can hear more; most have neither,
+    // and one read on every event finds out.
+    let users = accounts::reachable(txn, user_ids).await?;
+    if users.is_empty() {
+        return Ok(rows);
+    }
+    let devices = accounts::devices_of(txn, users.iter().map(|u| u.id)).await?;
+    let preferences = accounts::preferences_of(txn, &users).await?;
+    let users = index(users, |u| u.id);
+    let wards = reports::wards_of(txn, inbox.iter().map(|entry| entry.report_id)).await?;
+    let events = index(events.to_vec(), |e| e.id);
+    for entry in inbox {
+        let (Some(event), Some(&ward_id), Some(user), Some(chosen)) = (
+            events.get(&entry.event_id),
+            wards.get(&entry.report_id),
+            users.get(&entry.user_id),
+            preferences.get(&entry.user_id),
+        ) else {
+            continue;
+        };
+        let event_type = *entry.event_type;
+        let mut row = |channel, payload: String, recipient: &str, id: Uuid| {
+            let mut row = pending(
+                id,
+                channel,
+                ward_id,
+                of_event(event),
+                payload,
+                event.created_at,
+            );
+            row.report_id = entry.report_id;
+            row.recipient = Some(recipient.to_owned());
+            rows.push(row);
+        };
+        if chosen.wants(Channel::Push, event_type) {
+            for phone in devices.iter().filter(|d| d.user_id == entry.user_id) {
+                let id = Uuid::now_v7();
+                let message = PushMessage {
+                    title: entry.title.clone(),
+                    body: entry.body.clone(),
+                    data: [
+                        ("delivery_id", id.to_string()),
+                        ("notification_id", entry.id.to_string()),
+                        ("report_id", entry.report_id.to_string()),
+                        ("type", entry.event_type.as_str().to_owned()),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+                };
+                let payload = serde_json::to_string(&message).unwrap_or_default();
+                row(DeliveryChannel::Push, payload, &phone.token, id);
+            }
+        }
+        if let Some(address) = user.email.as_deref()
+            && chosen.wants(Channel::Email, event_type)
+        {
+            let mail = wording::mail::inbox_notice(
+                &user.display_name,
+                address,
+                &entry.title,
+                &entry.body,
+                entry.report_id,
+            );
+            let payload = serde_json::to_string(&mail).unwrap_or_default();
+            row(DeliveryChannel::Email, payload, address, Uuid::now_v7());
+        }
+    }
+    Ok(rows)
+}
+
+/// A letter that belongs to no report (the morning digest): its event and report ids are nil.
+pub fn letter(
+    id: Uuid,
+    ward_id: Uuid,
+    event_type: &str,
+    mail: &OutgoingMail,
+    at: DateTime<Utc>,
+) -> outbox::Model {
+    let mut row = pending(
+        id,
+        DeliveryChannel::Email,
+        ward_id,
+        (Uuid::nil(), Uuid::nil(), event_type),
+        serde_json::to_string(mail).unwrap_or_default(),
+        at,
+    );
+    row.recipient = Some(mail.to.clone());
+    row
+}
+
+fn unique_report_ids(events: &[&report_event::Model]) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = events.iter().map(|e| e.report_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+async fn webhook_rows(
+    txn: &impl ConnectionTrait,
+    public: &[&report_event::Model],
+) -> Result<Vec<outbox::Model>, DbErr> {
+    let report_ids = unique_report_ids(public);
+    let subscriptions =
+        sos_store::outbox::subscriptions_for_reports(txn, report_ids.iter().copied()).await?;
+    let mut rows = Vec::new();
+    if subscriptions.is_empty() {
+        return Ok(rows);
+    }
+    let places = reports::places_of(txn, report_ids).await?;
+    for event in public {
+        let Some(&(ward_id, neighborhood_id)) = places.get(&event.report_id) else {
+            continue;
+        };
+        for subscription in subscriptions.iter().filter(|s| {
+            s.ward_id == ward_id && delivery::subscribes(&s.event_types, *event.event_type)
+        }) {
+            let id = Uuid::now_v7();
+            let payload = json!({
+                "id": id,
+                "type": event.event_type,
+                "occurred_at": event.created_at,
+                "report_id": event.report_id,
+                "ward_id": ward_id,
+                "neighborhood_id": neighborhood_id,
+                "from_status": event.from_status,
+                "to_status": event.to_status,
+                "text": event.text,
+                "data": event.data,
+            });
+            let mut row = pending(
+                id,
+                DeliveryChannel::Webhook,
+                ward_id,
+                of_event(event),
+                payload.to_string(),
+                event.created_at,
+            );
+            row.subscription_id = Some(subscription.id);
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+/// E-mails to the outside companies of the reports routed in these events.
+async fn agency_mail_rows(
+    txn: &impl ConnectionTrait,
+    public: &[&report_event::Model],
+) -> Result<Vec<outbox::Model>, DbErr> {
+    let assigned: Vec<&report_event::Model> = public
+        .iter()
+        .copied()
+        .filter(|e| *e.event_type == sos_domain::taxonomy::EventType::Assigned)
+        .collect();
+    let mut rows = Vec::new();
+    if assigned.is_empty() {
+        return Ok(rows);
+    }
+    let with_agency = Subcategory::ALL
+        .iter()
+        .copied()
+        .filter(|s| routing::external_agency(*s).is_some());
+    let reports: HashMap<Uuid, _> =
+        reports::of_subcategories(txn, unique_report_ids(&assigned), with_agency)
+            .await?
+            .into_iter()
+            .filter_map(|r| Some((r.id, (routing::external_agency(*r.subcategory)?, r))))
+            .collect();
+    if reports.is_empty() {
+        return Ok(rows);
+    }
+    let ward_ids: Vec<Uuid> = reports.values().map(|(_, r)| r.ward_id).collect();
+    let agencies = wards::agencies_with_address(txn, ward_ids.iter().copied()).await?;
+    let ward_rows = wards::wards_by_id(txn, ward_ids).await?;
+    let neighborhoods =
+        wards::neighborhoods_by_id(txn, reports.values().map(|(_, r)| r.neighborhood_id)).await?;
+    for event in assigned {
+        let Some((code, report)) = reports.get(&event.report_id) else {
+            continue;
+        };
+        let (Some(agency), Some(ward)) = (
+            agencies
+                .iter()
+                .find(|a| a.ward_id == report.ward_id && a.code == *code),
+            ward_rows.get(&report.ward_id),
+        ) else {
+            continue;
+        };
+        let mail = wording::mail::agency_notice(
+            report,
+            agency,
+            ward,
+            neighborhoods.get(&report.neighborhood_id),
+            report.address.as_deref().unwrap_or("không ghi"),
+        );
+        let mut row = pending(
+            Uuid::now_v7(),
+            DeliveryChannel::Email,
+            report.ward_id,
+            of_event(event),
+            serde_json::to_string(&mail).unwrap_or_default(),
+            event.created_at,
+        );
+        row.recipient = Some(mail.to.clone());
+        rows.push(row);
+    }
+    Ok(rows)
+}

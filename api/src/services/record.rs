@@ -1,0 +1,203 @@
+//! Recording what happens to reports: one unit of work writes, in one transaction, the events
+//! (the timeline), the inbox entries they give people, the outbox deliveries they give
+//! outside systems, phones and mailboxes, and the marks that their statistics changed; then
+//! commits, and only then tells live streams (a stream never hears of a change that rolled
+//! back, and a crash after the commit loses nothing: streams read from the database).
+
+use crate::infra::hub::Hub;
+use crate::services::Services;
+use crate::wording;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sos_domain::code::Visibility;
+use sos_domain::lifecycle;
+use sos_domain::taxonomy::{EventType, Role, Status};
+use sos_store::entities::{notification, report, report_event, user};
+use sos_store::{ConnectionTrait, DbErr, Stored, WriteTxn};
+use std::collections::HashSet;
+use uuid::Uuid;
+
+/// An event to append to a report's history.
+pub struct NewEvent {
+    pub event_type: EventType,
+    pub actor: Option<(Uuid, Role)>,
+    pub from_status: Option<Status>,
+    pub to_status: Option<Status>,
+    pub visibility: Visibility,
+    pub text: Option<String>,
+    pub data: Value,
+}
+
+impl NewEvent {
+    /// A public event with no text and no data.
+    pub fn public(event_type: EventType) -> NewEvent {
+        NewEvent {
+            event_type,
+            actor: None,
+            from_status: None,
+            to_status: None,
+            visibility: Visibility::Public,
+            text: None,
+            data: Value::Object(Default::default()),
+        }
+    }
+}
+
+/// The rows that record `events` on a report: the events, and an inbox entry for each head
+/// the events concern. Pure: nothing is written.
+pub fn prepare(
+    report: &report::Model,
+    heads: &[user::Model],
+    events: Vec<NewEvent>,
+    at: DateTime<Utc>,
+    department_name: Option<&str>,
+) -> (Vec<report_event::Model>, Vec<notification::Model>) {
+    let mut rows = Vec::with_capacity(events.len());
+    let mut inbox = Vec::new();
+    for event in events {
+        let by_a_head = matches!(event.actor, Some((_, Role::NeighborhoodHead)));
+        let public = event.visibility == Visibility::Public;
+        let row = report_event::Model {
+            id: Uuid::now_v7(),
+            report_id: report.id,
+            event_type: Stored(event.event_type),
+            actor_id: event.actor.map(|(id, _)| id),
+            from_status: event.from_status.map(Stored),
+            to_status: event.to_status.map(Stored),
+            visibility: Stored(event.visibility),
+            text: event.text,
+            data: event.data,
+            created_at: at,
+        };
+        if lifecycle::notifies_heads(event.event_type, public, by_a_head) {
+            let (title, body) = wording::inbox::entry(
+                event.event_type,
+                &report.description,
+                row.text.as_deref(),
+                department_name,
+            );
+            inbox.extend(heads.iter().map(|head| notification::Model {
+                id: Uuid::now_v7(),
+                user_id: head.id,
+                report_id: report.id,
+                event_id: row.id,
+                event_type: row.event_type,
+                title: title.clone(),
+                body: body.clone(),
+                created_at: at,
+                read_at: None,
+            }));
+        }
+        rows.push(row);
+    }
+    (rows, inbox)
+}
+
+/// Inbox entries telling the heads of merged reports the answer given to the primary one.
+/// Each entry points to the head's own report, the one they can open.
+pub fn followers_inbox(
+    resolved: &report_event::Model,
+    followers: &[(report::Model, Vec<user::Model>)],
+) -> Vec<notification::Model> {
+    let mut heads_seen = HashSet::new();
+    followers
+        .iter()
+        .flat_map(|(duplicate, heads)| heads.iter().map(move |head| (duplicate, head)))
+        .filter(|(_, head)| heads_seen.insert(head.id))
+        .map(|(duplicate, head)| {
+            let (title, body) =
+                wording::inbox::merged_answer(&duplicate.description, resolved.text.as_deref());
+            notification::Model {
+                id: Uuid::now_v7(),
+                user_id: head.id,
+                report_id: duplicate.id,
+                event_id: resolved.id,
+                event_type: resolved.event_type,
+                title,
+                body,
+                created_at: resolved.created_at,
+                read_at: None,
+            }
+        })
+        .collect()
+}
+
+/// Writes events as they happen, in the caller's transaction: the events, their inbox
+/// entries, their deliveries (outbox), and the marks that their reports' statistics changed.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn record_events(
+    txn: &impl ConnectionTrait,
+    events: &[report_event::Model],
+    inbox: &[notification::Model],
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    sos_store::reports::insert_events(txn, events, inbox).await?;
+    let deliveries = crate::services::outbox::rows_for(txn, events, inbox).await?;
+    sos_store::outbox::insert(txn, &deliveries).await?;
+    let mut reports: Vec<Uuid> = events
+        .iter()
+        .filter(|e| sos_domain::rollup::changes_facts(*e.event_type))
+        .map(|e| e.report_id)
+        .collect();
+    reports.sort_unstable();
+    reports.dedup();
+    sos_store::facts::mark_changed(txn, &reports, at).await
+}
+
+/// A write transaction that records events, and announces them to live streams once it has
+/// committed.
+pub struct UnitOfWork {
+    txn: WriteTxn,
+    at: DateTime<Utc>,
+    users: Vec<Uuid>,
+    wards: Vec<Uuid>,
+}
+
+impl UnitOfWork {
+    pub async fn begin(services: &Services) -> Result<UnitOfWork, DbErr> {
+        Ok(UnitOfWork::new(
+            services.begin_write().await?,
+            services.clock.now(),
+        ))
+    }
+
+    /// A unit of work in a write transaction begun by the caller, its changes made at `at`.
+    pub fn new(txn: WriteTxn, at: DateTime<Utc>) -> UnitOfWork {
+        UnitOfWork {
+            txn,
+            at,
+            users: Vec::new(),
+            wards: Vec::new(),
+        }
+    }
+
+    /// The transaction, for the writes of the use case itself.
+    pub fn txn(&self) -> &sos_store::db::Transaction {
+        &self.txn
+    }
+
+    /// The time the unit's changes are made at.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+
+    /// Records events of reports of `wards` (see [`record_events`]).
+    pub async fn record(
+        &mut self,
+        events: &[report_event::Model],
+        inbox: &[notification::Model],
+        wards: impl IntoIterator<Item = Uuid>,
+    ) -> Result<(), DbErr> {
+        record_events(&*self.txn, events, inbox, self.at).await?;
+        self.users.extend(inbox.iter().map(|entry| entry.user_id));
+        self.wards.extend(wards);
+        Ok(())
+    }
+
+    /// Commits, then wakes the streams of the people and wards concerned.
+    pub async fn commit(self, hub: &Hub) -> Result<(), DbErr> {
+        self.txn.commit().await?;
+        hub.announce(self.users, self.wards).await;
+        Ok(())
+    }
+}

@@ -1,0 +1,205 @@
+//! The background work of each replica, on one runtime: every worker is a job run on a timer
+//! by [`periodic`], with one tick policy (the first run one interval after start, so replicas
+//! starting together do not all run at once; again at once while a run says more is waiting;
+//! otherwise one interval after the run ends), one tracing span and one log format, and a
+//! cooperative stop: a run in progress finishes, no new one starts.
+//!
+//! Workers get the [`Services`] context, never the HTTP state; several replicas run the same
+//! workers, which the storage makes safe (claims with `SKIP LOCKED`, unique alert and digest
+//! rows).
+
+use crate::services::Services;
+use crate::services::{classifier, deliveries, digest, escalation, stats};
+use std::future::Future;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+/// What a run of a job says.
+pub enum Ran {
+    /// Done for now: wait an interval.
+    Idle,
+    /// More is waiting: run again at once.
+    More,
+}
+
+/// The workers of one replica, until [`Workers::stop`].
+pub struct Workers {
+    stop: watch::Sender<bool>,
+    handles: Vec<(&'static str, JoinHandle<()>)>,
+}
+
+/// Runs `job` every `interval` until `stop` is set (see the module's description). A failed
+/// run is logged and the worker carries on.
+pub fn periodic<F, Fut>(
+    name: &'static str,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+    mut job: F,
+) -> JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = anyhow::Result<Ran>> + Send,
+{
+    let span = tracing::info_span!("worker", name);
+    tokio::spawn(
+        async move {
+            let mut wait = interval;
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.wait_for(|stopping| *stopping) => break,
+                }
+                wait = match job().await {
+                    Ok(Ran::More) => Duration::ZERO,
+                    Ok(Ran::Idle) => interval,
+                    Err(error) => {
+                        tracing::warn!(error = format!("{error:#}"), "run failed");
+                        interval
+                    }
+                };
+                if *stop.borrow() {
+                    break;
+                }
+            }
+            tracing::debug!("stopped");
+        }
+        .instrument(span),
+    )
+}
+
+impl Workers {
+    /// Starts every worker of this replica.
+    pub fn start(services: &Services) -> anyhow::Result<Workers> {
+        let (stop, stopping) = watch::channel(false);
+        let settings = services.settings.clone();
+        let mut handles = Vec::new();
+        let s = services.clone();
+        handles.push((
+            "classifier",
+            periodic(
+                "classifier",
+                settings.classifier_refresh,
+                stopping.clone(),
+                move || {
+                    let s = s.clone();
+                    async move {
+                        classifier::refresh(&s).await?;
+                        Ok(Ran::Idle)
+                    }
+                },
+            ),
+        ));
+        let s = services.clone();
+        handles.push((
+            "escalation",
+            periodic(
+                "escalation",
+                settings.escalation_interval,
+                stopping.clone(),
+                move || {
+                    let s = s.clone();
+                    async move {
+                        let sent = escalation::scan(&s, s.clock.now()).await?;
+                        if sent != escalation::Sent::default() {
+                            tracing::info!(
+                                warnings = sent.warnings,
+                                escalations = sent.escalations,
+                                "deadline alerts sent"
+                            );
+                        }
+                        Ok(Ran::Idle)
+                    }
+                },
+            ),
+        ));
+        let s = services.clone();
+        let client = deliveries::webhook_client()?;
+        handles.push((
+            "outbox",
+            periodic(
+                "outbox",
+                settings.delivery_interval,
+                stopping.clone(),
+                move || {
+                    let (s, client) = (s.clone(), client.clone());
+                    async move {
+                        let claimed = deliveries::deliver_due(&s, &client).await?;
+                        // A full claim: there may be more waiting.
+                        Ok(if claimed as u64 == deliveries::CLAIM {
+                            Ran::More
+                        } else {
+                            Ran::Idle
+                        })
+                    }
+                },
+            ),
+        ));
+        let s = services.clone();
+        handles.push((
+            "facts",
+            periodic(
+                "facts",
+                settings.facts_interval,
+                stopping.clone(),
+                move || {
+                    let s = s.clone();
+                    async move {
+                        let (_, more) = stats::build_facts(&s).await?;
+                        Ok(if more { Ran::More } else { Ran::Idle })
+                    }
+                },
+            ),
+        ));
+        let s = services.clone();
+        handles.push((
+            "digest",
+            periodic(
+                "digest",
+                Duration::from_secs(60),
+                stopping.clone(),
+                move || {
+                    let s = s.clone();
+                    async move {
+                        digest::send_due(&s, s.clock.now())
+                            .await
+                            .map_err(|problem| anyhow::anyhow!("{problem:?}"))?;
+                        Ok(Ran::Idle)
+                    }
+                },
+            ),
+        ));
+        let limiter = services.login_limiter.clone();
+        handles.push((
+            "login-limiter",
+            periodic(
+                "login-limiter",
+                Duration::from_secs(60),
+                stopping,
+                move || {
+                    limiter.prune();
+                    async { Ok(Ran::Idle) }
+                },
+            ),
+        ));
+        Ok(Workers { stop, handles })
+    }
+
+    /// Asks every worker to stop, and waits for runs in progress to finish, at most `grace`
+    /// in all; a run still going then is abandoned (what it had not committed is redone by the
+    /// next replica to run, as after a crash).
+    pub async fn stop(self, grace: Duration) {
+        self.stop.send_replace(true);
+        let deadline = tokio::time::Instant::now() + grace;
+        for (name, mut handle) in self.handles {
+            if tokio::time::timeout_at(deadline, &mut handle)
+                .await
+                .is_err()
+            {
+                tracing::warn!(worker = name, "still running after the grace; stopped");
+                handle.abort();
+            }
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! People: accounts, their sessions (refresh tokens), their phones and their choices of what
+//! they hear.
+
+use crate::entities::{department, device, notification_preference, refresh_token, user};
+use crate::index;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
+use sos_domain::delivery::{self, Preferences};
+use sos_domain::taxonomy::Role;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn user(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find_by_id(id).one(db).await
+}
+
+/// The account of a username (stored in lower case).
+pub async fn by_username(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(db)
+        .await
+}
+
+pub async fn users_by_id(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, user::Model>, DbErr> {
+    Ok(index(
+        user::Entity::find()
+            .filter(user::Column::Id.is_in(ids))
+            .all(db)
+            .await?,
+        |u| u.id,
+    ))
+}
+
+/// Whether the department is its ward's triage desk.
+pub async fn is_triage_desk(db: &impl ConnectionTrait, department_id: Uuid) -> Result<bool, DbErr> {
+    Ok(department::Entity::find_by_id(department_id)
+        .one(db)
+        .await?
+        .is_some_and(|d| d.triage_desk))
+}
+
+/// The active users among `ids` who can hear beyond their inbox: with an e-mail address or a
+/// registered phone.
+pub async fn reachable(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<user::Model>, DbErr> {
+    let with_devices = Query::select()
+        .column(device::Column::UserId)
+        .from(device::Entity)
+        .to_owned();
+    user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .filter(user::Column::Active.eq(true))
+        .filter(
+            Condition::any()
+                .add(user::Column::Email.is_not_null())
+                .add(user::Column::Id.in_subquery(with_devices)),
+        )
+        .all(db)
+        .await
+}
+
+/// Active users of a role attached to one of `keys`: by department for staff, by ward for
+/// leaders.
+pub async fn active_of_role_in(
+    db: &impl ConnectionTrait,
+    role: Role,
+    by: AttachedTo,
+    keys: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<user::Model>, DbErr> {
+    let column = match by {
+        AttachedTo::Department => user::Column::DepartmentId,
+        AttachedTo::Ward => user::Column::WardId,
+    };
+    user::Entity::find()
+        .filter(user::Column::Role.eq(role.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .filter(column.is_in(keys))
+        .all(db)
+        .await
+}
+
+/// What a user is attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachedTo {
+    Department,
+    Ward,
+}
+
+/// Active ward leaders with an e-mail address: who may want the morning digest.
+pub async fn leaders_with_address(db: &impl ConnectionTrait) -> Result<Vec<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Role.eq(Role::WardLeader.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Email.is_not_null())
+        .filter(user::Column::WardId.is_not_null())
+        .all(db)
+        .await
+}
+
+/// Inserts accounts (seed data).
+pub async fn insert_users(
+    txn: &impl ConnectionTrait,
+    users: impl IntoIterator<Item = user::Model>,
+) -> Result<(), DbErr> {
+    let rows: Vec<user::ActiveModel> = users.into_iter().map(Into::into).collect();
+    for chunk in rows.chunks(crate::ROWS_PER_INSERT) {
+        user::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A refresh token issued to a user, stored by its hash.
+pub struct NewRefreshToken {
+    pub user_id: Uuid,
+    pub family_id: Uuid,
+    pub token_hash: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_refresh_token(
+    db: &impl ConnectionTrait,
+    token: NewRefreshToken,
+) -> Result<(), DbErr> {
+    refresh_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(token.user_id),
+        family_id: Set(token.family_id),
+        token_hash: Set(token.token_hash),
+        expires_at: Set(token.expires_at),
+        used_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(token.created_at),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn refresh_token_by_hash(
+    db: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<refresh_token::Model>, DbErr> {
+    refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .one(db)
+        .await
+}
+
+/// Spends a refresh token if it is unspent, in one statement (two concurrent refreshes with
+/// the same token cannot both win); true when this call spent it.
+pub async fn spend_refresh_token(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let spent = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(at))
+        .filter(refresh_token::Column::Id.eq(id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(spent.rows_affected == 1)
+}
+
+/// Revokes every token of a login's family.
+pub async fn revoke_family(
+    txn: &impl ConnectionTrait,
+    family: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(at))
+        .filter(refresh_token::Column::FamilyId.eq(family))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// A phone's registration, as it was before (if it was).
+pub async fn device_by_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<device::Model>, DbErr> {
+    device::Entity::find()
+        .filter(device::Column::Token.eq(token))
+        .one(db)
+        .await
+}
+
+/// Gives a known phone to `user_id`.
+pub async fn move_device(
+    txn: &impl ConnectionTrait,
+    existing: device::Model,
+    user_id: Uuid,
+    platform: &str,
+    at: DateTime<Utc>,
+) -> Result<device::Model, DbErr> {
+    let mut active: device::ActiveModel = existing.into();
+    active.user_id = Set(user_id);
+    active.platform = Set(platform.to_owned());
+    active.last_seen_at = Set(at);
+    active.update(txn).await
+}
+
+pub async fn insert_device(txn: &impl ConnectionTrait, row: &device::Model) -> Result<(), DbErr> {
+    device::Entity::insert(device::ActiveModel::from(row.clone()))
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// Removes a phone of a user; false when they have no such phone.
+pub async fn delete_device(
+    txn: &impl ConnectionTrait,
+    token: &str,
+    user_id: Uuid,
+) -> Result<bool, DbErr> {
+    let deleted = device::Entity::delete_many()
+        .filter(device::Column::Token.eq(token))
+        .filter(device::Column::UserId.eq(user_id))
+        .exec(txn)
+        .await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// Forgets a phone whatever its user (its push service says the token is gone).
+pub async fn forget_device(txn: &impl ConnectionTrait, token: &str) -> Result<(), DbErr> {
+    device::Entity::delete_many()
+        .filter(device::Column::Token.eq(token))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+pub async fn devices_of(
+    db: &impl ConnectionTrait,
+    user_ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<device::Model>, DbErr> {
+    device::Entity::find()
+        .filter(device::Column::UserId.is_in(user_ids))
+        .all(db)
+        .await
+}
+
+impl From<&notification_preference::Model> for Preferences {
+    fn from(row: &notification_preference::Model) -> Preferences {
+        Preferences {
+            push: row.push,
+            email: row.email,
+            daily_digest: row.daily_digest,
+            event_types: delivery::event_types_of(&row.event_types),
+        }
+    }
+}
+
+/// The preferences of each of these people: their own, or their role's defaults.
+pub async fn preferences_of(
+    db: &impl ConnectionTrait,
+    users: &[user::Model],
+) -> Result<HashMap<Uuid, Preferences>, DbErr> {
+    let chosen = index(
+        notification_preference::Entity::find()
+            .filter(notification_preference::Column::UserId.is_in(users.iter().map(|u| u.id)))
+            .all(db)
+            .await?,
+        |row| row.user_id,
+    );
+    Ok(users
+        .iter()
+        .map(|user| {
+            let preferences = match chosen.get(&user.id) {
+                Some(row) => row.into(),
+                None => Preferences::default_for(*user.role),
+            };
+            (user.id, preferences)
+        })
+        .collect())
+}
+
+/// Replaces a person's choices and the address their mail goes to.
+pub async fn set_preferences(
+    txn: &impl ConnectionTrait,
+    user_id: Uuid,
+    chosen: &Preferences,
+    address: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    notification_preference::Entity::insert(notification_preference::ActiveModel {
+        user_id: Set(user_id),
+        push: Set(chosen.push),
+        email: Set(chosen.email),
+        daily_digest: Set(chosen.daily_digest),
+        event_types: Set(delivery::event_types_field(&chosen.event_types)),
+        updated_at: Set(at),
+    })
+    .on_conflict(
+        OnConflict::column(notification_preference::Column::UserId)
+            .update_columns([
+                notification_preference::Column::Push,
+                notification_preference::Column::Email,
+                notification_preference::Column::DailyDigest,
+                notification_preference::Column::EventTypes,
+                notification_preference::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    user::ActiveModel {
+        id: Set(user_id),
+        email: Set(address.map(str::to_owned)),
+        ..Default::default()
+    }
+    .update(txn)
+    .await?;
+    Ok(())
+}

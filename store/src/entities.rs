@@ -1,0 +1,657 @@
+//! sea-orm entities, one module per table. Codes of the domain are stored as their strings
+//! and read as the domain's enums ([`Stored`](crate::code::Stored)); department codes stay
+//! strings, as a ward may add its own.
+#![allow(clippy::derive_partial_eq_without_eq)]
+
+pub mod province {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "provinces")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: i32,
+        pub name: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod ward {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "wards")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        /// The official code of the national list of administrative units.
+        pub code: i32,
+        pub province_code: i32,
+        pub name: String,
+        pub division_type: String,
+        pub created_at: DateTimeUtc,
+        /// `sla::WeekHours` as JSON; none for the default office hours.
+        pub office_hours: Option<Json>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod neighborhood {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "neighborhoods")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub ward_id: Uuid,
+        pub code: String,
+        pub name: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::ward::Entity",
+            from = "Column::WardId",
+            to = "super::ward::Column::Id"
+        )]
+        Ward,
+    }
+
+    impl Related<super::ward::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Ward.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod department {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "departments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub ward_id: Uuid,
+        pub code: String,
+        pub name: String,
+        /// An outside agency (power, water, public works): reached by e-mail, no staff accounts.
+        pub external: bool,
+        pub email: Option<String>,
+        pub triage_desk: bool,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod routing_rule {
+    use crate::code::Stored;
+    use sea_orm::entity::prelude::*;
+    use sos_domain::taxonomy::Subcategory;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "routing_rules")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub ward_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub subcategory: Stored<Subcategory>,
+        pub department_id: Uuid,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod user {
+    use crate::code::Stored;
+    use sea_orm::entity::prelude::*;
+    use sos_domain::taxonomy::Role;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub username: String,
+        pub password_hash: String,
+        pub display_name: String,
+        pub role: Stored<Role>,
+        pub ward_id: Option<Uuid>,
+        pub neighborhood_id: Option<Uuid>,
+        pub department_id: Option<Uuid>,
+        pub email: Option<String>,
+        pub active: bool,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod refresh_token {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "refresh_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub user_id: Uuid,
+        /// Every token issued by rotation from one login shares the family of that login.
+        pub family_id: Uuid,
+        /// SHA-256 of the token: a leaked table does not give working tokens.
+        pub token_hash: String,
+        pub expires_at: DateTimeUtc,
+        pub used_at: Option<DateTimeUtc>,
+        pub revoked_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod report {
+    use crate::code::Stored;
+    use sea_orm::entity::prelude::*;
+    use sos_domain::taxonomy::{Category, Priority, Status, Subcategory};
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "reports")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub ward_id: Uuid,
+        pub neighborhood_id: Uuid,
+        pub reporter_id: Uuid,
+        pub description: String,
+        pub address: Option<String>,
+        pub lat: Option<f64>,
+        pub lon: Option<f64>,
+        pub accuracy_m: Option<f64>,
+        pub category: Stored<Category>,
+        pub subcategory: Stored<Subcategory>,
+        pub chosen_subcategory: Option<Stored<Subcategory>>,
+        pub priority: Stored<Priority>,
+        pub status: Stored<Status>,
+        pub department_id: Option<Uuid>,
+        pub classification: Json,
+        pub duplicate_of: Option<Uuid>,
+        pub rating: Option<i32>,
+        pub response: Option<String>,
+        pub request_hash: String,
+        pub search_text: String,
+        pub version: i32,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub acknowledged_at: Option<DateTimeUtc>,
+        pub resolved_at: Option<DateTimeUtc>,
+        pub closed_at: Option<DateTimeUtc>,
+        /// Start of the clock of the department holding the report.
+        pub assigned_at: Option<DateTimeUtc>,
+        pub acknowledge_due_at: Option<DateTimeUtc>,
+        pub acknowledge_warn_at: Option<DateTimeUtc>,
+        pub resolve_due_at: Option<DateTimeUtc>,
+        pub resolve_warn_at: Option<DateTimeUtc>,
+        /// The ward's promise to the neighborhood, from filing.
+        pub ward_acknowledge_due_at: Option<DateTimeUtc>,
+        pub ward_resolve_due_at: Option<DateTimeUtc>,
+        /// Working time from filing to the milestone, for statistics.
+        pub acknowledge_working_seconds: Option<i64>,
+        pub resolve_working_seconds: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod report_event {
+    use crate::code::Stored;
+    use sea_orm::entity::prelude::*;
+    use sos_domain::code::Visibility;
+    use sos_domain::taxonomy::{EventType, Status};
+
+    /// Events are written once and never updated: they are the report's history.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub report_id: Uuid,
+        #[sea_orm(column_name = "type")]
+        pub event_type: Stored<EventType>,
+        pub actor_id: Option<Uuid>,
+        pub from_status: Option<Stored<Status>>,
+        pub to_status: Option<Stored<Status>>,
+        pub visibility: Stored<Visibility>,
+        pub text: Option<String>,
+        pub data: Json,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod notification {
+    use crate::code::Stored;
+    use sea_orm::entity::prelude::*;
+    use sos_domain::taxonomy::EventType;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notifications")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub report_id: Uuid,
+        pub event_id: Uuid,
+        #[sea_orm(column_name = "type")]
+        pub event_type: Stored<EventType>,
+        pub title: String,
+        pub body: String,
+        pub created_at: DateTimeUtc,
+        pub read_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod subcategory_correction {
+    use crate::code::Stored;
+    use sea_orm::entity::prelude::*;
+    use sos_domain::taxonomy::Subcategory;
+
+    /// A report's text with the subcategory staff corrected it to: training data for the
+    /// classifier.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "subcategory_corrections")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub report_id: Uuid,
+        pub text: String,
+        pub from_subcategory: Stored<Subcategory>,
+        pub to_subcategory: Stored<Subcategory>,
+        pub actor_id: Uuid,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod classifier_model {
+    use sea_orm::entity::prelude::*;
+
+    /// A trained classifier as activated by an operator; the newest one is in use.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "classifier_models")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub activated_at: DateTimeUtc,
+        pub trained_examples: i32,
+        /// How many of the examples were staff corrections.
+        pub corrections: i32,
+        /// The model's JSON document (`sos_domain::classify::Model::to_json`).
+        pub model: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod calendar_day {
+    use crate::code::Stored;
+    use sea_orm::entity::prelude::*;
+    use sos_domain::sla::DayKind;
+
+    /// A national day off, or a compensatory working day (`sla::DayKind`).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calendar_days")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub date: Date,
+        pub kind: Stored<DayKind>,
+        pub name: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod deadline_policy {
+    use crate::code::Stored;
+    use sea_orm::entity::prelude::*;
+    use sos_domain::sla::deadlines::Clock;
+    use sos_domain::taxonomy::Priority;
+
+    /// A ward's deadlines for a priority, or for one subcategory at it (`subcategory` empty
+    /// for the whole priority).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "deadline_policies")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub ward_id: Uuid,
+        pub priority: Stored<Priority>,
+        pub subcategory: String,
+        pub acknowledge_minutes: i32,
+        pub acknowledge_clock: Stored<Clock>,
+        pub resolve_minutes: i32,
+        pub resolve_clock: Stored<Clock>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod deadline_alert {
+    use crate::code::Stored;
+    use sea_orm::entity::prelude::*;
+    use sos_domain::sla::deadlines::{AlertStage, DeadlineKind};
+
+    /// A warning or an escalation already sent for a deadline: each is sent once.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "deadline_alerts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub report_id: Uuid,
+        pub deadline: Stored<DeadlineKind>,
+        pub stage: Stored<AlertStage>,
+        pub due_at: DateTimeUtc,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod boundary {
+    use crate::code::Stored;
+    use sea_orm::entity::prelude::*;
+    use sos_domain::boundaries::Level;
+
+    /// One version of a ward's or a neighborhood's boundary.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "boundaries")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub level: Stored<Level>,
+        pub ward_id: Uuid,
+        pub neighborhood_id: Option<Uuid>,
+        pub valid_from: Date,
+        pub geometry: String,
+        pub approximate: bool,
+        pub source: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod report_supporter {
+    use sea_orm::entity::prelude::*;
+
+    /// A head who joined a report instead of filing the same problem again.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_supporters")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub report_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: Uuid,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod report_photo {
+    use crate::code::Stored;
+    use sea_orm::entity::prelude::*;
+    use sos_domain::photos::{PhotoFormat, PhotoKind};
+
+    /// A photo of a report; its files are in the photo store.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_photos")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub report_id: Uuid,
+        pub kind: Stored<PhotoKind>,
+        pub added_by: Uuid,
+        pub created_at: DateTimeUtc,
+        pub format: Stored<PhotoFormat>,
+        pub width: i32,
+        pub height: i32,
+        pub original_bytes: i64,
+        pub upload_sha256: String,
+        pub original_sha256: String,
+        pub screen_sha256: String,
+        pub thumb_sha256: String,
+        pub suggested_lat: Option<f64>,
+        pub suggested_lon: Option<f64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod webhook_subscription {
+    use sea_orm::entity::prelude::*;
+
+    /// An outside system (the city's 1022 portal, a Zalo bot) following a ward's reports.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_subscriptions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub ward_id: Uuid,
+        pub url: String,
+        pub secret: String,
+        pub event_types: String,
+        pub active: bool,
+        pub created_by: Uuid,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod outbox {
+    use crate::code::Stored;
+    use sea_orm::entity::prelude::*;
+    use sos_domain::delivery::{DeliveryChannel, DeliveryStatus};
+
+    /// One delivery to an outside system, waiting, sent or given up.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub channel: Stored<DeliveryChannel>,
+        pub ward_id: Uuid,
+        pub subscription_id: Option<Uuid>,
+        pub recipient: Option<String>,
+        pub event_id: Uuid,
+        pub report_id: Uuid,
+        pub event_type: String,
+        pub payload: String,
+        pub status: Stored<DeliveryStatus>,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub last_error: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub sent_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod report_day_fact {
+    use sea_orm::entity::prelude::*;
+
+    /// The packed statistics facts (`sos_domain::rollup`) of a ward's reports filed on one
+    /// local day.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_day_facts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub ward_id: Uuid,
+        /// `YYYY-MM-DD`, Asia/Ho_Chi_Minh.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: String,
+        pub facts: Vec<u8>,
+        pub report_count: i32,
+        pub built_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod report_day_change {
+    use sea_orm::entity::prelude::*;
+
+    /// A ward's day whose reports changed since its facts were built.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_day_changes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub ward_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: String,
+        pub changed_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod device {
+    use sea_orm::entity::prelude::*;
+
+    /// A phone (or browser) that receives push notifications for its user.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "devices")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub token: String,
+        pub platform: String,
+        pub created_at: DateTimeUtc,
+        pub last_seen_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod notification_preference {
+    use sea_orm::entity::prelude::*;
+
+    /// A person's choices (`sos_domain::delivery::Preferences`); none: their role's defaults.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notification_preferences")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: Uuid,
+        pub push: bool,
+        pub email: bool,
+        pub daily_digest: bool,
+        pub event_types: String,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod daily_digest {
+    use sea_orm::entity::prelude::*;
+
+    /// A morning digest queued for a leader: at most one per local day.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "daily_digests")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: String,
+        pub delivery_id: Uuid,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

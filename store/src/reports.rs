@@ -1,0 +1,712 @@
+//! Reports, their timeline (events, kept forever), the inbox entries events write, and the
+//! heads who joined them.
+
+use crate::ROWS_PER_INSERT;
+use crate::code::Stored;
+use crate::entities::{
+    department, neighborhood, notification, report, report_event, report_supporter,
+    subcategory_correction, user, ward,
+};
+use crate::index;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{LikeExpr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, Set, TryInsertResult,
+};
+use sos_domain::access::{self, Actor, ListScope, ReportScope};
+use sos_domain::spatial;
+use sos_domain::taxonomy::{Category, Priority, Role, Status, Subcategory};
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// What the access rules need to know of a report.
+pub fn scope(report: &report::Model, actor_took_part: bool) -> ReportScope {
+    ReportScope {
+        ward_id: report.ward_id,
+        neighborhood_id: report.neighborhood_id,
+        department_id: report.department_id,
+        reporter_id: report.reporter_id,
+        actor_took_part,
+    }
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<report::Model>, DbErr> {
+    report::Entity::find_by_id(id).one(db).await
+}
+
+/// Whether the user wrote an event on the report.
+pub async fn took_part(
+    db: &impl ConnectionTrait,
+    report_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, DbErr> {
+    let count = report_event::Entity::find()
+        .filter(report_event::Column::ReportId.eq(report_id))
+        .filter(report_event::Column::ActorId.eq(user_id))
+        .count(db)
+        .await?;
+    Ok(count > 0)
+}
+
+/// Whether the user joined the report as a supporter.
+pub async fn supports(
+    db: &impl ConnectionTrait,
+    report_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, DbErr> {
+    Ok(report_supporter::Entity::find_by_id((report_id, user_id))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// The reports an actor may see (`access::list_scope`), as a query to narrow further; `None`
+/// when they see none.
+pub fn visible(actor: &Actor) -> Option<Select<report::Entity>> {
+    let select = report::Entity::find();
+    Some(match access::list_scope(actor) {
+        ListScope::All => select,
+        ListScope::Ward(w) => select.filter(report::Column::WardId.eq(w)),
+        ListScope::Neighborhood {
+            neighborhood_id,
+            user_id,
+        } => {
+            let joined = Query::select()
+                .column(report_supporter::Column::ReportId)
+                .from(report_supporter::Entity)
+                .and_where(report_supporter::Column::UserId.eq(user_id))
+                .to_owned();
+            select.filter(
+                Condition::any()
+                    .add(report::Column::NeighborhoodId.eq(neighborhood_id))
+                    .add(report::Column::ReporterId.eq(user_id))
+                    .add(report::Column::Id.in_subquery(joined)),
+            )
+        }
+        ListScope::Department {
+            ward_id,
+            department_id,
+            user_id,
+        } => {
+            let acted_on = Query::select()
+                .column(report_event::Column::ReportId)
+                .from(report_event::Entity)
+                .and_where(report_event::Column::ActorId.eq(user_id))
+                .to_owned();
+            select.filter(report::Column::WardId.eq(ward_id)).filter(
+                Condition::any()
+                    .add(report::Column::DepartmentId.eq(department_id))
+                    .add(report::Column::Id.in_subquery(acted_on)),
+            )
+        }
+        ListScope::Nothing => return None,
+    })
+}
+
+/// The codes of the states `keep` picks, for SQL.
+pub fn states(keep: impl Fn(Status) -> bool) -> Vec<&'static str> {
+    Status::ALL
+        .iter()
+        .copied()
+        .filter(|s| keep(*s))
+        .map(Status::as_str)
+        .collect()
+}
+
+/// Open reports of `subcategory` of the new report's ward within `window` of it, filed
+/// before it, newest first (at most 100): the candidates to be the same problem. The caller
+/// measures the exact distance.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn near(
+    db: &impl ConnectionTrait,
+    new: &report::Model,
+    at: spatial::LatLon,
+    window: &spatial::DuplicateWindow,
+) -> Result<Vec<report::Model>, DbErr> {
+    // A box around the place narrows the rows read; the exact distance decides.
+    let lat_delta = window.radius_m / 111_000.0;
+    let lon_delta = lat_delta / at.lat.to_radians().cos().max(0.1);
+    report::Entity::find()
+        .filter(report::Column::WardId.eq(new.ward_id))
+        .filter(report::Column::Id.ne(new.id))
+        .filter(report::Column::Subcategory.eq(new.subcategory))
+        .filter(report::Column::Status.is_in(states(Status::is_open)))
+        .filter(report::Column::CreatedAt.gte(new.created_at - chrono::Duration::days(window.days)))
+        .filter(report::Column::CreatedAt.lte(new.created_at))
+        .filter(report::Column::Lat.between(at.lat - lat_delta, at.lat + lat_delta))
+        .filter(report::Column::Lon.between(at.lon - lon_delta, at.lon + lon_delta))
+        .order_by_desc(report::Column::CreatedAt)
+        .limit(100)
+        .all(db)
+        .await
+}
+
+/// The rows that a set of reports (and events) refer to, fetched in one query per table.
+#[derive(Default)]
+pub struct Refs {
+    wards: HashMap<Uuid, ward::Model>,
+    neighborhoods: HashMap<Uuid, neighborhood::Model>,
+    users: HashMap<Uuid, user::Model>,
+    departments: HashMap<Uuid, department::Model>,
+}
+
+impl Refs {
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        reports: &[report::Model],
+        extra_users: impl IntoIterator<Item = Uuid>,
+    ) -> Result<Refs, DbErr> {
+        let ward_ids: Vec<Uuid> = reports.iter().map(|r| r.ward_id).collect();
+        let neighborhood_ids: Vec<Uuid> = reports.iter().map(|r| r.neighborhood_id).collect();
+        let department_ids: Vec<Uuid> = reports.iter().filter_map(|r| r.department_id).collect();
+        let mut user_ids: Vec<Uuid> = reports.iter().map(|r| r.reporter_id).collect();
+        user_ids.extend(extra_users);
+        Ok(Refs {
+            wards: index(
+                ward::Entity::find()
+                    .filter(ward::Column::Id.is_in(ward_ids))
+                    .all(db)
+                    .await?,
+                |w| w.id,
+            ),
+            neighborhoods: index(
+                neighborhood::Entity::find()
+                    .filter(neighborhood::Column::Id.is_in(neighborhood_ids))
+                    .all(db)
+                    .await?,
+                |n| n.id,
+            ),
+            users: crate::accounts::users_by_id(db, user_ids).await?,
+            departments: index(
+                department::Entity::find()
+                    .filter(department::Column::Id.is_in(department_ids))
+                    .all(db)
+                    .await?,
+                |d| d.id,
+            ),
+        })
+    }
+
+    /// The refs of a report just filed: the reporter and department are in hand, so only the
+    /// ward and neighborhood are read.
+    pub async fn of_new_report(
+        db: &impl ConnectionTrait,
+        report: &report::Model,
+        reporter: &user::Model,
+        department: Option<&department::Model>,
+    ) -> Result<Refs, DbErr> {
+        let (neighborhood, ward) = neighborhood::Entity::find_by_id(report.neighborhood_id)
+            .find_also_related(ward::Entity)
+            .one(db)
+            .await?
+            .map_or((None, None), |(n, w)| (Some(n), w));
+        Ok(Refs {
+            wards: ward.into_iter().map(|w| (w.id, w)).collect(),
+            neighborhoods: neighborhood.into_iter().map(|n| (n.id, n)).collect(),
+            users: HashMap::from([(reporter.id, reporter.clone())]),
+            departments: department.into_iter().map(|d| (d.id, d.clone())).collect(),
+        })
+    }
+
+    pub fn user(&self, id: Uuid) -> Option<&user::Model> {
+        self.users.get(&id)
+    }
+
+    pub fn ward(&self, id: Uuid) -> Option<&ward::Model> {
+        self.wards.get(&id)
+    }
+
+    pub fn neighborhood(&self, id: Uuid) -> Option<&neighborhood::Model> {
+        self.neighborhoods.get(&id)
+    }
+
+    pub fn department(&self, id: Uuid) -> Option<&department::Model> {
+        self.departments.get(&id)
+    }
+}
+
+/// A report's timeline, oldest first.
+pub async fn timeline(
+    db: &impl ConnectionTrait,
+    report_id: Uuid,
+) -> Result<Vec<report_event::Model>, DbErr> {
+    report_event::Entity::find()
+        .filter(report_event::Column::ReportId.eq(report_id))
+        .order_by_asc(report_event::Column::CreatedAt)
+        .order_by_asc(report_event::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn supporter_count(db: &impl ConnectionTrait, report_id: Uuid) -> Result<u64, DbErr> {
+    report_supporter::Entity::find()
+        .filter(report_supporter::Column::ReportId.eq(report_id))
+        .count(db)
+        .await
+}
+
+/// Adds a supporter; false when they had joined already.
+pub async fn join(
+    txn: &impl ConnectionTrait,
+    report_id: Uuid,
+    user_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let inserted = report_supporter::Entity::insert(report_supporter::ActiveModel {
+        report_id: Set(report_id),
+        user_id: Set(user_id),
+        created_at: Set(at),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(txn)
+    .await?;
+    Ok(matches!(inserted, TryInsertResult::Inserted(n) if n > 0))
+}
+
+/// Removes a supporter; false when they had not joined.
+pub async fn leave(
+    txn: &impl ConnectionTrait,
+    report_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, DbErr> {
+    let deleted = report_supporter::Entity::delete_by_id((report_id, user_id))
+        .exec(txn)
+        .await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// The active heads of a neighborhood: who gets its inbox entries.
+pub async fn heads_of(
+    db: &impl ConnectionTrait,
+    neighborhood_id: Uuid,
+) -> Result<Vec<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::NeighborhoodId.eq(neighborhood_id))
+        .filter(user::Column::Role.eq(Role::NeighborhoodHead.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .all(db)
+        .await
+}
+
+/// The heads who hear what happens to a report: those of its neighborhood, the head who filed
+/// it (placed in another neighborhood by its position, they still follow it) and the heads who
+/// joined it.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn audience(
+    db: &impl ConnectionTrait,
+    report: &report::Model,
+) -> Result<Vec<user::Model>, DbErr> {
+    let joined = Query::select()
+        .column(report_supporter::Column::UserId)
+        .from(report_supporter::Entity)
+        .and_where(report_supporter::Column::ReportId.eq(report.id))
+        .to_owned();
+    user::Entity::find()
+        .filter(user::Column::Role.eq(Role::NeighborhoodHead.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .filter(
+            Condition::any()
+                .add(user::Column::NeighborhoodId.eq(report.neighborhood_id))
+                .add(user::Column::Id.eq(report.reporter_id))
+                .add(user::Column::Id.in_subquery(joined)),
+        )
+        .all(db)
+        .await
+}
+
+/// Reports merged into `primary` (marked its duplicates) from other neighborhoods, with the
+/// heads of each.
+pub async fn merged_from_elsewhere(
+    db: &impl ConnectionTrait,
+    primary: &report::Model,
+) -> Result<Vec<(report::Model, Vec<user::Model>)>, DbErr> {
+    let duplicates = report::Entity::find()
+        .filter(report::Column::DuplicateOf.eq(primary.id))
+        .filter(report::Column::NeighborhoodId.ne(primary.neighborhood_id))
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(duplicates.len());
+    for duplicate in duplicates {
+        let heads = heads_of(db, duplicate.neighborhood_id).await?;
+        out.push((duplicate, heads));
+    }
+    Ok(out)
+}
+
+/// The ward of each of these reports.
+pub async fn wards_of(
+    db: &impl ConnectionTrait,
+    report_ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, Uuid>, DbErr> {
+    Ok(report::Entity::find()
+        .select_only()
+        .column(report::Column::Id)
+        .column(report::Column::WardId)
+        .filter(report::Column::Id.is_in(report_ids))
+        .into_tuple::<(Uuid, Uuid)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The ward and neighborhood of each of these reports.
+pub async fn places_of(
+    db: &impl ConnectionTrait,
+    report_ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, (Uuid, Uuid)>, DbErr> {
+    Ok(report::Entity::find()
+        .select_only()
+        .column(report::Column::Id)
+        .column(report::Column::WardId)
+        .column(report::Column::NeighborhoodId)
+        .filter(report::Column::Id.is_in(report_ids))
+        .into_tuple::<(Uuid, Uuid, Uuid)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, ward, neighborhood)| (id, (ward, neighborhood)))
+        .collect())
+}
+
+/// These reports, when their subcategory is one of `subcategories`.
+pub async fn of_subcategories(
+    db: &impl ConnectionTrait,
+    report_ids: impl IntoIterator<Item = Uuid>,
+    subcategories: impl IntoIterator<Item = Subcategory>,
+) -> Result<Vec<report::Model>, DbErr> {
+    report::Entity::find()
+        .filter(report::Column::Id.is_in(report_ids))
+        .filter(report::Column::Subcategory.is_in(subcategories.into_iter().map(|s| s.as_str())))
+        .all(db)
+        .await
+}
+
+/// Inserts new reports, skipping those whose id is taken; returns the ids inserted.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn insert_new(
+    txn: &impl ConnectionTrait,
+    reports: impl IntoIterator<Item = report::Model>,
+) -> Result<HashSet<Uuid>, DbErr> {
+    let rows = reports
+        .into_iter()
+        .map(|r| report::ActiveModel::from(r).reset_all());
+    Ok(
+        match report::Entity::insert_many(rows)
+            .on_conflict_do_nothing()
+            .exec_with_returning_keys(txn)
+            .await?
+        {
+            TryInsertResult::Inserted(keys) => keys.into_iter().collect(),
+            TryInsertResult::Conflicted | TryInsertResult::Empty => HashSet::new(),
+        },
+    )
+}
+
+/// Inserts reports in bulk (history loaded by `sos seed --synthetic`).
+pub async fn insert_many(
+    txn: &impl ConnectionTrait,
+    reports: &[report::Model],
+) -> Result<(), DbErr> {
+    // A report has 34 columns: 400 of them stay under SQLite's 32,766 bound parameters.
+    for chunk in reports.chunks(400) {
+        report::Entity::insert_many(
+            chunk
+                .iter()
+                .map(|r| report::ActiveModel::from(r.clone()).reset_all()),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Writes every column of `updated` if the stored report still has `version`; false when
+/// someone changed it in between (nothing is written).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn update_versioned(
+    txn: &impl ConnectionTrait,
+    updated: &report::Model,
+    version: i32,
+) -> Result<bool, DbErr> {
+    let mut active = report::ActiveModel::from(updated.clone()).reset_all();
+    active.id = sea_orm::ActiveValue::Unchanged(updated.id);
+    let result = report::Entity::update_many()
+        .set(active)
+        .filter(report::Column::Id.eq(updated.id))
+        .filter(report::Column::Version.eq(version))
+        .exec(txn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Sets the position of a report that has none; false when it has one.
+pub async fn set_position(
+    txn: &impl ConnectionTrait,
+    report_id: Uuid,
+    (lat, lon): (f64, f64),
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let updated = report::Entity::update_many()
+        .col_expr(report::Column::Lat, lat.into())
+        .col_expr(report::Column::Lon, lon.into())
+        .col_expr(report::Column::UpdatedAt, at.into())
+        .filter(report::Column::Id.eq(report_id))
+        .filter(report::Column::Lat.is_null())
+        .exec(txn)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// A staff correction of the classifier's subcategory: training data.
+pub struct Correction {
+    pub report_id: Uuid,
+    pub text: String,
+    pub from: Subcategory,
+    pub to: Subcategory,
+    pub actor_id: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_correction(
+    txn: &impl ConnectionTrait,
+    correction: Correction,
+) -> Result<(), DbErr> {
+    subcategory_correction::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        report_id: Set(correction.report_id),
+        text: Set(correction.text),
+        from_subcategory: Set(Stored(correction.from)),
+        to_subcategory: Set(Stored(correction.to)),
+        actor_id: Set(correction.actor_id),
+        created_at: Set(correction.at),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Writes events and inbox entries, a multi-row insert per table.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn insert_events(
+    txn: &impl ConnectionTrait,
+    events: &[report_event::Model],
+    inbox: &[notification::Model],
+) -> Result<(), DbErr> {
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        report_event::Entity::insert_many(
+            chunk
+                .iter()
+                .map(|row| report_event::ActiveModel::from(row.clone()).reset_all()),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    }
+    for chunk in inbox.chunks(ROWS_PER_INSERT) {
+        notification::Entity::insert_many(
+            chunk
+                .iter()
+                .map(|row| notification::ActiveModel::from(row.clone()).reset_all()),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// What a list of reports narrows to, beyond what the actor may see.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub statuses: Vec<Status>,
+    pub categories: Vec<Category>,
+    pub subcategories: Vec<Subcategory>,
+    pub priorities: Vec<Priority>,
+    /// A department code (of any ward).
+    pub department: Option<String>,
+    pub neighborhood: Option<Uuid>,
+    pub ward: Option<Uuid>,
+    /// Filed in `[created_from, created_to)`.
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    /// Folded text (`sos_domain::text::fold`) the description or address contains.
+    pub text: Option<String>,
+    /// `[min_lon, min_lat, max_lon, max_lat]`.
+    pub bbox: Option<[f64; 4]>,
+    /// Only reports with a position.
+    pub located: bool,
+    /// Open reports past a deadline of the department holding them at this time.
+    pub late_at: Option<DateTime<Utc>>,
+}
+
+/// Where a page of a list starts: after this report (by filing time, then id, newest first).
+pub type ListCursor = (DateTime<Utc>, Uuid);
+
+/// Escapes LIKE wildcards so a search for `50%` finds "50%".
+fn like_pattern(needle: &str) -> String {
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn filtered(mut select: Select<report::Entity>, filter: &ListFilter) -> Select<report::Entity> {
+    if !filter.statuses.is_empty() {
+        select =
+            select.filter(report::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    if !filter.categories.is_empty() {
+        select = select
+            .filter(report::Column::Category.is_in(filter.categories.iter().map(|c| c.as_str())));
+    }
+    if !filter.subcategories.is_empty() {
+        select = select.filter(
+            report::Column::Subcategory.is_in(filter.subcategories.iter().map(|s| s.as_str())),
+        );
+    }
+    if !filter.priorities.is_empty() {
+        select = select
+            .filter(report::Column::Priority.is_in(filter.priorities.iter().map(|p| p.as_str())));
+    }
+    if let Some(code) = &filter.department {
+        let departments = Query::select()
+            .column(department::Column::Id)
+            .from(department::Entity)
+            .and_where(department::Column::Code.eq(code.as_str()))
+            .to_owned();
+        select = select.filter(report::Column::DepartmentId.in_subquery(departments));
+    }
+    if let Some(n) = filter.neighborhood {
+        select = select.filter(report::Column::NeighborhoodId.eq(n));
+    }
+    if let Some(w) = filter.ward {
+        select = select.filter(report::Column::WardId.eq(w));
+    }
+    if let Some(from) = filter.created_from {
+        select = select.filter(report::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = filter.created_to {
+        select = select.filter(report::Column::CreatedAt.lt(to));
+    }
+    if let Some(text) = &filter.text {
+        select = select.filter(
+            report::Column::SearchText.like(LikeExpr::new(like_pattern(text)).escape('\\')),
+        );
+    }
+    if filter.located || filter.bbox.is_some() {
+        select = select
+            .filter(report::Column::Lat.is_not_null())
+            .filter(report::Column::Lon.is_not_null());
+    }
+    if let Some([min_lon, min_lat, max_lon, max_lat]) = filter.bbox {
+        select = select
+            .filter(report::Column::Lon.between(min_lon, max_lon))
+            .filter(report::Column::Lat.between(min_lat, max_lat));
+    }
+    if let Some(now) = filter.late_at {
+        select = select
+            .filter(report::Column::Status.is_in(states(Status::is_open)))
+            .filter(
+                Condition::any()
+                    .add(report::Column::ResolveDueAt.lt(now))
+                    .add(
+                        Condition::all()
+                            .add(report::Column::AcknowledgedAt.is_null())
+                            .add(report::Column::AcknowledgeDueAt.lt(now)),
+                    ),
+            );
+    }
+    select
+}
+
+/// A page of the reports an actor may see that match `filter`, newest first, starting after
+/// `after`; with the cursor of the next page when there is one.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn page(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    filter: &ListFilter,
+    limit: u64,
+    after: Option<ListCursor>,
+) -> Result<(Vec<report::Model>, Option<ListCursor>), DbErr> {
+    let Some(select) = visible(actor) else {
+        return Ok((Vec::new(), None));
+    };
+    let mut select = filtered(select, filter);
+    if let Some((at, id)) = after {
+        select = select.filter(
+            Condition::any().add(report::Column::CreatedAt.lt(at)).add(
+                Condition::all()
+                    .add(report::Column::CreatedAt.eq(at))
+                    .add(report::Column::Id.lt(id)),
+            ),
+        );
+    }
+    let mut rows = select
+        .order_by_desc(report::Column::CreatedAt)
+        .order_by_desc(report::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let next = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| (r.created_at, r.id))
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// The newest reports with a position an actor may see, filed since `since`, not merged into
+/// another: what hotspots are found in.
+pub async fn recent_located(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    since: DateTime<Utc>,
+    subcategory: Option<Subcategory>,
+    ward: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<report::Model>, DbErr> {
+    let Some(mut select) = visible(actor) else {
+        return Ok(Vec::new());
+    };
+    select = select
+        .filter(report::Column::Lat.is_not_null())
+        .filter(report::Column::Lon.is_not_null())
+        .filter(report::Column::CreatedAt.gte(since))
+        // A report merged into another is the same problem counted once.
+        .filter(report::Column::Status.ne(Status::Duplicate.as_str()));
+    if let Some(subcategory) = subcategory {
+        select = select.filter(report::Column::Subcategory.eq(subcategory.as_str()));
+    }
+    if let Some(ward) = ward {
+        select = select.filter(report::Column::WardId.eq(ward));
+    }
+    select
+        .order_by_desc(report::Column::CreatedAt)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The descriptions of a ward's open reports most past the ward's promise at `now`.
+pub async fn most_overdue(
+    db: &impl ConnectionTrait,
+    ward_id: Uuid,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<String>, DbErr> {
+    report::Entity::find()
+        .select_only()
+        .column(report::Column::Description)
+        .filter(report::Column::WardId.eq(ward_id))
+        .filter(crate::stats::open())
+        .filter(report::Column::WardResolveDueAt.lt(now))
+        .order_by_asc(report::Column::WardResolveDueAt)
+        .limit(limit)
+        .into_tuple::<String>()
+        .all(db)
+        .await
+}

@@ -1,0 +1,238 @@
+//! A ward's organisation: the national list of wards, their neighborhoods, departments and
+//! routing tables.
+
+use crate::code::Stored;
+use crate::entities::{department, neighborhood, province, routing_rule, ward};
+use crate::index;
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, Set,
+};
+use sos_domain::taxonomy::Subcategory;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub async fn ward(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<ward::Model>, DbErr> {
+    ward::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn wards_by_id(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, ward::Model>, DbErr> {
+    Ok(index(
+        ward::Entity::find()
+            .filter(ward::Column::Id.is_in(ids))
+            .all(db)
+            .await?,
+        |w| w.id,
+    ))
+}
+
+/// Wards of the national list by their official codes.
+pub async fn wards_by_code(
+    db: &impl ConnectionTrait,
+    codes: impl IntoIterator<Item = i32>,
+) -> Result<HashMap<i32, ward::Model>, DbErr> {
+    Ok(ward::Entity::find()
+        .filter(ward::Column::Code.is_in(codes))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|w| (w.code, w))
+        .collect())
+}
+
+/// The wards in service (those with departments), by official code.
+pub async fn wards_in_service(db: &impl ConnectionTrait) -> Result<Vec<ward::Model>, DbErr> {
+    let in_service = Query::select()
+        .distinct()
+        .column(department::Column::WardId)
+        .from(department::Entity)
+        .to_owned();
+    ward::Entity::find()
+        .filter(ward::Column::Id.in_subquery(in_service))
+        .order_by_asc(ward::Column::Code)
+        .all(db)
+        .await
+}
+
+pub async fn provinces(db: &impl ConnectionTrait) -> Result<Vec<province::Model>, DbErr> {
+    province::Entity::find().all(db).await
+}
+
+pub async fn neighborhood(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<neighborhood::Model>, DbErr> {
+    neighborhood::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn neighborhoods_by_id(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, neighborhood::Model>, DbErr> {
+    Ok(index(
+        neighborhood::Entity::find()
+            .filter(neighborhood::Column::Id.is_in(ids))
+            .all(db)
+            .await?,
+        |n| n.id,
+    ))
+}
+
+/// The neighborhoods of these wards, by code.
+pub async fn neighborhoods_of(
+    db: &impl ConnectionTrait,
+    ward_ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<neighborhood::Model>, DbErr> {
+    neighborhood::Entity::find()
+        .filter(neighborhood::Column::WardId.is_in(ward_ids))
+        .order_by_asc(neighborhood::Column::Code)
+        .all(db)
+        .await
+}
+
+pub async fn department(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<department::Model>, DbErr> {
+    department::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn departments_by_id(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, department::Model>, DbErr> {
+    Ok(index(
+        department::Entity::find()
+            .filter(department::Column::Id.is_in(ids))
+            .all(db)
+            .await?,
+        |d| d.id,
+    ))
+}
+
+/// The departments of these wards, by code.
+pub async fn departments_of(
+    db: &impl ConnectionTrait,
+    ward_ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<department::Model>, DbErr> {
+    department::Entity::find()
+        .filter(department::Column::WardId.is_in(ward_ids))
+        .order_by_asc(department::Column::Code)
+        .all(db)
+        .await
+}
+
+pub async fn department_by_code(
+    db: &impl ConnectionTrait,
+    ward_id: Uuid,
+    code: &str,
+) -> Result<Option<department::Model>, DbErr> {
+    department::Entity::find()
+        .filter(department::Column::WardId.eq(ward_id))
+        .filter(department::Column::Code.eq(code))
+        .one(db)
+        .await
+}
+
+pub async fn triage_desk(
+    db: &impl ConnectionTrait,
+    ward_id: Uuid,
+) -> Result<Option<department::Model>, DbErr> {
+    department::Entity::find()
+        .filter(department::Column::WardId.eq(ward_id))
+        .filter(department::Column::TriageDesk.eq(true))
+        .one(db)
+        .await
+}
+
+/// The department the ward's routing table names for a subcategory (one query).
+pub async fn routed_department(
+    db: &impl ConnectionTrait,
+    ward_id: Uuid,
+    subcategory: Subcategory,
+) -> Result<Option<department::Model>, DbErr> {
+    let rule = Query::select()
+        .column(routing_rule::Column::DepartmentId)
+        .from(routing_rule::Entity)
+        .and_where(routing_rule::Column::WardId.eq(ward_id))
+        .and_where(routing_rule::Column::Subcategory.eq(subcategory.as_str()))
+        .to_owned();
+    department::Entity::find()
+        .filter(department::Column::Id.in_subquery(rule))
+        .one(db)
+        .await
+}
+
+/// The outside agencies of these wards that have an address to write to.
+pub async fn agencies_with_address(
+    db: &impl ConnectionTrait,
+    ward_ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<department::Model>, DbErr> {
+    department::Entity::find()
+        .filter(department::Column::WardId.is_in(ward_ids))
+        .filter(department::Column::External.eq(true))
+        .filter(department::Column::Email.is_not_null())
+        .all(db)
+        .await
+}
+
+pub async fn insert_department(
+    db: &impl ConnectionTrait,
+    row: department::Model,
+) -> Result<department::Model, DbErr> {
+    department::ActiveModel::from(row).insert(db).await
+}
+
+/// Changes a department's name and address: `None` leaves a field as it is; an address of
+/// `Some(None)` is removed.
+pub async fn update_department(
+    db: &impl ConnectionTrait,
+    existing: department::Model,
+    name: Option<String>,
+    email: Option<Option<String>>,
+) -> Result<department::Model, DbErr> {
+    let mut model = existing.into_active_model();
+    if let Some(name) = name {
+        model.name = Set(name);
+    }
+    if let Some(email) = email {
+        model.email = Set(email);
+    }
+    model.update(db).await
+}
+
+pub async fn routing_rules(
+    db: &impl ConnectionTrait,
+    ward_id: Uuid,
+) -> Result<Vec<routing_rule::Model>, DbErr> {
+    routing_rule::Entity::find()
+        .filter(routing_rule::Column::WardId.eq(ward_id))
+        .all(db)
+        .await
+}
+
+/// Routes a subcategory of the ward to a department, replacing its earlier rule.
+pub async fn set_routing_rule(
+    txn: &impl ConnectionTrait,
+    ward_id: Uuid,
+    subcategory: Subcategory,
+    department_id: Uuid,
+) -> Result<(), DbErr> {
+    routing_rule::Entity::delete_many()
+        .filter(routing_rule::Column::WardId.eq(ward_id))
+        .filter(routing_rule::Column::Subcategory.eq(subcategory.as_str()))
+        .exec(txn)
+        .await?;
+    routing_rule::ActiveModel {
+        ward_id: Set(ward_id),
+        subcategory: Set(Stored(subcategory)),
+        department_id: Set(department_id),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
