@@ -65,6 +65,7 @@ mod tests {
             confidence,
             suggestions: Vec::new(),
             matched_terms: Vec::new(),
+            urgency_reasons: Vec::new(),
         }
     }
 

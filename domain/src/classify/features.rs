@@ -27,6 +27,9 @@ pub struct Reading {
 pub const NEGATIONS: &[&str] = &["khong", "chua", "chang", "cha", "het"];
 /// How many syllables after a negation it reaches.
 pub const NEGATION_REACH: usize = 4;
+/// Words that open a new clause and end a negation's reach: in `chưa đổ nhưng sắp đổ` and
+/// `chưa ai đến, vẫn còn điện` what follows is affirmed.
+pub const CLAUSE_BREAKS: &[&str] = &["nhung", "van"];
 
 /// House numbers, times and counts say little about the kind of problem; their presence
 /// does (`hẻm 45` and `hẻm 12` are the same clue).
@@ -62,6 +65,9 @@ impl Reading {
         let mut negated = Vec::with_capacity(syllables.len());
         let mut negated_until = 0;
         for (i, syllable) in syllables.iter().enumerate() {
+            if CLAUSE_BREAKS.contains(&syllable.as_str()) {
+                negated_until = 0;
+            }
             negated.push(i < negated_until);
             if NEGATIONS.contains(&syllable.as_str()) {
                 negated_until = i + 1 + NEGATION_REACH;
@@ -87,6 +93,11 @@ impl Reading {
     /// The folded syllables, numbers as `#`.
     pub fn syllables(&self) -> &[String] {
         &self.syllables
+    }
+
+    /// Whether a negation reaches the syllable at `index`.
+    pub fn negated(&self, index: usize) -> bool {
+        self.negated.get(index).copied().unwrap_or(false)
     }
 
     /// How a folded term (`den duong`) was typed in this text (`đèn đường`), if it was typed
@@ -211,5 +222,20 @@ mod tests {
         // Out of reach: the negation ends after four syllables.
         let features = urgency_features("khong biet tai sao ma nguoi bi thuong");
         assert!(features.contains(&"w|thuong".to_owned()));
+    }
+
+    #[test]
+    fn a_new_clause_ends_the_negation() {
+        for text in [
+            "Chưa đổ nhưng sắp đổ",
+            "chua do nhung sap do",
+            "chưa ai đến, vẫn còn điện",
+            "chua ai den, van con dien",
+        ] {
+            let reading = Reading::new(text);
+            let last = reading.syllables().len() - 1;
+            assert!(reading.negated(1), "{text}");
+            assert!(!reading.negated(last), "{text}");
+        }
     }
 }

@@ -234,6 +234,43 @@ impl Linear {
         weighed
     }
 
+    /// What feature `row` adds to the score of class `a` over class `b`.
+    fn margin(&self, row: u32, a: usize, b: usize) -> f32 {
+        let weight = |class: usize| {
+            self.rows[row as usize]
+                .iter()
+                .find(|(c, _)| usize::from(*c) == class)
+                .map_or(0.0, |(_, w)| *w)
+        };
+        weight(a) - weight(b)
+    }
+
+    /// What each known feature of a text adds to the score of class `a` over class `b`,
+    /// largest first, with its name: for two classes, what pushed the decision toward `a`.
+    pub fn margins(&self, text: &Encoded, a: usize, b: usize) -> Vec<(&str, f32)> {
+        let mut weighed: Vec<(&str, f32)> = text
+            .rows
+            .iter()
+            .map(|&row| (&*self.names[row as usize], self.margin(row, a, b)))
+            .collect();
+        weighed.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(y.0)));
+        weighed
+    }
+
+    /// The largest of [`Linear::margins`], without sorting them: 0 for a text with no known
+    /// feature.
+    pub fn largest_margin(&self, text: &Encoded, a: usize, b: usize) -> f32 {
+        text.rows
+            .iter()
+            .map(|&row| self.margin(row, a, b))
+            .fold(0.0, f32::max)
+    }
+
+    /// The bias of each class.
+    pub fn bias(&self) -> &[f32] {
+        &self.bias
+    }
+
     pub fn classes(&self) -> usize {
         self.classes
     }
@@ -286,6 +323,13 @@ mod tests {
         }
         let text = model.encode(|emit| emit("f2"), 1.0);
         assert_eq!(model.contributions(&text, 1)[0].0, "f2");
+        // f0 speaks for class 0, f2 for class 1: each leads the margin toward its class.
+        let text = model.encode(|emit| ["f0", "f2"].iter().for_each(|f| emit(f)), 1.0);
+        let toward_1 = model.margins(&text, 1, 0);
+        assert_eq!(toward_1[0].0, "f2");
+        assert!(toward_1[0].1 > 0.0 && toward_1[1].1 < 0.0);
+        assert_eq!(model.margins(&text, 0, 1)[0].0, "f0");
+        assert_eq!(model.largest_margin(&text, 1, 0), toward_1[0].1);
     }
 
     #[test]

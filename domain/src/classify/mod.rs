@@ -1,10 +1,10 @@
 //! Classification of a report's text into a subcategory, with a calibrated confidence, up
-//! to three suggestions, a priority, and the words that weighed most.
+//! to three suggestions, a priority, the words that weighed most, and why it is urgent or not.
 //!
 //! [`Classifier`] is the seam the service and the evaluation use; [`Model`] is the trained
 //! implementation: logistic regression over syllable n-grams of the folded and the accented
-//! text ([`features`]), an urgency model of its own that sees negations and words of the past
-//! ([`priority`]), both trained by [`linear`].
+//! text ([`features`]), an urgency model of its own that sees negations, imminence, exposure
+//! and words of the past ([`priority`]), both trained by [`linear`].
 
 pub mod features;
 pub mod linear;
@@ -43,8 +43,19 @@ pub struct Classification {
     pub suggestions: Vec<Suggestion>,
     /// The words that weighed most, shown to triage staff.
     pub matched_terms: Vec<String>,
+    /// Why the urgency was judged so, shown to staff like `matched_terms`: for an urgent report
+    /// the words that raised it (`đang cháy`, `lơ lửng`, `trẻ con`), for another the words that
+    /// lowered it when something had raised it (`tối qua`, `đã dập tắt`); empty when no word
+    /// spoke of danger.
+    pub urgency_reasons: Vec<String>,
 }
 
 pub trait Classifier: Send + Sync {
     fn classify(&self, text: &str) -> Classification;
+
+    /// The probability that `text` reports an urgent danger, for classifiers that have one:
+    /// the evaluation draws the urgency threshold's precision/recall curve from it.
+    fn urgency_probability(&self, _text: &str) -> Option<f32> {
+        None
+    }
 }
