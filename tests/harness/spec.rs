@@ -28,12 +28,13 @@ pub fn operations() -> Vec<(String, String)> {
 }
 
 /// The template of the spec that a concrete path matches (`/v1/reports/{id}`).
+/// The most literal template wins: `/v1/reports/with-photos` before `/v1/reports/{id}`.
 pub fn template_of(path: &str) -> Option<String> {
     let segments: Vec<&str> = path.split('/').collect();
     SPEC["paths"]
         .as_object()?
         .keys()
-        .find(|template| {
+        .filter(|template| {
             let parts: Vec<&str> = template.split('/').collect();
             parts.len() == segments.len()
                 && parts
@@ -41,6 +42,7 @@ pub fn template_of(path: &str) -> Option<String> {
                     .zip(&segments)
                     .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
         })
+        .min_by_key(|template| template.matches('{').count())
         .cloned()
 }
 

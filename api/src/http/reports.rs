@@ -47,20 +47,7 @@ fn filed_response(
     Ok(response)
 }
 
-fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        })
-}
-
-/// Files a report: JSON, or a multipart form with the report as JSON in the field `report`
-/// and up to 5 photos of the problem in `photo` fields. Who may file is checked before the
-/// body is read.
+/// Files a report sent as JSON. Who may file is checked before the body is read.
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -68,17 +55,22 @@ pub async fn create(
 ) -> Result<Response, Problem> {
     let services = &state.services;
     filing::may_file(&caller)?;
-    if !is_multipart(request.headers()) {
-        // The route lifts the body limit for photos; a JSON filing keeps the usual one.
-        let limit = services.settings.max_body_bytes;
-        let request =
-            request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
-        let Json(body) =
-            <Json<Submission> as axum::extract::FromRequest<_>>::from_request(request, &state)
-                .await?;
-        let filing = filing::file(services, &caller, body).await?;
-        return filed_response(services, &caller, filing);
-    }
+    let Json(body) =
+        <Json<Submission> as axum::extract::FromRequest<_>>::from_request(request, &state).await?;
+    let filing = filing::file(services, &caller, body).await?;
+    filed_response(services, &caller, filing)
+}
+
+/// Files a report with photos: a multipart form with the report as JSON in the field
+/// `report` and up to 5 photos of the problem in `photo` fields. The photos are checked before
+/// the report is filed: a refused photo files nothing.
+pub async fn create_with_photos(
+    State(state): State<AppState>,
+    caller: Caller,
+    request: axum::extract::Request,
+) -> Result<Response, Problem> {
+    let services = &state.services;
+    filing::may_file(&caller)?;
     let rules = [
         FieldRule {
             name: "report",

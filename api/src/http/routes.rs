@@ -69,11 +69,13 @@ pub fn table() -> Vec<Route> {
         route!(DELETE "/v1/calendar/days/{date}" => working_time::delete_day),
         route!(POST "/v1/classify" => classify::preview),
         route!(GET "/v1/classifier" => classify::model_info),
+        route!(POST "/v1/reports" => reports::create),
         (
             Method::POST,
-            "/v1/reports",
-            // Filing with photos takes a far larger body; the handler sets each form's limit.
-            axum::routing::post(reports::create).layer(axum::extract::DefaultBodyLimit::disable()),
+            "/v1/reports/with-photos",
+            // Photos take a far larger body; the handler sets each field's limit.
+            axum::routing::post(reports::create_with_photos)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
         ),
         route!(GET "/v1/reports" => reports::list),
         route!(GET "/v1/reports.geojson" => reports::geojson),
