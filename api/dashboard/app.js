@@ -12,6 +12,12 @@ const dateTime = new Intl.DateTimeFormat("vi-VN", {
 
 const $ = (id) => document.getElementById(id);
 
+/** A time the API gave, for people; a dash when it cannot be read as a date. */
+function when(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? "–" : dateTime.format(date);
+}
+
 function token() { return sessionStorage.getItem(TOKEN_KEY); }
 
 async function api(path) {
@@ -185,7 +191,7 @@ async function showLate() {
     text.textContent = r.description;
     const meta = document.createElement("div");
     meta.className = "meta";
-    const due = r.deadlines.resolve ? dateTime.format(new Date(r.deadlines.resolve.due_at)) : "–";
+    const due = r.deadlines.resolve ? when(r.deadlines.resolve.due_at) : "–";
     meta.textContent = `${r.department ? r.department.name : "Chưa phân công"} · ${r.neighborhood.name} · hạn ${due}`;
     li.append(text, meta);
     return li;

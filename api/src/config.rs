@@ -3,6 +3,7 @@
 //! message instead of surprising someone later.
 
 use anyhow::{Context, bail};
+use sos_domain::network::TargetPolicy;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -53,6 +54,9 @@ pub struct Settings {
     pub fcm_service_account: Option<PathBuf>,
     /// FCM's base URL (`FCM_ENDPOINT`), changed only to test against a local server.
     pub fcm_endpoint: String,
+    /// Networks webhooks may reach besides the public internet (`SOS_WEBHOOK_ALLOWED_NETWORKS`):
+    /// a receiver in the city's own network; plain `http` is allowed only there.
+    pub webhook_targets: TargetPolicy,
     /// How often each replica looks for webhook deliveries that are due.
     pub delivery_interval: Duration,
     /// How long a worker's claim on a delivery holds: one whose worker died is sent again by
@@ -66,6 +70,15 @@ pub struct Settings {
     pub facts_interval: Duration,
     /// Time given to requests in flight when the service is asked to stop.
     pub shutdown_grace: Duration,
+    /// Time a client has to send a request's headers; a kept-alive connection idle that long
+    /// is closed too (`SOS_HEADER_TIMEOUT_SECONDS`).
+    pub header_timeout: Duration,
+    /// The slowest a request body may arrive, once `body_grace` has passed
+    /// (`SOS_BODY_MIN_BYTES_PER_SECOND`, `SOS_BODY_GRACE_SECONDS`).
+    pub body_min_bytes_per_second: u64,
+    pub body_grace: Duration,
+    /// Connections open at once on this replica (`SOS_MAX_CONNECTIONS`).
+    pub max_connections: usize,
     pub log_json: bool,
 }
 
@@ -174,6 +187,10 @@ impl Settings {
                 "SOS_MAIL_FROM",
                 "SOS Khu Phố <no-reply@sos-khu-pho.invalid>".to_owned(),
             )?,
+            webhook_targets: TargetPolicy::parse(
+                &raw("SOS_WEBHOOK_ALLOWED_NETWORKS").unwrap_or_default(),
+            )
+            .map_err(|e| anyhow::anyhow!("SOS_WEBHOOK_ALLOWED_NETWORKS is not valid: {e}"))?,
             delivery_interval: millis("SOS_DELIVERY_INTERVAL_MS", 1000)?,
             delivery_lease: Duration::from_secs(secs("SOS_DELIVERY_LEASE_SECONDS", 60)?),
             delivery_retry_base: millis("SOS_DELIVERY_RETRY_BASE_MS", 10_000)?,
@@ -183,6 +200,13 @@ impl Settings {
                 &var("SOS_DELIVERY_MAX_ATTEMPTS", "8".to_owned())?,
             )?,
             shutdown_grace: Duration::from_secs(secs("SOS_SHUTDOWN_GRACE_SECONDS", 20)?),
+            header_timeout: Duration::from_secs(secs("SOS_HEADER_TIMEOUT_SECONDS", 10)?),
+            body_min_bytes_per_second: secs("SOS_BODY_MIN_BYTES_PER_SECOND", 1024)?,
+            body_grace: Duration::from_secs(secs("SOS_BODY_GRACE_SECONDS", 10)?),
+            max_connections: parse(
+                "SOS_MAX_CONNECTIONS",
+                &var("SOS_MAX_CONNECTIONS", "4096".to_owned())?,
+            )?,
             log_json: match var("SOS_LOG_FORMAT", "text".to_owned())?.as_str() {
                 "json" => true,
                 "text" => false,
@@ -247,6 +271,15 @@ impl Settings {
         if !(1..=50).contains(&self.delivery_max_attempts) {
             bail!("SOS_DELIVERY_MAX_ATTEMPTS must be between 1 and 50");
         }
+        if !(1..=300).contains(&self.header_timeout.as_secs()) {
+            bail!("SOS_HEADER_TIMEOUT_SECONDS must be between 1 and 300");
+        }
+        if self.body_min_bytes_per_second == 0 || self.body_grace.is_zero() {
+            bail!("SOS_BODY_MIN_BYTES_PER_SECOND and SOS_BODY_GRACE_SECONDS must be at least 1");
+        }
+        if self.max_connections == 0 {
+            bail!("SOS_MAX_CONNECTIONS must be at least 1");
+        }
         if self.photo_workers == 0 {
             bail!("SOS_PHOTO_WORKERS must be at least 1");
         }
@@ -287,11 +320,41 @@ impl Settings {
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
             rand::random::<[u8; 32]>(),
         );
-        std::fs::write(&path, &secret)
+        write_private(&path, secret.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
         self.jwt_secret = secret.into_bytes();
         Ok(())
     }
+}
+
+/// Creates the directory (and its parents) readable by the service's user alone, and makes an
+/// existing one so: it holds the database, the signing secret, mail and photos.
+pub fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(path)?;
+    make_private(path, 0o700)
+}
+
+/// Writes a file readable by the service's user alone.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)?;
+    make_private(path, 0o600)
+}
+
+/// Gives a file or directory the permissions `mode` (Unix; elsewhere, leaves them).
+pub fn make_private(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
 }
 
 /// Parses a value, with a message that names its variable.
@@ -365,6 +428,7 @@ mod tests {
             ("SOS_PHOTO_WORKERS", "0"),
             ("DATABASE_URL", "mysql://db/sos"),
             ("JWT_SECRET", "short"),
+            ("SOS_WEBHOOK_ALLOWED_NETWORKS", "localhost"),
         ];
         for (name, value) in cases {
             let error = settings(&[(name, value)]).unwrap_err().to_string();
@@ -377,6 +441,20 @@ mod tests {
         let mut production = settings(&[("DATABASE_URL", "postgres://sos@db/sos")]).unwrap();
         let error = production.resolve_secret().unwrap_err().to_string();
         assert!(error.contains("JWT_SECRET"), "{error}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_generated_secret_is_readable_by_the_service_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir =
+            std::env::temp_dir().join(format!("sos-secret-{}", uuid::Uuid::new_v4().simple()));
+        let mut embedded = settings(&[("SOS_DATA_DIR", dir.to_str().unwrap())]).unwrap();
+        embedded.resolve_secret().unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("jwt-secret")), 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

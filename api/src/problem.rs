@@ -35,6 +35,10 @@ pub enum ProblemKind {
     /// A position outside the report's ward.
     OutsideWard,
     PayloadTooLarge,
+    /// The body arrived too slowly.
+    RequestTimeout,
+    UriTooLong,
+    HeadersTooLarge,
     UnsupportedMediaType,
     RateLimited,
     Unavailable,
@@ -61,6 +65,9 @@ impl ProblemKind {
             ProblemKind::NoSuggestion => "no-suggestion",
             ProblemKind::OutsideWard => "outside-ward",
             ProblemKind::PayloadTooLarge => "payload-too-large",
+            ProblemKind::RequestTimeout => "request-timeout",
+            ProblemKind::UriTooLong => "uri-too-long",
+            ProblemKind::HeadersTooLarge => "headers-too-large",
             ProblemKind::UnsupportedMediaType => "unsupported-media-type",
             ProblemKind::RateLimited => "rate-limited",
             ProblemKind::Unavailable => "unavailable",
@@ -99,6 +106,9 @@ impl ProblemKind {
             ProblemKind::NoSuggestion => ("Không có vị trí để dùng", "No position to use"),
             ProblemKind::OutsideWard => ("Vị trí nằm ngoài phường", "Position outside the ward"),
             ProblemKind::PayloadTooLarge => ("Nội dung quá lớn", "Payload too large"),
+            ProblemKind::RequestTimeout => ("Gửi quá chậm", "Request timeout"),
+            ProblemKind::UriTooLong => ("Địa chỉ quá dài", "URI too long"),
+            ProblemKind::HeadersTooLarge => ("Quá nhiều tiêu đề", "Request headers too large"),
             ProblemKind::UnsupportedMediaType => {
                 ("Định dạng không được hỗ trợ", "Unsupported media type")
             }
@@ -109,7 +119,7 @@ impl ProblemKind {
         if lang == Lang::En { en } else { vi }
     }
 
-    pub const ALL: [ProblemKind; 20] = [
+    pub const ALL: [ProblemKind; 23] = [
         ProblemKind::Validation,
         ProblemKind::MalformedBody,
         ProblemKind::BadParameter,
@@ -126,6 +136,9 @@ impl ProblemKind {
         ProblemKind::NoSuggestion,
         ProblemKind::OutsideWard,
         ProblemKind::PayloadTooLarge,
+        ProblemKind::RequestTimeout,
+        ProblemKind::UriTooLong,
+        ProblemKind::HeadersTooLarge,
         ProblemKind::UnsupportedMediaType,
         ProblemKind::RateLimited,
         ProblemKind::Unavailable,

@@ -134,6 +134,8 @@ pub enum Issue {
     OneDestination,
     /// Neighborhood heads post public comments only.
     PublicOnly,
+    /// A control character other than a line break or a tab.
+    ControlCharacter,
 }
 
 /// Why a request is not a command: the field at fault (a JSON pointer) and what is wrong.
@@ -159,6 +161,7 @@ fn optional(
 ) -> Result<Option<String>, Invalid> {
     match given(value) {
         Some(v) if v.chars().count() > max => Err(invalid(field, Issue::TooLong { max })),
+        Some(v) if !crate::text::is_clean_text(&v) => Err(invalid(field, Issue::ControlCharacter)),
         other => Ok(other),
     }
 }
@@ -486,6 +489,13 @@ mod tests {
                 request(Action::Reopen, |r| r.reason = Some("x".repeat(2001))),
                 false,
                 Err(invalid("/reason", Issue::TooLong { max: 2000 })),
+            ),
+            (
+                request(Action::Resolve, |r| {
+                    r.response = Some("Đã sửa\u{1b}[2J".into())
+                }),
+                true,
+                Err(invalid("/response", Issue::ControlCharacter)),
             ),
         ];
         for (request, staff, expected) in cases {

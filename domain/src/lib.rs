@@ -11,6 +11,7 @@ pub mod command;
 pub mod delivery;
 pub mod evaluate;
 pub mod lifecycle;
+pub mod network;
 pub mod photos;
 pub mod place;
 pub mod rollup;

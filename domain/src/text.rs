@@ -202,6 +202,42 @@ fn repair_vni(token: &str) -> Option<String> {
     plausible_syllable(&base).then_some(base)
 }
 
+/// Characters that change how a line reads without being seen: the bidirectional overrides
+/// and isolates, with which a name can pass for another.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether a text meant to stay on one line (a name, a title, an address) holds no control
+/// character (line breaks included), no line or paragraph separator, and no bidirectional
+/// override. A line break in a name becomes a new header in a letter that carries it.
+pub fn is_single_line(text: &str) -> bool {
+    !text
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_bidi_control(c))
+}
+
+/// Whether a text of several lines (a description, an answer) holds no control character but
+/// line breaks and tabs.
+pub fn is_clean_text(text: &str) -> bool {
+    !text
+        .chars()
+        .any(|c| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_bidi_control(c))
+}
+
+/// The text on one line: every control character, separator and override becomes a space.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if is_single_line(c.encode_utf8(&mut [0; 4])) {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,5 +330,26 @@ mod tests {
             tokens(&fold("kp3: cây ngã!")).collect::<Vec<_>>(),
             ["kp3", "cay", "nga"]
         );
+    }
+
+    #[test]
+    fn single_lines_refuse_what_breaks_or_disguises_them() {
+        for bad in [
+            "Dien luc\r\nX-Injected: 1",
+            "a\nb",
+            "tab\there",
+            "nul\0",
+            "esc\x1b[31m",
+            "a\u{2028}b",
+            "\u{202E}gnp.exe",
+        ] {
+            assert!(!is_single_line(bad), "{bad:?}");
+            assert!(is_single_line(&one_line(bad)), "{bad:?}");
+        }
+        assert!(is_single_line("Công ty Điện lực Thủ Đức (khu vực 2)"));
+        assert_eq!(one_line("Dien luc\r\nX: 1"), "Dien luc  X: 1");
+        assert!(is_clean_text("Dòng một\nDòng hai\r\n\tthụt lề"));
+        assert!(!is_clean_text("chuông\x07"));
+        assert!(!is_clean_text("\u{202E}abc"));
     }
 }

@@ -125,3 +125,22 @@ pub type Transaction = DatabaseTransaction;
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(drop)
 }
+
+/// The files of a SQLite database URL (`sqlite://path?mode=rwc`): the database and its
+/// write-ahead log; none for PostgreSQL or an in-memory database.
+pub fn sqlite_files(url: &str) -> Vec<std::path::PathBuf> {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Vec::new();
+    };
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return Vec::new();
+    }
+    ["", "-wal", "-shm"]
+        .iter()
+        .map(|suffix| std::path::PathBuf::from(format!("{path}{suffix}")))
+        .collect()
+}

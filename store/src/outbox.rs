@@ -124,6 +124,8 @@ pub async fn any_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<bo
 /// Claims up to `limit` due deliveries no other worker holds, pushing their next attempt to
 /// `lease_end` (if the claimer dies, another takes them then) and counting the attempt; on
 /// PostgreSQL with `FOR UPDATE SKIP LOCKED`, SQLite's single writer giving the same guarantee.
+/// A row that cannot be read (a code this version does not know) is parked as dead with the
+/// reason, and the others are claimed: one bad row never stops the deliveries.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim(
     txn: &impl ConnectionTrait,
@@ -131,29 +133,60 @@ pub async fn claim(
     lease_end: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<outbox::Model>, DbErr> {
-    let due = due(now)
+    let due: Vec<(Uuid, i32)> = due(now)
+        .select_only()
+        .column(outbox::Column::Id)
+        .column(outbox::Column::Attempts)
         .order_by_asc(outbox::Column::NextAttemptAt)
         .limit(limit)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .into_tuple()
         .all(txn)
         .await?;
-    for row in &due {
+    for (id, attempts) in &due {
         outbox::ActiveModel {
-            id: Set(row.id),
-            attempts: Set(row.attempts + 1),
+            id: Set(*id),
+            attempts: Set(attempts + 1),
             next_attempt_at: Set(lease_end),
             ..Default::default()
         }
         .update(txn)
         .await?;
     }
-    Ok(due
-        .into_iter()
-        .map(|row| outbox::Model {
-            attempts: row.attempts + 1,
-            ..row
-        })
-        .collect())
+    let ids = || due.iter().map(|(id, _)| *id);
+    match outbox::Entity::find()
+        .filter(outbox::Column::Id.is_in(ids()))
+        .order_by_asc(outbox::Column::NextAttemptAt)
+        .all(txn)
+        .await
+    {
+        Ok(rows) => Ok(rows),
+        Err(_) => {
+            let mut rows = Vec::with_capacity(due.len());
+            for id in ids() {
+                match outbox::Entity::find_by_id(id).one(txn).await {
+                    Ok(Some(row)) => rows.push(row),
+                    Ok(None) => {}
+                    Err(unreadable) => park_unreadable(txn, id, &unreadable).await?,
+                }
+            }
+            Ok(rows)
+        }
+    }
+}
+
+async fn park_unreadable(txn: &impl ConnectionTrait, id: Uuid, why: &DbErr) -> Result<(), DbErr> {
+    tracing::error!(delivery = %id, error = %why, "unreadable delivery parked as dead");
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Stored(DeliveryStatus::Dead).into())
+        .col_expr(
+            outbox::Column::LastError,
+            Some(format!("the delivery cannot be read: {why}")).into(),
+        )
+        .filter(outbox::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// How one attempt of a delivery went.

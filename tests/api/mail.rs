@@ -108,3 +108,112 @@ async fn without_an_smtp_server_mail_is_kept_in_a_folder() {
     }
     panic!("no mail for {id} in {}", folder.display());
 }
+
+/// A delivery queued as the service would, but with what the service should never have
+/// written: it must fail on its own and leave the others alone.
+fn poisoned_letter(
+    ward_id: uuid::Uuid,
+    payload: String,
+    recipient: &str,
+) -> sos_store::entities::outbox::Model {
+    let now = chrono::Utc::now();
+    sos_store::entities::outbox::Model {
+        id: uuid::Uuid::now_v7(),
+        channel: sos_domain::delivery::DeliveryChannel::Email.into(),
+        ward_id,
+        subscription_id: None,
+        recipient: Some(recipient.to_owned()),
+        event_id: uuid::Uuid::nil(),
+        report_id: uuid::Uuid::nil(),
+        event_type: "digest.daily".to_owned(),
+        payload,
+        status: sos_domain::delivery::DeliveryStatus::Pending.into(),
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+        created_at: now,
+        sent_at: None,
+    }
+}
+
+#[tokio::test]
+async fn poisoned_letters_are_parked_and_every_other_delivery_still_goes_out() {
+    let server = SmtpServer::start().await;
+    let url = server.url.clone();
+    let app = TestApp::spawn_with(|settings| {
+        settings.smtp_url = Some(url);
+        settings.delivery_interval = Duration::from_millis(50);
+        settings.delivery_retry_base = Duration::from_millis(50);
+        settings.delivery_max_attempts = 2;
+    })
+    .await;
+    let ward: uuid::Uuid = app.ward_id("tnp.leader").await.parse().unwrap();
+    let letter = |to: &str, to_name: &str| {
+        json!({"to": to, "to_name": to_name, "subject": "Thư", "text": "Nội dung", "html": "<p>Nội dung</p>"})
+            .to_string()
+    };
+    let bad_address = poisoned_letter(ward, letter("not an address", "Ai đó"), "not an address");
+    let unreadable = poisoned_letter(ward, "{\"to\": ".to_owned(), "x@example.com");
+    // A name a panel should have refused: its line break must not become a header.
+    let injected = poisoned_letter(
+        ward,
+        letter("dienluc.tnp@example.com", "Dien luc\r\nX-Injected: 1"),
+        "dienluc.tnp@example.com",
+    );
+    sos_store::outbox::insert(
+        &app.db,
+        &[bad_address.clone(), unreadable.clone(), injected],
+    )
+    .await
+    .unwrap();
+    // Meanwhile, a report is routed: its letter to the power company goes out as usual.
+    let report = app
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "Dây điện bị đứt rơi xuống đường trước nhà số 5"}),
+        )
+        .await;
+    assert_eq!(report["subcategory"], "power_lines");
+    server.wait_for(2).await;
+    let delivered = server.delivered();
+    assert!(
+        delivered
+            .iter()
+            .all(|m| !m.data.contains("\r\nX-Injected:")),
+        "no header was injected"
+    );
+    let id = report["id"].as_str().unwrap();
+    assert!(
+        delivered
+            .iter()
+            .any(|m| m.plain_text().is_some_and(|text| text.contains(id)))
+    );
+
+    let admin = app.token("admin").await;
+    let mut dead = Vec::new();
+    for _ in 0..200 {
+        dead = app.get("/v1/deliveries?status=dead", &admin).await.body["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if dead.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    for (poisoned, why) in [
+        (&bad_address, "cannot build the message"),
+        (&unreadable, "unreadable message"),
+    ] {
+        let parked = dead
+            .iter()
+            .find(|d| d["id"] == poisoned.id.to_string())
+            .unwrap_or_else(|| panic!("{why}: not parked"));
+        assert_eq!(parked["attempts"], 2, "retried first");
+        assert!(
+            parked["last_error"].as_str().unwrap().contains(why),
+            "{parked:?}"
+        );
+    }
+}

@@ -10,6 +10,7 @@ mod dashboard;
 mod deadlines;
 mod errors;
 mod geography;
+mod hardening;
 mod mail;
 mod photos;
 mod preferences;

@@ -740,7 +740,8 @@ async fn file_with_photos(
         .post(app.url("/v1/reports/with-photos"))
         .bearer_auth(app.token(head).await)
         .multipart(form);
-    app.send(Method::POST, "/v1/reports/with-photos", request).await
+    app.send(Method::POST, "/v1/reports/with-photos", request)
+        .await
 }
 
 #[tokio::test]
@@ -811,7 +812,9 @@ async fn a_report_is_filed_with_its_photos_in_one_form() {
         .post(app.url("/v1/reports/with-photos"))
         .bearer_auth(&token)
         .multipart(Form::new().part("photo", Part::bytes(images::phone_jpeg(64, 64, UPRIGHT))));
-    let missing = app.send(Method::POST, "/v1/reports/with-photos", request).await;
+    let missing = app
+        .send(Method::POST, "/v1/reports/with-photos", request)
+        .await;
     assert_eq!(missing.status, 422);
     assert_eq!(missing.body["errors"][0]["field"], "report");
     let six = (0..6)

@@ -22,19 +22,7 @@ async fn open(
     last_event_id: Option<&str>,
     schema: &'static str,
 ) -> EventReader {
-    let mut request = app.client.get(app.url("/v1/stream")).bearer_auth(token);
-    if let Some(id) = last_event_id {
-        request = request.header("last-event-id", id);
-    }
-    let response = request.send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/event-stream")
-    );
-    EventReader::new(response, schema)
+    app.stream(token, last_event_id, schema).await
 }
 
 #[tokio::test]

@@ -376,3 +376,113 @@ async fn replicas_share_the_deliveries_and_send_each_once() {
         assert_eq!(receiver.for_report(id).len(), 1, "{id}");
     }
 }
+
+/// A receiver that sends every request elsewhere with a 307.
+async fn redirecting_to(target: &str) -> (String, Arc<Mutex<usize>>) {
+    let hits = Arc::new(Mutex::new(0));
+    let (count, location) = (hits.clone(), target.to_owned());
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let (count, location) = (count.clone(), location.clone());
+            async move {
+                *count.lock().unwrap() += 1;
+                (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [(axum::http::header::LOCATION, location)],
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, hits)
+}
+
+#[tokio::test]
+async fn receivers_inside_the_service_are_refused_unless_the_operator_allows_them() {
+    // No network allowed: only the public internet, over https.
+    let app = TestApp::spawn_with(|settings| settings.webhook_targets = Default::default()).await;
+    let ward = app.ward_id("tnp.leader").await;
+    let admin = app.token("admin").await;
+    let receiver = Receiver::start().await;
+    let port = receiver
+        .url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let inside = [
+        format!("http://localhost:{port}/hook"),
+        format!("https://localhost:{port}/hook"),
+        format!("http://127.0.0.1:{port}/hook"),
+        format!("https://[::1]:{port}/hook"),
+        format!("https://0.0.0.0:{port}/hook"),
+        format!("https://2130706433:{port}/hook"),
+        format!("https://0x7f000001:{port}/hook"),
+        "https://169.254.169.254/latest/meta-data".to_owned(),
+        "https://10.1.2.3/hook".to_owned(),
+        "https://[fd00::1]/hook".to_owned(),
+        "https://portal:secret@203.162.4.191/hook".to_owned(),
+        "http://203.162.4.191/hook".to_owned(),
+    ];
+    for url in &inside {
+        let refused = app
+            .post(
+                &format!("/v1/wards/{ward}/webhooks"),
+                &admin,
+                json!({"url": url, "secret": SECRET}),
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{url}: {:?}", refused.body);
+        assert_eq!(refused.body["errors"][0]["field"], "/url", "{url}");
+    }
+    assert!(receiver.all().is_empty(), "nothing was sent to try");
+    let listed = app.get(&format!("/v1/wards/{ward}/webhooks"), &admin).await;
+    assert_eq!(listed.body["items"], json!([]));
+
+    // Where the operator allows the network (the tests' receivers), plain http is fine.
+    let allowed = quick_retries().await;
+    subscribe(&allowed, &receiver, json!([])).await;
+}
+
+#[tokio::test]
+async fn a_receiver_that_redirects_is_not_followed() {
+    let app = quick_retries().await;
+    let elsewhere = Receiver::start().await;
+    let (url, hits) = redirecting_to(&elsewhere.url).await;
+    let ward = app.ward_id("tnp.leader").await;
+    let admin = app.token("admin").await;
+    let created = app
+        .post(
+            &format!("/v1/wards/{ward}/webhooks"),
+            &admin,
+            json!({"url": url, "event_types": ["report.assigned"], "secret": SECRET}),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    app.file_report("tnp.kp1", json!({"description": "den duong hu o hem 5"}))
+        .await;
+    let mut dead = Value::Null;
+    for _ in 0..200 {
+        let listed = app.get("/v1/deliveries?status=dead", &admin).await;
+        if let Some(first) = listed.body["items"].as_array().and_then(|i| i.first()) {
+            dead = first.clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        *hits.lock().unwrap(),
+        3,
+        "each attempt reached the first receiver"
+    );
+    assert!(elsewhere.all().is_empty(), "and never where it pointed");
+    assert!(
+        dead["last_error"].as_str().unwrap_or("").contains("307"),
+        "{dead:?}"
+    );
+}

@@ -122,12 +122,19 @@ fn test_settings(url: &str) -> Settings {
     settings.login_attempts_per_minute = 1000;
     settings.login_attempts_per_minute_per_ip = 10_000;
     settings.max_db_connections = 5;
+    // The tests' webhook receivers listen on this machine.
+    settings.webhook_targets =
+        sos_domain::network::TargetPolicy::parse(LOCAL_RECEIVERS).expect("networks");
     settings.photo_store = std::env::temp_dir()
         .join(format!("sos-photos-{}", uuid::Uuid::new_v4().simple()))
         .display()
         .to_string();
     settings
 }
+
+/// Where the tests' webhook receivers are: loopback, which a service refuses to reach unless
+/// its operator allows it.
+pub const LOCAL_RECEIVERS: &str = "127.0.0.0/8, ::1/128";
 
 /// The JWT secret of every service under test.
 const TEST_JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes";
@@ -342,6 +349,7 @@ impl TestApp {
             .env("SOS_PHOTO_STORE", scratch.join("photos"))
             .env("SOS_LOGIN_ATTEMPTS_PER_MINUTE", "1000")
             .env("SOS_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP", "10000")
+            .env("SOS_WEBHOOK_ALLOWED_NETWORKS", LOCAL_RECEIVERS)
             .env("SOS_LOG_FORMAT", "json")
             // Only the binary's own lines: the address it listens on.
             .env("RUST_LOG", "warn,sos=info")
@@ -518,6 +526,29 @@ impl TestApp {
             Some(json!({"username": username, "password": password})),
         )
         .await
+    }
+
+    /// Opens `GET /v1/stream` as `token`'s phone or desk would, resuming after
+    /// `last_event_id`; its events are checked against the spec's `schema`.
+    pub async fn stream(
+        &self,
+        token: &str,
+        last_event_id: Option<&str>,
+        schema: &'static str,
+    ) -> EventReader {
+        let mut request = self.client.get(self.url("/v1/stream")).bearer_auth(token);
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.expect("stream");
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        EventReader::new(response, schema)
     }
 
     /// An access token of a demo account, signed in once per test app.

@@ -77,6 +77,9 @@ pub fn status(kind: ProblemKind) -> StatusCode {
         | ProblemKind::NoSuggestion
         | ProblemKind::OutsideWard => StatusCode::CONFLICT,
         ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ProblemKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+        ProblemKind::UriTooLong => StatusCode::URI_TOO_LONG,
+        ProblemKind::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ProblemKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ProblemKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -143,4 +146,24 @@ impl IntoResponse for Problem {
         }
         response
     }
+}
+
+/// The problem of a body that could not be read: too slow (see `server`), or cut off.
+pub fn unreadable_body(error: &(dyn std::error::Error + 'static)) -> Problem {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<crate::http::server::TooSlow>() {
+            return Problem::of(
+                ProblemKind::RequestTimeout,
+                "Nội dung gửi lên quá chậm; hãy gửi lại khi mạng tốt hơn.",
+                "The request body arrived too slowly; send it again on a better connection.",
+            );
+        }
+        cause = error.source();
+    }
+    Problem::of(
+        ProblemKind::MalformedBody,
+        "Không đọc được nội dung yêu cầu.",
+        "The request body could not be read.",
+    )
 }

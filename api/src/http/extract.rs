@@ -49,11 +49,7 @@ fn body_rejection(rejection: BytesRejection) -> Problem {
             "The request body is too large.",
         )
     } else {
-        Problem::of(
-            ProblemKind::MalformedBody,
-            "Không đọc được nội dung yêu cầu.",
-            "The request body could not be read.",
-        )
+        crate::http::error::unreadable_body(&rejection)
     }
 }
 

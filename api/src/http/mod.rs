@@ -18,6 +18,7 @@ pub mod photos;
 pub mod preferences;
 pub mod reports;
 pub mod routes;
+pub mod server;
 pub mod sessions;
 pub mod state;
 pub mod stats;
@@ -38,13 +39,41 @@ use axum::http::{HeaderName, Request};
 use axum::response::{IntoResponse, Response};
 use state::AppState;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Headers a request may carry: browsers and phones send about twenty.
+const MAX_HEADERS: usize = 100;
+/// Headers hyper reads before it refuses a request by itself, without a problem body: well
+/// above [`MAX_HEADERS`], so that the service is the one to answer almost always.
+const HYPER_MAX_HEADERS: usize = 2000;
+/// The longest path and query a request may have.
+const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Refuses, with a problem, a request with too many headers or too long an address, before
+/// anything else reads it.
+async fn request_limits(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if request.headers().len() > MAX_HEADERS {
+        return Problem::of(
+            ProblemKind::HeadersTooLarge,
+            format!("Yêu cầu có quá nhiều tiêu đề (tối đa {MAX_HEADERS})."),
+            format!("The request has too many headers (at most {MAX_HEADERS})."),
+        )
+        .into_response();
+    }
+    if request.uri().to_string().len() > MAX_URI_BYTES {
+        return Problem::of(
+            ProblemKind::UriTooLong,
+            format!("Địa chỉ yêu cầu quá dài (tối đa {MAX_URI_BYTES} byte)."),
+            format!("The request address is too long (at most {MAX_URI_BYTES} bytes)."),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
 
 pub fn router(services: Services) -> Router {
     let state = state::AppState { services };
@@ -67,6 +96,7 @@ pub fn router(services: Services) -> Router {
             Problem::internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(request_limits))
         .layer(axum::middleware::from_fn(error::request_context))
         .layer(
             // One line per request when its span closes: what, its status, and its time (the
@@ -112,37 +142,37 @@ async fn method_not_allowed() -> Problem {
 }
 
 /// Serves until `shutdown` completes, with this replica's workers; then gives requests in
-/// flight and workers' runs `grace` to finish.
+/// flight and workers' runs the shutdown grace to finish.
 pub async fn serve(
     listener: TcpListener,
     services: Services,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let grace = services.settings.shutdown_grace;
+    let settings = services.settings.clone();
     let workers = Workers::start(&services)?;
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let hub = services.hub.clone();
-    let app = router(services).into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let limits = server::Limits {
+        header_timeout: settings.header_timeout,
+        body_min_bytes_per_second: settings.body_min_bytes_per_second,
+        body_grace: settings.body_grace,
+        max_connections: settings.max_connections,
+        max_headers: HYPER_MAX_HEADERS,
+    };
+    let stopping = async move {
         shutdown.await;
         tracing::info!("shutting down: finishing requests in flight");
+        // Open streams end, so they do not hold up the shutdown; phones reconnect elsewhere.
         hub.close();
-        let _ = stopping_tx.send(());
-    });
-    let mut server = tokio::spawn(async move { server.await });
-    let result = tokio::select! {
-        result = &mut server => result,
-        _ = async {
-            let _ = stopping_rx.await;
-            tokio::time::sleep(grace).await;
-        } => {
-            tracing::warn!("requests still running after {grace:?}; stopping anyway");
-            server.abort();
-            Ok(Ok(()))
-        }
     };
-    workers.stop(grace).await;
-    result??;
+    server::run(
+        listener,
+        router(services),
+        limits,
+        stopping,
+        settings.shutdown_grace,
+    )
+    .await;
+    workers.stop(settings.shutdown_grace).await;
     Ok(())
 }
 

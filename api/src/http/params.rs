@@ -3,6 +3,7 @@
 
 use crate::problem::FieldError;
 use chrono::{DateTime, NaiveDate, Utc};
+use sos_domain::sla;
 use std::fmt::Display;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
@@ -94,11 +95,24 @@ pub fn uuid(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Opti
     }
 }
 
-/// A calendar date, `YYYY-MM-DD`.
+fn out_of_range(name: &str) -> FieldError {
+    let (first, last) = (sla::SANE_YEARS.start(), sla::SANE_YEARS.end());
+    FieldError::new(
+        name,
+        format!("Ngày phải trong khoảng năm {first}–{last}."),
+        format!("The date must fall in the years {first}–{last}."),
+    )
+}
+
+/// A calendar date, `YYYY-MM-DD`, in the years the service deals with.
 pub fn date(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
     let raw = raw?.trim();
     match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        Ok(date) => Some(date),
+        Ok(date) if sla::is_sane(date) => Some(date),
+        Ok(_) => {
+            errors.push(out_of_range(name));
+            None
+        }
         Err(_) => {
             errors.push(FieldError::new(
                 name,
@@ -110,11 +124,15 @@ pub fn date(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Opti
     }
 }
 
-/// An RFC 3339 instant.
+/// An RFC 3339 instant, in the years the service deals with.
 pub fn time(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<DateTime<Utc>> {
     let raw = raw?;
     match DateTime::parse_from_rfc3339(raw.trim()) {
-        Ok(t) => Some(t.with_timezone(&Utc)),
+        Ok(t) if sla::is_sane(t.date_naive()) => Some(t.with_timezone(&Utc)),
+        Ok(_) => {
+            errors.push(out_of_range(name));
+            None
+        }
         Err(_) => {
             errors.push(FieldError::new(
                 name,

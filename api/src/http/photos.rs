@@ -39,7 +39,12 @@ fn too_large(max: usize) -> Problem {
     )
 }
 
-fn broken_upload() -> Problem {
+/// An upload that did not arrive whole: too slowly, or the connection was lost.
+fn broken_upload(error: axum::extract::multipart::MultipartError) -> Problem {
+    let problem = crate::http::error::unreadable_body(&error);
+    if problem.kind == ProblemKind::RequestTimeout {
+        return problem;
+    }
     Problem::of(
         ProblemKind::MalformedBody,
         "Không nhận đủ ảnh (mạng bị ngắt?); hãy gửi lại.",
@@ -77,7 +82,7 @@ pub async fn read_multipart(
         )
     })?;
     let mut fields: Vec<(&'static str, Bytes)> = Vec::new();
-    while let Some(mut field) = form.next_field().await.map_err(|_| broken_upload())? {
+    while let Some(mut field) = form.next_field().await.map_err(broken_upload)? {
         let name = field.name().unwrap_or_default().to_owned();
         let Some(rule) = rules.iter().find(|r| r.name == name) else {
             return Err(Problem::field(
@@ -94,7 +99,7 @@ pub async fn read_multipart(
             ));
         }
         let mut bytes = BytesMut::new();
-        while let Some(chunk) = field.chunk().await.map_err(|_| broken_upload())? {
+        while let Some(chunk) = field.chunk().await.map_err(broken_upload)? {
             if bytes.len() + chunk.len() > rule.max_bytes {
                 return Err(if rule.name == "photo" {
                     too_large(max_photo)

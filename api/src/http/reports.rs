@@ -6,7 +6,7 @@ use crate::http::extract::{Json, Path, Query, parse_json};
 use crate::http::photos::{FieldRule, read_multipart};
 use crate::http::views::{self, Page, ReportDetail, ReportFiled};
 use crate::http::{params, state::AppState};
-use crate::problem::{FieldError, Problem};
+use crate::problem::{FieldError, Problem, ProblemKind};
 use crate::services::Services;
 use crate::services::accounts::Caller;
 use crate::services::reports::filing::{self, Filing, Submission};
@@ -145,8 +145,22 @@ struct Listing {
     after: Option<ListCursor>,
 }
 
+/// The longest search: a few words people remember of a report.
+const MAX_SEARCH_CHARS: usize = 200;
+
 /// Reads a list query; `page` = (default, largest) rows per page.
 fn listing(query: &ListQuery, page: (u64, u64), now: DateTime<Utc>) -> Result<Listing, Problem> {
+    if query
+        .q
+        .as_deref()
+        .is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS)
+    {
+        return Err(Problem::of(
+            ProblemKind::BadParameter,
+            format!("Từ khoá tìm kiếm tối đa {MAX_SEARCH_CHARS} ký tự."),
+            format!("A search has at most {MAX_SEARCH_CHARS} characters."),
+        ));
+    }
     let mut errors = Vec::new();
     let filter = ListFilter {
         statuses: params::codes::<Status>("status", query.status.as_deref(), &mut errors),

@@ -7,6 +7,7 @@ use crate::wording::mail::OutgoingMail;
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart, header};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sos_domain::text::one_line;
 use uuid::Uuid;
 
 pub enum Mailer {
@@ -34,8 +35,11 @@ impl Mailer {
     /// Sends a message whose `Message-ID` is made from `key`: every attempt of one delivery
     /// carries the same, so a mail system can drop a repeat.
     pub async fn send(&self, from: &str, mail: &OutgoingMail, key: Uuid) -> Result<(), String> {
-        let message =
-            build(from, mail, key).map_err(|e| format!("cannot build the message: {e}"))?;
+        // The mail library panics on some inputs it should refuse: a message that cannot be
+        // built is this delivery's failure, never the worker's end.
+        let message = std::panic::catch_unwind(|| build(from, mail, key))
+            .map_err(|_| "cannot build the message: the mail library refused it".to_owned())?
+            .map_err(|e| format!("cannot build the message: {e}"))?;
         match self {
             Mailer::Smtp(smtp) => smtp
                 .send(message)
@@ -51,12 +55,14 @@ impl Mailer {
     }
 }
 
+/// The message, its one-line fields kept to one line (a name with a line break would start a
+/// header of its own).
 fn build(from: &str, mail: &OutgoingMail, key: Uuid) -> anyhow::Result<Message> {
-    let to = Mailbox::new(Some(mail.to_name.clone()), mail.to.parse()?);
+    let to = Mailbox::new(Some(one_line(&mail.to_name)), mail.to.parse()?);
     Ok(Message::builder()
         .from(from.parse()?)
         .to(to)
-        .subject(&mail.subject)
+        .subject(one_line(&mail.subject))
         .message_id(Some(format!("<{key}@sos-khu-pho>")))
         .header(header::MIME_VERSION_1_0)
         .multipart(MultiPart::alternative_plain_html(

@@ -6,3 +6,4 @@ pub mod hub;
 pub mod images;
 pub mod mail;
 pub mod push;
+pub mod webhooks;

@@ -10,24 +10,26 @@
 //! `{timestamp}.{body}` (header `X-SOS-Signature: t=…,v1=…`).
 
 use crate::infra::push::{PushError, PushMessage};
+use crate::infra::webhooks::{Refused, check_receiver};
 use crate::problem::{FieldError, Outcome, Problem};
 use crate::services::Services;
 use crate::services::accounts::{Caller, random_token};
 use crate::services::wards::configurable_ward;
 use crate::wording::mail::OutgoingMail;
 
+use futures_util::FutureExt;
 use hmac::{KeyInit, Mac};
 use sos_domain::delivery::{self, DeliveryChannel, DeliveryStatus};
 use sos_domain::taxonomy::{EventType, Role};
 use sos_store::entities::{outbox, webhook_subscription};
 use sos_store::outbox::{self as store, Outcome as Attempt};
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 use uuid::Uuid;
 
 /// Deliveries claimed at once by one worker.
 pub const CLAIM: u64 = 32;
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait between two attempts.
 const RETRY_CAP: Duration = Duration::from_secs(6 * 3600);
 
@@ -44,14 +46,9 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     )
 }
 
-/// The HTTP client webhooks are sent with.
-pub fn webhook_client() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder().timeout(SEND_TIMEOUT).build()?)
-}
-
 /// Claims the deliveries that are due and sends them; returns how many it claimed.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn deliver_due(services: &Services, client: &reqwest::Client) -> anyhow::Result<usize> {
+pub async fn deliver_due(services: &Services) -> anyhow::Result<usize> {
     let now = services.clock.now();
     // A read first: most polls find nothing, and need not wait for SQLite's writer.
     if !store::any_due(&services.db, now).await? {
@@ -70,9 +67,21 @@ pub async fn deliver_due(services: &Services, client: &reqwest::Client) -> anyho
         claimed.iter().filter_map(|row| row.subscription_id),
     )
     .await?;
-    let sends = claimed
-        .into_iter()
-        .map(|row| deliver(services, client, &subscriptions, row));
+    let sends = claimed.into_iter().map(|row| {
+        let (id, attempts) = (row.id, row.attempts);
+        // One delivery that cannot be made never takes the others down: a panic is its own
+        // failure, retried and then parked like any other.
+        let sending = AssertUnwindSafe(deliver(services, &subscriptions, row)).catch_unwind();
+        async move {
+            match sending.await {
+                Ok(sent) => sent,
+                Err(_) => {
+                    let error = "the delivery could not be made (it failed inside)".to_owned();
+                    (id, failed(services, attempts, error, false), None)
+                }
+            }
+        }
+    });
     let outcomes = futures_util::future::join_all(sends).await;
     // One transaction for the batch's outcomes: SQLite's single writer is shared with intake.
     let txn = services.begin_write().await?;
@@ -97,7 +106,6 @@ enum Failure {
 /// Sends one delivery; returns how it went, and a push token to forget.
 async fn deliver(
     services: &Services,
-    client: &reqwest::Client,
     subscriptions: &HashMap<Uuid, webhook_subscription::Model>,
     row: outbox::Model,
 ) -> (Uuid, Attempt, Option<String>) {
@@ -106,7 +114,7 @@ async fn deliver(
         (DeliveryChannel::Webhook, Some(subscription_id)) => {
             match subscriptions.get(&subscription_id) {
                 None => Err(Failure::Retry("the subscription was removed".to_owned())),
-                Some(subscription) => send(services, client, subscription, &row)
+                Some(subscription) => send(services, subscription, &row)
                     .await
                     .map_err(Failure::Retry),
             }
@@ -138,43 +146,56 @@ async fn deliver(
             (_, Err(error)) => Err(Failure::Retry(format!("unreadable message: {error}"))),
         },
     };
-    let now = services.clock.now();
     let attempt = match outcome {
-        Ok(()) => Attempt::Sent { at: now },
+        Ok(()) => Attempt::Sent {
+            at: services.clock.now(),
+        },
         Err(failure) => {
             let (error, give_up) = match failure {
                 Failure::Retry(error) => (error, false),
                 Failure::GiveUp(error) => (error, true),
             };
             tracing::info!(delivery = %row.id, channel = %row.channel, attempt = row.attempts, "delivery failed: {error}");
-            if give_up || row.attempts as u32 >= services.settings.delivery_max_attempts {
-                Attempt::Dead { error }
-            } else {
-                let wait = delivery::retry_delay(
-                    row.attempts as u32,
-                    services.settings.delivery_retry_base,
-                    RETRY_CAP,
-                    rand::random::<f64>(),
-                );
-                Attempt::Retry {
-                    error,
-                    next_at: now + chrono::Duration::from_std(wait).unwrap_or_default(),
-                }
-            }
+            failed(services, row.attempts, error, give_up)
         }
     };
     (row.id, attempt, forget)
 }
 
+/// A failed attempt: tried again after a backoff, or parked as dead once it has had its
+/// attempts (or when it is not worth trying again).
+fn failed(services: &Services, attempts: i32, error: String, give_up: bool) -> Attempt {
+    if give_up || attempts as u32 >= services.settings.delivery_max_attempts {
+        return Attempt::Dead { error };
+    }
+    let wait = delivery::retry_delay(
+        attempts as u32,
+        services.settings.delivery_retry_base,
+        RETRY_CAP,
+        rand::random::<f64>(),
+    );
+    Attempt::Retry {
+        error,
+        next_at: services.clock.now() + chrono::Duration::from_std(wait).unwrap_or_default(),
+    }
+}
+
+/// Posts a delivery to its receiver; a failure says why without echoing what the receiver
+/// answered (its body is never read).
 async fn send(
     services: &Services,
-    client: &reqwest::Client,
     subscription: &webhook_subscription::Model,
     row: &outbox::Model,
 ) -> Result<(), String> {
+    let url =
+        reqwest::Url::parse(&subscription.url).map_err(|e| format!("invalid address: {e}"))?;
+    let client = services
+        .webhooks
+        .for_url(&url)
+        .map_err(|refused| format!("refused: {refused}"))?;
     let timestamp = services.clock.now().timestamp();
     let response = client
-        .post(&subscription.url)
+        .post(url)
         .header("content-type", "application/json")
         .header("idempotency-key", row.id.to_string())
         .header("x-sos-event", &row.event_type)
@@ -185,7 +206,7 @@ async fn send(
         .body(row.payload.clone())
         .send()
         .await
-        .map_err(|e| format!("cannot reach the receiver: {e}"))?;
+        .map_err(|e| format!("cannot reach the receiver: {}", e.without_url()))?;
     let status = response.status();
     if status.is_success() {
         Ok(())
@@ -225,19 +246,26 @@ pub async fn subscribe(
     let ward = configurable_ward(services, caller, ward_id).await?;
     let mut errors = Vec::new();
     let url = asked.url.trim();
-    let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-    if !scheme_ok || url.len() > MAX_URL_CHARS || reqwest::Url::parse(url).is_err() {
-        errors.push(FieldError::new(
+    let parsed = reqwest::Url::parse(url)
+        .ok()
+        .filter(|_| url.len() <= MAX_URL_CHARS && sos_domain::text::is_single_line(url));
+    match &parsed {
+        None => errors.push(FieldError::new(
             "/url",
             "Địa chỉ nhận phải là URL http(s) hợp lệ.",
             "The receiving address must be a valid http(s) URL.",
-        ));
+        )),
+        Some(parsed) => {
+            if let Err(refused) = check_receiver(&services.settings.webhook_targets, parsed) {
+                errors.push(receiver_refused(refused));
+            }
+        }
     }
     let secret = asked.secret.map(|s| s.trim().to_owned());
-    if secret
-        .as_ref()
-        .is_some_and(|s| !(MIN_SECRET_CHARS..=MAX_SECRET_CHARS).contains(&s.chars().count()))
-    {
+    if secret.as_ref().is_some_and(|s| {
+        !(MIN_SECRET_CHARS..=MAX_SECRET_CHARS).contains(&s.chars().count())
+            || !sos_domain::text::is_single_line(s)
+    }) {
         errors.push(FieldError::new(
             "/secret",
             format!("Khoá bí mật dài từ {MIN_SECRET_CHARS} đến {MAX_SECRET_CHARS} ký tự."),
@@ -248,7 +276,7 @@ pub async fn subscribe(
     let row = webhook_subscription::Model {
         id: Uuid::now_v7(),
         ward_id: ward.id,
-        url: url.to_owned(),
+        url: parsed.map_or_else(|| url.to_owned(), |p| p.to_string()),
         secret: secret.unwrap_or_else(random_token),
         event_types: delivery::event_types_field(&asked.event_types),
         active: true,
@@ -260,6 +288,21 @@ pub async fn subscribe(
     txn.commit().await?;
     tracing::info!(ward = %ward.id, webhook = %row.id, "webhook subscribed");
     Ok(row)
+}
+
+fn receiver_refused(refused: Refused) -> FieldError {
+    let vi = match refused {
+        Refused::Scheme => "Địa chỉ nhận phải là URL http(s) hợp lệ.",
+        Refused::Credentials => {
+            "Không ghi tên đăng nhập, mật khẩu trong địa chỉ; các yêu cầu đã được ký bằng khoá bí mật."
+        }
+        Refused::PlainHttp => "Chỉ dùng http trong mạng quản trị viên cho phép; hãy dùng https.",
+        Refused::Inside => {
+            "Địa chỉ này là máy chủ hoặc mạng nội bộ, webhook không được gửi tới đó."
+        }
+        Refused::Unresolved => "Địa chỉ nhận thiếu tên máy chủ.",
+    };
+    FieldError::new("/url", vi, refused.to_string())
 }
 
 /// Ends a subscription; deliveries still waiting for it are given up.

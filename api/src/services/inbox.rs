@@ -137,6 +137,7 @@ pub async fn set_preferences(
     let mut errors = Vec::new();
     if let Some(address) = &address
         && (address.chars().count() > MAX_EMAIL_CHARS
+            || !sos_domain::text::is_single_line(address)
             || address.parse::<lettre::Address>().is_err())
     {
         errors.push(FieldError::new(

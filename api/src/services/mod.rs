@@ -11,6 +11,7 @@ pub mod digest;
 pub mod escalation;
 pub mod geography;
 pub mod inbox;
+pub mod input;
 pub mod intake;
 pub mod outbox;
 pub mod photos;
@@ -31,6 +32,7 @@ use crate::infra::hub::Hub;
 use crate::infra::images::Processor;
 use crate::infra::mail::Mailer;
 use crate::infra::push::PushProvider;
+use crate::infra::webhooks::WebhookClients;
 use accounts::{JwtKeys, LoginLimiter};
 use classifier::ActiveClassifier;
 use geography::Boundaries;
@@ -61,6 +63,8 @@ pub struct Services {
     pub mailer: Arc<Mailer>,
     /// Where the outbox's push messages go: FCM, or a folder.
     pub push: Arc<dyn PushProvider>,
+    /// How webhooks are sent: only where the operator's policy allows.
+    pub webhooks: WebhookClients,
     pub intake: Intake,
     pub hub: Hub,
 }
@@ -70,7 +74,7 @@ impl Services {
     /// wards) and prepares what the use cases share.
     pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<Services> {
         if settings.is_sqlite() {
-            std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+            crate::config::create_private_dir(&settings.data_dir).map_err(|e| {
                 anyhow::anyhow!(
                     "cannot create data directory {}: {e}",
                     settings.data_dir.display()
@@ -78,6 +82,12 @@ impl Services {
             })?;
         }
         let db = db::connect(&settings.database_url, settings.max_db_connections).await?;
+        // The database holds everyone's accounts and reports: the service's user alone reads it.
+        for file in db::sqlite_files(&settings.database_url) {
+            if file.exists() {
+                crate::config::make_private(&file, 0o600)?;
+            }
+        }
         let writer = Writer::for_database(&db);
         let lock = db::startup_lock(&db).await?;
         db::migrate(&db).await?;
@@ -106,6 +116,7 @@ impl Services {
             )?,
             photo_processor: Processor::new(settings.photo_workers),
             mailer: Arc::new(Mailer::from_settings(&settings)?),
+            webhooks: WebhookClients::new(&settings.webhook_targets)?,
             push: crate::infra::push::from_settings(&settings, clock.clone())?,
             ward_clocks: Arc::new(WardClocks::default()),
             boundaries: Arc::new(Boundaries::default()),

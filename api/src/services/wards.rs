@@ -4,6 +4,7 @@
 use crate::problem::{FieldError, Outcome, Problem};
 use crate::services::Services;
 use crate::services::accounts::Caller;
+use crate::services::input;
 use sos_domain::access::{can_configure_ward, can_view_ward};
 use sos_domain::taxonomy::Subcategory;
 use sos_store::entities::{department, neighborhood, province, routing_rule, ward};
@@ -104,6 +105,7 @@ fn valid_email(email: &str) -> bool {
 }
 
 fn check_name(name: &str, errors: &mut Vec<FieldError>) {
+    input::single_line("/name", name, errors);
     if name.trim().is_empty() || name.chars().count() > 200 {
         errors.push(FieldError::new(
             "/name",

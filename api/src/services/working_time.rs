@@ -39,12 +39,19 @@ fn require_calendar_admin(caller: &Caller) -> Outcome<()> {
 }
 
 fn parse_date(raw: &str) -> Outcome<NaiveDate> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+    let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
         Problem::not_found(
             "Ngày phải có dạng YYYY-MM-DD.",
             "A date looks like YYYY-MM-DD.",
         )
-    })
+    })?;
+    if !sos_domain::sla::is_sane(date) {
+        return Err(Problem::not_found(
+            "Lịch chỉ có các năm 2000–2100.",
+            "The calendar holds the years 2000–2100 only.",
+        ));
+    }
+    Ok(date)
 }
 
 /// Declares a day off or a compensatory working day (or changes one).
@@ -58,11 +65,14 @@ pub async fn set_day(
     require_calendar_admin(caller)?;
     let date = parse_date(date)?;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || !sos_domain::text::is_single_line(name)
+    {
         return Err(Problem::field(
             "/name",
-            format!("Cần tên ngày từ 1 đến {MAX_NAME_CHARS} ký tự."),
-            format!("A name of 1 to {MAX_NAME_CHARS} characters is required."),
+            format!("Cần tên ngày từ 1 đến {MAX_NAME_CHARS} ký tự, trên một dòng."),
+            format!("A name of 1 to {MAX_NAME_CHARS} characters, on one line, is required."),
         ));
     }
     let row = calendar_day::Model {

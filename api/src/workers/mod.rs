@@ -10,7 +10,9 @@
 
 use crate::services::Services;
 use crate::services::{classifier, deliveries, digest, escalation, stats};
+use futures_util::FutureExt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -51,7 +53,12 @@ where
                     _ = tokio::time::sleep(wait) => {}
                     _ = stop.wait_for(|stopping| *stopping) => break,
                 }
-                wait = match job().await {
+                // A run that panics is a failed run: the worker carries on.
+                let ran = AssertUnwindSafe(job())
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the run panicked")));
+                wait = match ran {
                     Ok(Ran::More) => Duration::ZERO,
                     Ok(Ran::Idle) => interval,
                     Err(error) => {
@@ -115,7 +122,6 @@ impl Workers {
             ),
         ));
         let s = services.clone();
-        let client = deliveries::webhook_client()?;
         handles.push((
             "outbox",
             periodic(
@@ -123,9 +129,9 @@ impl Workers {
                 settings.delivery_interval,
                 stopping.clone(),
                 move || {
-                    let (s, client) = (s.clone(), client.clone());
+                    let s = s.clone();
                     async move {
-                        let claimed = deliveries::deliver_due(&s, &client).await?;
+                        let claimed = deliveries::deliver_due(&s).await?;
                         // A full claim: there may be more waiting.
                         Ok(if claimed as u64 == deliveries::CLAIM {
                             Ran::More

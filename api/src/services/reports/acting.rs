@@ -146,6 +146,10 @@ fn invalid(invalid: Invalid) -> Problem {
             "Chuyển xử lý cần đúng một đích: to_triage, department hoặc subcategory.",
             "A reroute needs exactly one destination: to_triage, department or subcategory.",
         ),
+        Issue::ControlCharacter => Text::new(
+            "Không được chứa ký tự điều khiển.",
+            "Must not contain control characters.",
+        ),
         Issue::PublicOnly => Text::new(
             "Trưởng khu phố chỉ gửi ý kiến công khai.",
             "Neighborhood heads can only post public comments.",

@@ -6,6 +6,7 @@
 use crate::problem::{FieldError, Outcome, Problem, ProblemKind};
 use crate::services::Services;
 use crate::services::accounts::{Caller, sha256_hex};
+use crate::services::input;
 use crate::services::intake::{Filed, NewReport};
 use crate::services::photos::{self, Prepared};
 use crate::services::record::{self, NewEvent};
@@ -92,6 +93,10 @@ fn check(submission: &Submission) -> Outcome<()> {
             format!("Mô tả tối đa {MAX_DESCRIPTION_CHARS} ký tự."),
             format!("The description has at most {MAX_DESCRIPTION_CHARS} characters."),
         ));
+    }
+    input::clean_text("/description", description, &mut errors);
+    if let Some(address) = submission.address.as_deref() {
+        input::single_line("/address", address, &mut errors);
     }
     if submission
         .address
