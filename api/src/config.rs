@@ -115,99 +115,52 @@ impl Settings {
 
     /// Reads settings from any source of variables (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
-        let raw = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        // Parses an optional variable, with a message that names it.
-        let var = |name: &str, default| -> anyhow::Result<_> {
-            match raw(name) {
-                Some(value) => parse(name, &value),
-                None => Ok(default),
-            }
-        };
-        let secs =
-            |name: &str, default: u64| var(name, default.to_string()).and_then(|v| parse(name, &v));
-        let millis = |name: &str, default: u64| secs(name, default).map(Duration::from_millis);
-        let data_dir = PathBuf::from(var("SOS_DATA_DIR", DEFAULT_DATA_DIR.to_owned())?);
-        let database_url = raw("DATABASE_URL").unwrap_or_else(|| sqlite_url(&data_dir));
+        let vars = Variables(&lookup);
+        let data_dir = PathBuf::from(vars.text("SOS_DATA_DIR", DEFAULT_DATA_DIR));
+        let database_url = vars.raw("DATABASE_URL").unwrap_or_else(|| sqlite_url(&data_dir));
         let settings = Settings {
-            listen: parse(
-                "SOS_LISTEN",
-                &var("SOS_LISTEN", "127.0.0.1:8080".to_owned())?,
-            )?,
-            jwt_secret: raw("JWT_SECRET").unwrap_or_default().into_bytes(),
-            access_token_ttl: Duration::from_secs(secs("SOS_ACCESS_TOKEN_TTL_SECONDS", 900)?),
-            refresh_token_ttl: Duration::from_secs(secs(
-                "SOS_REFRESH_TOKEN_TTL_SECONDS",
-                30 * 86_400,
-            )?),
-            login_attempts_per_minute: parse(
-                "SOS_LOGIN_ATTEMPTS_PER_MINUTE",
-                &var("SOS_LOGIN_ATTEMPTS_PER_MINUTE", "5".to_owned())?,
-            )?,
-            login_attempts_per_minute_per_ip: parse(
-                "SOS_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP",
-                &var("SOS_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP", "60".to_owned())?,
-            )?,
-            max_body_bytes: parse(
-                "SOS_MAX_BODY_BYTES",
-                &var("SOS_MAX_BODY_BYTES", "65536".to_owned())?,
-            )?,
-            triage_threshold: parse(
+            listen: vars.number("SOS_LISTEN", "127.0.0.1:8080".parse()?)?,
+            jwt_secret: vars.raw("JWT_SECRET").unwrap_or_default().into_bytes(),
+            access_token_ttl: vars.secs("SOS_ACCESS_TOKEN_TTL_SECONDS", 900)?,
+            refresh_token_ttl: vars.secs("SOS_REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400)?,
+            login_attempts_per_minute: vars.number("SOS_LOGIN_ATTEMPTS_PER_MINUTE", 5)?,
+            login_attempts_per_minute_per_ip: vars
+                .number("SOS_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP", 60)?,
+            max_body_bytes: vars.number("SOS_MAX_BODY_BYTES", 65_536)?,
+            triage_threshold: vars.number(
                 "SOS_TRIAGE_THRESHOLD",
-                &var(
-                    "SOS_TRIAGE_THRESHOLD",
-                    sos_domain::routing::DEFAULT_TRIAGE_THRESHOLD.to_string(),
-                )?,
+                sos_domain::routing::DEFAULT_TRIAGE_THRESHOLD,
             )?,
-            classifier_refresh: Duration::from_secs(secs("SOS_CLASSIFIER_REFRESH_SECONDS", 30)?),
-            escalation_interval: Duration::from_secs(secs("SOS_ESCALATION_INTERVAL_SECONDS", 60)?),
-            max_db_connections: parse(
-                "SOS_DB_MAX_CONNECTIONS",
-                &var("SOS_DB_MAX_CONNECTIONS", "10".to_owned())?,
-            )?,
-            max_photo_bytes: parse(
-                "SOS_MAX_PHOTO_BYTES",
-                &var("SOS_MAX_PHOTO_BYTES", (10 * 1024 * 1024).to_string())?,
-            )?,
-            photo_store: var(
+            classifier_refresh: vars.secs("SOS_CLASSIFIER_REFRESH_SECONDS", 30)?,
+            escalation_interval: vars.secs("SOS_ESCALATION_INTERVAL_SECONDS", 60)?,
+            max_db_connections: vars.number("SOS_DB_MAX_CONNECTIONS", 10)?,
+            max_photo_bytes: vars.number("SOS_MAX_PHOTO_BYTES", 10 * 1024 * 1024)?,
+            photo_store: vars.text(
                 "SOS_PHOTO_STORE",
-                data_dir.join("photos").display().to_string(),
-            )?,
+                &data_dir.join("photos").display().to_string(),
+            ),
             photo_bucket_options: S3_VARIABLES
                 .iter()
-                .filter_map(|name| Some((name.to_ascii_lowercase(), raw(name)?)))
+                .filter_map(|name| Some((name.to_ascii_lowercase(), vars.raw(name)?)))
                 .collect(),
-            photo_workers: parse(
-                "SOS_PHOTO_WORKERS",
-                &var("SOS_PHOTO_WORKERS", default_photo_workers().to_string())?,
-            )?,
-            smtp_url: raw("SMTP_URL"),
-            fcm_service_account: raw("FCM_SERVICE_ACCOUNT").map(PathBuf::from),
-            fcm_endpoint: var("FCM_ENDPOINT", "https://fcm.googleapis.com".to_owned())?,
-            mail_from: var(
-                "SOS_MAIL_FROM",
-                "SOS Khu Phố <no-reply@sos-khu-pho.invalid>".to_owned(),
-            )?,
-            webhook_targets: TargetPolicy::parse(
-                &raw("SOS_WEBHOOK_ALLOWED_NETWORKS").unwrap_or_default(),
-            )
-            .map_err(|e| anyhow::anyhow!("SOS_WEBHOOK_ALLOWED_NETWORKS is not valid: {e}"))?,
-            delivery_interval: millis("SOS_DELIVERY_INTERVAL_MS", 1000)?,
-            delivery_lease: Duration::from_secs(secs("SOS_DELIVERY_LEASE_SECONDS", 60)?),
-            delivery_retry_base: millis("SOS_DELIVERY_RETRY_BASE_MS", 10_000)?,
-            facts_interval: millis("SOS_FACTS_INTERVAL_MS", 2000)?,
-            delivery_max_attempts: parse(
-                "SOS_DELIVERY_MAX_ATTEMPTS",
-                &var("SOS_DELIVERY_MAX_ATTEMPTS", "8".to_owned())?,
-            )?,
-            shutdown_grace: Duration::from_secs(secs("SOS_SHUTDOWN_GRACE_SECONDS", 20)?),
-            header_timeout: Duration::from_secs(secs("SOS_HEADER_TIMEOUT_SECONDS", 10)?),
-            body_min_bytes_per_second: secs("SOS_BODY_MIN_BYTES_PER_SECOND", 1024)?,
-            body_grace: Duration::from_secs(secs("SOS_BODY_GRACE_SECONDS", 10)?),
-            max_connections: parse(
-                "SOS_MAX_CONNECTIONS",
-                &var("SOS_MAX_CONNECTIONS", "4096".to_owned())?,
-            )?,
-            log_json: match var("SOS_LOG_FORMAT", "text".to_owned())?.as_str() {
+            photo_workers: vars.number("SOS_PHOTO_WORKERS", default_photo_workers())?,
+            smtp_url: vars.raw("SMTP_URL"),
+            fcm_service_account: vars.raw("FCM_SERVICE_ACCOUNT").map(PathBuf::from),
+            fcm_endpoint: vars.text("FCM_ENDPOINT", "https://fcm.googleapis.com"),
+            mail_from: vars.text("SOS_MAIL_FROM", "SOS Khu Phố <no-reply@sos-khu-pho.invalid>"),
+            webhook_targets: TargetPolicy::parse(&vars.text("SOS_WEBHOOK_ALLOWED_NETWORKS", ""))
+                .map_err(|e| anyhow::anyhow!("SOS_WEBHOOK_ALLOWED_NETWORKS is not valid: {e}"))?,
+            delivery_interval: vars.millis("SOS_DELIVERY_INTERVAL_MS", 1000)?,
+            delivery_lease: vars.secs("SOS_DELIVERY_LEASE_SECONDS", 60)?,
+            delivery_retry_base: vars.millis("SOS_DELIVERY_RETRY_BASE_MS", 10_000)?,
+            facts_interval: vars.millis("SOS_FACTS_INTERVAL_MS", 2000)?,
+            delivery_max_attempts: vars.number("SOS_DELIVERY_MAX_ATTEMPTS", 8)?,
+            shutdown_grace: vars.secs("SOS_SHUTDOWN_GRACE_SECONDS", 20)?,
+            header_timeout: vars.secs("SOS_HEADER_TIMEOUT_SECONDS", 10)?,
+            body_min_bytes_per_second: vars.number("SOS_BODY_MIN_BYTES_PER_SECOND", 1024)?,
+            body_grace: vars.secs("SOS_BODY_GRACE_SECONDS", 10)?,
+            max_connections: vars.number("SOS_MAX_CONNECTIONS", 4096)?,
+            log_json: match vars.text("SOS_LOG_FORMAT", "text").as_str() {
                 "json" => true,
                 "text" => false,
                 other => bail!("SOS_LOG_FORMAT={other:?} is not valid: use text or json"),
@@ -313,7 +266,7 @@ impl Settings {
                 return Ok(());
             }
         }
-        std::fs::create_dir_all(&self.data_dir)
+        create_private_dir(&self.data_dir)
             .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
         // 256 random bits, URL-safe.
         let secret = base64::Engine::encode(
@@ -355,6 +308,35 @@ pub fn make_private(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
     #[cfg(not(unix))]
     let _ = (path, mode);
     Ok(())
+}
+
+/// The variables settings are read from; blank ones count as absent.
+struct Variables<'a, F: Fn(&str) -> Option<String>>(&'a F);
+
+impl<F: Fn(&str) -> Option<String>> Variables<'_, F> {
+    fn raw(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn text(&self, name: &str, default: &str) -> String {
+        self.raw(name).unwrap_or_else(|| default.to_owned())
+    }
+
+    /// A value of its type, `default` when absent; the message names the variable.
+    fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> anyhow::Result<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.raw(name).map_or(Ok(default), |value| parse(name, &value))
+    }
+
+    fn secs(&self, name: &str, default: u64) -> anyhow::Result<Duration> {
+        self.number(name, default).map(Duration::from_secs)
+    }
+
+    fn millis(&self, name: &str, default: u64) -> anyhow::Result<Duration> {
+        self.number(name, default).map(Duration::from_millis)
+    }
 }
 
 /// Parses a value, with a message that names its variable.

@@ -11,6 +11,7 @@
 use crate::services::Services;
 use crate::services::{classifier, deliveries, digest, escalation, stats};
 use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
@@ -76,119 +77,103 @@ where
     )
 }
 
+/// A worker: its name, how often it runs, and a run.
+struct Worker {
+    name: &'static str,
+    interval: Duration,
+    run: fn(Services) -> BoxFuture<'static, anyhow::Result<Ran>>,
+}
+
+async fn refresh_classifier(services: Services) -> anyhow::Result<Ran> {
+    classifier::refresh(&services).await?;
+    Ok(Ran::Idle)
+}
+
+async fn watch_deadlines(services: Services) -> anyhow::Result<Ran> {
+    let sent = escalation::scan(&services, services.clock.now()).await?;
+    if sent != escalation::Sent::default() {
+        tracing::info!(
+            warnings = sent.warnings,
+            escalations = sent.escalations,
+            "deadline alerts sent"
+        );
+    }
+    Ok(Ran::Idle)
+}
+
+async fn deliver(services: Services) -> anyhow::Result<Ran> {
+    let claimed = deliveries::deliver_due(&services).await?;
+    // A full claim: there may be more waiting.
+    Ok(if claimed as u64 == deliveries::CLAIM {
+        Ran::More
+    } else {
+        Ran::Idle
+    })
+}
+
+async fn build_facts(services: Services) -> anyhow::Result<Ran> {
+    let (_, more) = stats::build_facts(&services).await?;
+    Ok(if more { Ran::More } else { Ran::Idle })
+}
+
+async fn send_digests(services: Services) -> anyhow::Result<Ran> {
+    digest::send_due(&services, services.clock.now())
+        .await
+        .map_err(|problem| anyhow::anyhow!("{problem:?}"))?;
+    Ok(Ran::Idle)
+}
+
+async fn prune_login_limits(services: Services) -> anyhow::Result<Ran> {
+    services.login_limiter.prune();
+    Ok(Ran::Idle)
+}
+
 impl Workers {
     /// Starts every worker of this replica.
     pub fn start(services: &Services) -> anyhow::Result<Workers> {
+        let settings = &services.settings;
+        let minute = Duration::from_secs(60);
+        let workers = [
+            Worker {
+                name: "classifier",
+                interval: settings.classifier_refresh,
+                run: |s| Box::pin(refresh_classifier(s)),
+            },
+            Worker {
+                name: "escalation",
+                interval: settings.escalation_interval,
+                run: |s| Box::pin(watch_deadlines(s)),
+            },
+            Worker {
+                name: "outbox",
+                interval: settings.delivery_interval,
+                run: |s| Box::pin(deliver(s)),
+            },
+            Worker {
+                name: "facts",
+                interval: settings.facts_interval,
+                run: |s| Box::pin(build_facts(s)),
+            },
+            Worker {
+                name: "digest",
+                interval: minute,
+                run: |s| Box::pin(send_digests(s)),
+            },
+            Worker {
+                name: "login-limiter",
+                interval: minute,
+                run: |s| Box::pin(prune_login_limits(s)),
+            },
+        ];
         let (stop, stopping) = watch::channel(false);
-        let settings = services.settings.clone();
-        let mut handles = Vec::new();
-        let s = services.clone();
-        handles.push((
-            "classifier",
-            periodic(
-                "classifier",
-                settings.classifier_refresh,
-                stopping.clone(),
-                move || {
-                    let s = s.clone();
-                    async move {
-                        classifier::refresh(&s).await?;
-                        Ok(Ran::Idle)
-                    }
-                },
-            ),
-        ));
-        let s = services.clone();
-        handles.push((
-            "escalation",
-            periodic(
-                "escalation",
-                settings.escalation_interval,
-                stopping.clone(),
-                move || {
-                    let s = s.clone();
-                    async move {
-                        let sent = escalation::scan(&s, s.clock.now()).await?;
-                        if sent != escalation::Sent::default() {
-                            tracing::info!(
-                                warnings = sent.warnings,
-                                escalations = sent.escalations,
-                                "deadline alerts sent"
-                            );
-                        }
-                        Ok(Ran::Idle)
-                    }
-                },
-            ),
-        ));
-        let s = services.clone();
-        handles.push((
-            "outbox",
-            periodic(
-                "outbox",
-                settings.delivery_interval,
-                stopping.clone(),
-                move || {
-                    let s = s.clone();
-                    async move {
-                        let claimed = deliveries::deliver_due(&s).await?;
-                        // A full claim: there may be more waiting.
-                        Ok(if claimed as u64 == deliveries::CLAIM {
-                            Ran::More
-                        } else {
-                            Ran::Idle
-                        })
-                    }
-                },
-            ),
-        ));
-        let s = services.clone();
-        handles.push((
-            "facts",
-            periodic(
-                "facts",
-                settings.facts_interval,
-                stopping.clone(),
-                move || {
-                    let s = s.clone();
-                    async move {
-                        let (_, more) = stats::build_facts(&s).await?;
-                        Ok(if more { Ran::More } else { Ran::Idle })
-                    }
-                },
-            ),
-        ));
-        let s = services.clone();
-        handles.push((
-            "digest",
-            periodic(
-                "digest",
-                Duration::from_secs(60),
-                stopping.clone(),
-                move || {
-                    let s = s.clone();
-                    async move {
-                        digest::send_due(&s, s.clock.now())
-                            .await
-                            .map_err(|problem| anyhow::anyhow!("{problem:?}"))?;
-                        Ok(Ran::Idle)
-                    }
-                },
-            ),
-        ));
-        let limiter = services.login_limiter.clone();
-        handles.push((
-            "login-limiter",
-            periodic(
-                "login-limiter",
-                Duration::from_secs(60),
-                stopping,
-                move || {
-                    limiter.prune();
-                    async { Ok(Ran::Idle) }
-                },
-            ),
-        ));
+        let handles = workers
+            .into_iter()
+            .map(|worker| {
+                let services = services.clone();
+                let job = move || (worker.run)(services.clone());
+                (worker.name, periodic(worker.name, worker.interval, stopping.clone(), job))
+            })
+            .collect();
         Ok(Workers { stop, handles })
     }
 
