@@ -256,3 +256,77 @@ async fn a_long_absence_is_replayed_in_full() {
     }
     assert_eq!(replayed.len(), missed);
 }
+
+/// An access token of `who` that expires in `lifetime`, signed as the service signs them.
+async fn short_token(app: &TestApp, who: &str, lifetime: Duration) -> String {
+    let me = app.get("/v1/me", &app.token(who).await).await;
+    let id = me.body["id"].as_str().unwrap().parse().unwrap();
+    let role = me.body["role"].as_str().unwrap().parse().unwrap();
+    sos_api::services::accounts::JwtKeys::new(sos_tests::TEST_JWT_SECRET.as_bytes(), lifetime)
+        .issue(id, role, chrono::Utc::now(), None)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_its_token_expires_and_resumes_with_a_fresh_one() {
+    let app = TestApp::spawn().await;
+    let token = short_token(&app, "tnp.kp1", Duration::from_secs(2)).await;
+    let mut stream = open_stream(&app, &token, None).await;
+    let report = app
+        .file_report("tnp.kp1", json!({"description": "den duong hu o hem 3"}))
+        .await;
+    let first = stream.next(WAIT).await.expect("the routing, while the token is good");
+    assert!(stream.ends_within(Duration::from_secs(5)).await, "ended at expiry");
+    // A fresh token resumes after what was received.
+    app.act(
+        "tnp.infra",
+        report["id"].as_str().unwrap(),
+        json!({"action": "acknowledge"}),
+    )
+    .await;
+    let fresh = app.token("tnp.kp1").await;
+    let mut resumed = open_stream(&app, &fresh, Some(&first.id)).await;
+    assert_eq!(resumed.next(WAIT).await.unwrap().event, "report.acknowledged");
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_streams_of_that_sign_in_at_once() {
+    let app = TestApp::spawn().await;
+    let pair = app.login_response("tnp.leader", "sos-demo").await;
+    let access = pair.body["access_token"].as_str().unwrap().to_owned();
+    let refresh = pair.body["refresh_token"].as_str().unwrap().to_owned();
+    let mut mine = open_news(&app, &access, None).await;
+    // Another sign-in of the same leader keeps its stream.
+    let other = app.token("tnp.leader").await;
+    let mut theirs = open_news(&app, &other, None).await;
+    let out = app
+        .request(
+            Method::POST,
+            "/v1/auth/logout",
+            None,
+            Some(json!({"refresh_token": refresh})),
+        )
+        .await;
+    assert_eq!(out.status, 204);
+    assert!(mine.ends_within(Duration::from_secs(3)).await, "signed out");
+    app.file_report("tnp.kp2", json!({"description": "rac ton dong o cho"}))
+        .await;
+    assert!(theirs.next(WAIT).await.is_some(), "the other sign-in still hears");
+}
+
+#[tokio::test]
+async fn an_account_keeps_a_few_streams_and_the_oldest_gives_way() {
+    let app = TestApp::spawn().await;
+    let token = app.token("tnp.kp1").await;
+    let mut oldest = open_stream(&app, &token, None).await;
+    let mut newer = Vec::new();
+    for _ in 0..5 {
+        newer.push(open_stream(&app, &token, None).await);
+    }
+    assert!(oldest.ends_within(Duration::from_secs(3)).await, "closed for the sixth");
+    app.file_report("tnp.kp1", json!({"description": "cay nga chan duong"}))
+        .await;
+    for stream in &mut newer {
+        assert!(stream.next(WAIT).await.is_some(), "the five newest still hear");
+    }
+}

@@ -111,7 +111,7 @@ async fn run() {
         let token = app
             .services
             .jwt
-            .issue(head.id, Role::NeighborhoodHead, chrono::Utc::now())
+            .issue(head.id, Role::NeighborhoodHead, chrono::Utc::now(), None)
             .unwrap();
         let (client, url, receipts) = (
             client.clone(),
@@ -229,7 +229,7 @@ async fn file_reports(
         let token = app
             .services
             .jwt
-            .issue(head.id, Role::NeighborhoodHead, chrono::Utc::now())
+            .issue(head.id, Role::NeighborhoodHead, chrono::Utc::now(), None)
             .unwrap();
         let (client, url, filed) = (client.clone(), format!("{base}/v1/reports"), filed.clone());
         let text = format!("{} (số {i})", TEXTS[i % TEXTS.len()]);

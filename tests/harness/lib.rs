@@ -137,7 +137,7 @@ fn test_settings(url: &str) -> Settings {
 pub const LOCAL_RECEIVERS: &str = "127.0.0.0/8, ::1/128";
 
 /// The JWT secret of every service under test.
-const TEST_JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes";
+pub const TEST_JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes";
 
 /// The `sos` binary as operators run it: the release build of the service.
 ///
@@ -624,6 +624,19 @@ impl EventReader {
             body: Box::pin(response.bytes_stream()),
             buffer: String::new(),
             schema,
+        }
+    }
+
+    /// Whether the server ends the stream within `wait` (events meanwhile are skipped).
+    pub async fn ends_within(&mut self, wait: std::time::Duration) -> bool {
+        use futures_util::StreamExt;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.body.next()).await {
+                Err(_) => return false,
+                Ok(None | Some(Err(_))) => return true,
+                Ok(Some(Ok(_))) => {}
+            }
         }
     }
 

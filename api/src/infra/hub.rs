@@ -28,7 +28,14 @@ pub enum Topic {
     Ward(Uuid),
     /// A report of any ward changed.
     City,
+    /// A sign-in ended (signed out, or its refresh token was stolen): its streams end.
+    Session(Uuid),
+    /// An account was disabled or its role or scope changed: its streams end.
+    Account(Uuid),
 }
+
+/// Live streams one account may keep open on a replica; opening another closes the oldest.
+pub const STREAMS_PER_ACCOUNT: usize = 5;
 
 /// Wakes the readers of this replica.
 #[derive(Clone)]
@@ -38,6 +45,29 @@ pub struct Hub {
     wake: Arc<Mutex<HashMap<Topic, watch::Sender<u64>>>>,
     /// Set when the service stops: open streams end, so they do not hold up the shutdown.
     closing: watch::Sender<bool>,
+    /// The open streams of each account here, oldest first, each with what closes it.
+    streams: Arc<Mutex<HashMap<Uuid, Vec<(u64, watch::Sender<bool>)>>>>,
+}
+
+/// An open stream's place among its account's: dropping it gives the place back.
+pub struct StreamSlot {
+    hub: Hub,
+    user: Uuid,
+    id: u64,
+    /// Set when a newer stream of the account took this one's place.
+    pub replaced: watch::Receiver<bool>,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut streams = self.hub.streams.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(open) = streams.get_mut(&self.user) {
+            open.retain(|(id, _)| *id != self.id);
+            if open.is_empty() {
+                streams.remove(&self.user);
+            }
+        }
+    }
 }
 
 impl Hub {
@@ -47,6 +77,7 @@ impl Hub {
             db: db.clone(),
             wake: Arc::default(),
             closing: watch::Sender::new(false),
+            streams: Arc::default(),
         };
         if let Some(mut listener) = Listener::start(db, CHANNEL).await? {
             let relay = hub.clone();
@@ -105,6 +136,40 @@ impl Hub {
         }
     }
 
+    /// Takes a place for a new stream of `user`, closing their oldest beyond
+    /// [`STREAMS_PER_ACCOUNT`].
+    pub fn open_stream(&self, user: Uuid) -> StreamSlot {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (replace, replaced) = watch::channel(false);
+        let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        let open = streams.entry(user).or_default();
+        open.push((id, replace));
+        while open.len() > STREAMS_PER_ACCOUNT {
+            let (_, oldest) = open.remove(0);
+            oldest.send_replace(true);
+        }
+        StreamSlot {
+            hub: self.clone(),
+            user,
+            id,
+            replaced,
+        }
+    }
+
+    /// Ends the streams of these sign-ins, on every replica.
+    pub async fn end_sessions(&self, sessions: impl IntoIterator<Item = Uuid>) {
+        self.send(sessions.into_iter().map(Topic::Session).collect())
+            .await;
+    }
+
+    /// Ends the streams of these accounts, on every replica (disabled, or given another role
+    /// or scope: what they may hear changed).
+    pub async fn end_accounts(&self, users: impl IntoIterator<Item = Uuid>) {
+        self.send(users.into_iter().map(Topic::Account).collect())
+            .await;
+    }
+
     /// Announces, after a commit, the users who have new inbox entries and the wards whose
     /// reports have new events.
     pub async fn announce(
@@ -120,6 +185,11 @@ impl Hub {
         if topics.iter().any(|t| matches!(t, Topic::Ward(_))) {
             topics.push(Topic::City);
         }
+        self.send(topics).await;
+    }
+
+    /// Wakes the readers of `topics` here and, through PostgreSQL, on every replica.
+    async fn send(&self, mut topics: Vec<Topic>) {
         topics.sort();
         topics.dedup();
         for chunk in topics.chunks(TOPICS_PER_NOTIFY) {
@@ -145,6 +215,8 @@ fn format_topic(topic: Topic) -> String {
         Topic::Inbox(user) => format!("u:{user}"),
         Topic::Ward(ward) => format!("w:{ward}"),
         Topic::City => "city".to_owned(),
+        Topic::Session(id) => format!("s:{id}"),
+        Topic::Account(id) => format!("a:{id}"),
     }
 }
 
@@ -152,6 +224,8 @@ fn parse_topic(text: &str) -> Option<Topic> {
     match text.split_once(':') {
         Some(("u", id)) => Some(Topic::Inbox(id.parse().ok()?)),
         Some(("w", id)) => Some(Topic::Ward(id.parse().ok()?)),
+        Some(("s", id)) => Some(Topic::Session(id.parse().ok()?)),
+        Some(("a", id)) => Some(Topic::Account(id.parse().ok()?)),
         None if text == "city" => Some(Topic::City),
         _ => None,
     }
@@ -164,7 +238,13 @@ mod tests {
     #[test]
     fn topics_read_back_from_their_notify_form() {
         let id = Uuid::now_v7();
-        for topic in [Topic::Inbox(id), Topic::Ward(id), Topic::City] {
+        for topic in [
+            Topic::Inbox(id),
+            Topic::Ward(id),
+            Topic::City,
+            Topic::Session(id),
+            Topic::Account(id),
+        ] {
             assert_eq!(parse_topic(&format_topic(topic)), Some(topic));
         }
         assert_eq!(parse_topic("x:1"), None);

@@ -25,6 +25,9 @@ use std::sync::LazyLock;
 use std::time::Duration;
 use uuid::Uuid;
 
+/// How long after its expiry a token is still accepted, for clocks that differ a little.
+pub const LEEWAY_SECONDS: u64 = 5;
+
 /// Who tokens are for and who issues them; both are checked on every request.
 const AUDIENCE: &str = "sos-khu-pho-api";
 const ISSUER: &str = "sos-khu-pho";
@@ -55,6 +58,10 @@ pub fn sha256_hex(data: &[u8]) -> String {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: Uuid,
+    /// The sign-in (refresh token family) the token belongs to: signing out of it ends what the
+    /// token keeps open, its live streams.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
     pub role: Role,
     pub aud: String,
     pub iss: String,
@@ -75,7 +82,8 @@ impl JwtKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
-        validation.leeway = 30;
+        // Clocks of replicas and phones differ a little; a token is not good long after its end.
+        validation.leeway = LEEWAY_SECONDS;
         JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -84,11 +92,18 @@ impl JwtKeys {
         }
     }
 
-    /// An access token issued at `now`.
-    pub fn issue(&self, user_id: Uuid, role: Role, now: DateTime<Utc>) -> anyhow::Result<String> {
+    /// An access token issued at `now`, of the sign-in `session` when there is one.
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        role: Role,
+        now: DateTime<Utc>,
+        session: Option<Uuid>,
+    ) -> anyhow::Result<String> {
         let now = now.timestamp();
         let claims = Claims {
             sub: user_id,
+            sid: session,
             role,
             aud: AUDIENCE.to_owned(),
             iss: ISSUER.to_owned(),
@@ -152,6 +167,17 @@ impl LoginLimiter {
 pub struct Caller {
     pub user: user::Model,
     pub actor: Actor,
+    /// What the request's token allows for how long.
+    pub session: Session,
+}
+
+/// The sign-in a request's token belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct Session {
+    /// The refresh token family of the sign-in (`None` for a token issued without one).
+    pub id: Option<Uuid>,
+    /// When the token stops being accepted.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// The access rules' view of an account.
@@ -186,7 +212,15 @@ pub async fn caller(services: &Services, token: &str) -> Outcome<Caller> {
         .filter(|u| u.active)
         .ok_or_else(invalid_token)?;
     let actor = actor_of(&services.db, &user).await?;
-    Ok(Caller { user, actor })
+    let session = Session {
+        id: claims.sid,
+        expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
+    };
+    Ok(Caller {
+        user,
+        actor,
+        session,
+    })
 }
 
 /// An access token and a refresh token.
@@ -264,7 +298,7 @@ pub async fn login(
 /// Issues an access token and a refresh token of `family`.
 async fn issue_pair(services: &Services, user: &user::Model, family: Uuid) -> Outcome<TokenPair> {
     let now = services.clock.now();
-    let access_token = services.jwt.issue(user.id, *user.role, now)?;
+    let access_token = services.jwt.issue(user.id, *user.role, now, Some(family))?;
     let refresh = random_token();
     let ttl = services.settings.refresh_token_ttl;
     store::insert_refresh_token(
@@ -310,6 +344,7 @@ pub async fn refresh(services: &Services, refresh_token: &str) -> Outcome<TokenP
     if !store::spend_refresh_token(&*txn, token.id, now).await? {
         store::revoke_family(&*txn, token.family_id, now).await?;
         txn.commit().await?;
+        services.hub.end_sessions([token.family_id]).await;
         tracing::warn!(family = %token.family_id, "refresh token reused: session family revoked");
         return Err(invalid_refresh());
     }
@@ -325,10 +360,13 @@ pub async fn refresh(services: &Services, refresh_token: &str) -> Outcome<TokenP
 pub async fn logout(services: &Services, refresh_token: &str) -> Outcome<()> {
     let hash = sha256_hex(refresh_token.trim().as_bytes());
     let txn = services.begin_write().await?;
-    if let Some(token) = store::refresh_token_by_hash(&*txn, &hash).await? {
+    let token = store::refresh_token_by_hash(&*txn, &hash).await?;
+    if let Some(token) = &token {
         store::revoke_family(&*txn, token.family_id, services.clock.now()).await?;
     }
     txn.commit().await?;
+    // What the sign-in keeps open ends with it: its live streams.
+    services.hub.end_sessions(token.map(|t| t.family_id)).await;
     Ok(())
 }
 
@@ -378,7 +416,7 @@ mod tests {
         let keys = JwtKeys::new(&[7; 32], Duration::from_secs(900));
         let id = Uuid::now_v7();
         let now = Utc::now();
-        let token = keys.issue(id, Role::WardLeader, now).unwrap();
+        let token = keys.issue(id, Role::WardLeader, now, None).unwrap();
         assert_eq!(keys.verify(&token).unwrap().sub, id);
         assert!(
             JwtKeys::new(&[8; 32], Duration::from_secs(900))

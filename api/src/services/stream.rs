@@ -10,7 +10,7 @@
 //! which see many writers' events, therefore read again from a little before their last id
 //! ([`LOOKBACK`]) and skip what they already sent.
 
-use crate::infra::hub::{Hub, Topic};
+use crate::infra::hub::{Hub, StreamSlot, Topic};
 use crate::problem::{Outcome, Problem, ProblemKind};
 use crate::services::Services;
 use crate::services::accounts::Caller;
@@ -74,6 +74,12 @@ pub struct Reader {
     sent_order: VecDeque<Uuid>,
     /// The last read stopped at a full page: there is more to read at once.
     behind: bool,
+    /// The stream's end: when its token expires (the phone reconnects with a fresh one and
+    /// resumes with `Last-Event-ID`), or at once when its sign-in ends, its account changes,
+    /// or a newer stream of the account takes its place.
+    ends_at: tokio::time::Instant,
+    ended: Vec<(Topic, watch::Receiver<u64>)>,
+    slot: StreamSlot,
 }
 
 /// The smallest UUIDv7 of the millisecond `LOOKBACK` before `id`'s.
@@ -92,6 +98,9 @@ fn lookback_floor(id: Uuid) -> Uuid {
 impl Drop for Reader {
     fn drop(&mut self) {
         self.hub.leave(self.topic);
+        for (topic, _) in &self.ended {
+            self.hub.leave(*topic);
+        }
     }
 }
 
@@ -120,6 +129,17 @@ pub async fn open(
             "The server is stopping; reconnect.",
         ));
     }
+    let lasts = (caller.session.expires_at - services.clock.now())
+        .to_std()
+        .unwrap_or_default();
+    let ended = caller
+        .session
+        .id
+        .map(Topic::Session)
+        .into_iter()
+        .chain([Topic::Account(caller.user.id)])
+        .map(|topic| (topic, services.hub.subscribe(topic)))
+        .collect();
     let mut reader = Reader {
         db: services.db.clone(),
         hub: services.hub.clone(),
@@ -132,6 +152,9 @@ pub async fn open(
         sent: HashSet::new(),
         sent_order: VecDeque::new(),
         behind: false,
+        ends_at: tokio::time::Instant::now() + lasts,
+        ended,
+        slot: services.hub.open_stream(caller.user.id),
     };
     match (last_seen, &reader.source) {
         // A reconnection: replay what was missed.
@@ -213,17 +236,46 @@ impl Reader {
         Ok(())
     }
 
+    /// Whether the stream must end now (see [`Reader::ends_at`]).
+    fn over(&self) -> bool {
+        tokio::time::Instant::now() >= self.ends_at
+            || *self.slot.replaced.borrow()
+            || self
+                .ended
+                .iter()
+                .any(|(_, receiver)| receiver.has_changed().unwrap_or(true))
+    }
+
     /// The next item to send, waiting for one as long as it takes; `None` when the stream
-    /// ends (the service stops).
+    /// ends (its token expires, its sign-in or account ends, a newer stream replaces it, or the
+    /// service stops).
     pub async fn next(mut self) -> Option<(News, Reader)> {
         loop {
+            if self.over() {
+                return None;
+            }
             if let Some(news) = self.pending.pop_front() {
                 return Some((news, self));
             }
             if !std::mem::take(&mut self.behind) {
+                let (wake, closing) = (&mut self.wake, &mut self.closing);
+                let end = {
+                    // Never empty: the account's own topic is always among them.
+                    let ended = self.ended.iter_mut().map(|(_, r)| Box::pin(r.changed()));
+                    let replaced = &mut self.slot.replaced;
+                    let ends_at = self.ends_at;
+                    async move {
+                        tokio::select! {
+                            _ = tokio::time::sleep_until(ends_at) => {}
+                            _ = replaced.wait_for(|replaced| *replaced) => {}
+                            _ = futures_util::future::select_all(ended) => {}
+                        }
+                    }
+                };
                 tokio::select! {
-                    woken = self.wake.changed() => if woken.is_err() { return None },
-                    _ = self.closing.wait_for(|closing| *closing) => return None,
+                    woken = wake.changed() => if woken.is_err() { return None },
+                    _ = closing.wait_for(|closing| *closing) => return None,
+                    () = end => return None,
                 };
             }
             if let Err(error) = self.read_new().await {
