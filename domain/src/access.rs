@@ -204,6 +204,13 @@ pub fn can_configure_calendar(actor: &Actor) -> bool {
     actor.role == Role::Admin && actor.ward_id.is_none()
 }
 
+/// Whether the actor administers something: a ward or every ward. What exactly is decided with
+/// the ward in hand ([`can_configure_ward`]); this is what can be known before a request's body
+/// is read.
+pub fn is_administrator(actor: &Actor) -> bool {
+    actor.role == Role::Admin
+}
+
 /// Changing a ward's departments and routing table.
 pub fn can_configure_ward(actor: &Actor, ward_id: Uuid) -> bool {
     actor.role == Role::Admin && (actor.ward_id.is_none() || actor.in_ward(ward_id))

@@ -307,3 +307,32 @@ async fn the_data_directory_and_its_secrets_are_private() {
     app.stop().await;
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[tokio::test]
+async fn routes_refuse_the_wrong_people_before_reading_what_they_send() {
+    let app = TestApp::spawn().await;
+    let head = app.token("tnp.kp1").await;
+    let ward = app.ward_id("tnp.leader").await;
+    for path in [
+        "POST /v1/boundaries?level=ward".to_owned(),
+        format!("POST /v1/wards/{ward}/departments"),
+        format!("PUT /v1/wards/{ward}/office-hours"),
+        "PUT /v1/calendar/days/2026-09-02".to_owned(),
+    ] {
+        // A body announced at 30 MB, of which a kilobyte is sent: the answer comes at once.
+        let request = format!(
+            "{path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {head}\r\nContent-Type: application/json\r\nContent-Length: 31457280\r\n\r\n{}",
+            app.addr,
+            " ".repeat(1024)
+        );
+        let mut socket = TcpStream::connect(app.addr).await.unwrap();
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = vec![0u8; 4096];
+        let read = tokio::time::timeout(Duration::from_secs(3), socket.read(&mut answer))
+            .await
+            .expect("answered without the body")
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer[..read]);
+        assert!(answer.starts_with("HTTP/1.1 403"), "{path}: {answer:.120}");
+    }
+}

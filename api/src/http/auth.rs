@@ -4,6 +4,7 @@
 use crate::http::state::AppState;
 use crate::problem::Problem;
 use crate::services::accounts::{self, Caller};
+use sos_domain::access;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 
@@ -28,3 +29,47 @@ impl FromRequestParts<AppState> for Caller {
         accounts::caller(&state.services, token.trim()).await
     }
 }
+
+/// Declares an extractor for the callers of a kind a route is for. Extractors of the request's
+/// parts run before its body is read, so a request nobody of that kind may make is refused
+/// before any upload; the use case checks the rest with what the body names in hand.
+macro_rules! callers_of_a_kind {
+    ($(#[$meta:meta])* $name:ident, $allows:path) => {
+        $(#[$meta])*
+        pub struct $name(pub Caller);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = Problem;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &AppState,
+            ) -> Result<Self, Problem> {
+                let caller = Caller::from_request_parts(parts, state).await?;
+                if !$allows(&caller.actor) {
+                    return Err(Problem::forbidden(
+                        "Tài khoản của bạn không được dùng chức năng này.",
+                        "Your account may not use this.",
+                    ));
+                }
+                Ok($name(caller))
+            }
+        }
+    };
+}
+
+callers_of_a_kind!(
+    /// An administrator of a ward or of every ward.
+    Administrator,
+    access::is_administrator
+);
+callers_of_a_kind!(
+    /// A city-wide administrator.
+    CityAdministrator,
+    access::can_configure_calendar
+);
+callers_of_a_kind!(
+    /// A neighborhood head, who files reports.
+    Head,
+    access::can_file_report
+);

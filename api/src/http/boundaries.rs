@@ -4,6 +4,7 @@ use crate::http::extract::{Json, Path, Query};
 use crate::http::params;
 use crate::problem::{FieldError, Problem};
 use crate::services::Services;
+use crate::http::auth::Administrator;
 use crate::services::accounts::Caller;
 use crate::services::geography::{self, Import, ImportError, Imported};
 use crate::services::wards::visible_ward;
@@ -31,8 +32,8 @@ pub struct ImportQuery {
 /// only). The features that pass every check are stored; the answer lists the others with
 /// their reasons. When none passes, it is a 422 naming each.
 pub async fn import(
+    Administrator(caller): Administrator,
     State(services): State<Services>,
-    caller: Caller,
     Query(query): Query<ImportQuery>,
     Json(collection): Json<Value>,
 ) -> Result<axum::Json<Imported>, Problem> {

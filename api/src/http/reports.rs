@@ -1,6 +1,7 @@
 //! Reports over HTTP: filing one from the phone, reading them, and working them through their
 //! states.
 
+use crate::http::auth::Head;
 use crate::http::csv::CsvFile;
 use crate::http::extract::{Json, Path, Query, parse_json};
 use crate::http::photos::{FieldRule, read_multipart};
@@ -47,30 +48,25 @@ fn filed_response(
     Ok(response)
 }
 
-/// Files a report sent as JSON. Who may file is checked before the body is read.
+/// Files a report sent as JSON (heads: checked before the body is read).
 pub async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    request: axum::extract::Request,
+    Head(caller): Head,
+    State(services): State<Services>,
+    Json(body): Json<Submission>,
 ) -> Result<Response, Problem> {
-    let services = &state.services;
-    filing::may_file(&caller)?;
-    let Json(body) =
-        <Json<Submission> as axum::extract::FromRequest<_>>::from_request(request, &state).await?;
-    let filing = filing::file(services, &caller, body).await?;
-    filed_response(services, &caller, filing)
+    let filing = filing::file(&services, &caller, body).await?;
+    filed_response(&services, &caller, filing)
 }
 
 /// Files a report with photos: a multipart form with the report as JSON in the field
 /// `report` and up to 5 photos of the problem in `photo` fields. The photos are checked before
 /// the report is filed: a refused photo files nothing.
 pub async fn create_with_photos(
+    Head(caller): Head,
     State(state): State<AppState>,
-    caller: Caller,
     request: axum::extract::Request,
 ) -> Result<Response, Problem> {
     let services = &state.services;
-    filing::may_file(&caller)?;
     let rules = [
         FieldRule {
             name: "report",

@@ -4,6 +4,7 @@ use crate::http::extract::{Json, Path};
 use crate::http::views::{Department, DepartmentRef, NeighborhoodRef};
 use crate::problem::Problem;
 use crate::services::Services;
+use crate::http::auth::Administrator;
 use crate::services::accounts::Caller;
 use crate::services::wards::{self, DepartmentChange, NewDepartment};
 use axum::extract::State;
@@ -95,8 +96,8 @@ mod double_option {
 }
 
 pub async fn create_department(
+    Administrator(caller): Administrator,
     State(services): State<Services>,
-    caller: Caller,
     Path(id): Path<Uuid>,
     Json(body): Json<DepartmentCreate>,
 ) -> Result<(StatusCode, axum::Json<Department>), Problem> {
@@ -111,8 +112,8 @@ pub async fn create_department(
 }
 
 pub async fn update_department(
+    Administrator(caller): Administrator,
     State(services): State<Services>,
-    caller: Caller,
     Path((id, code)): Path<(Uuid, String)>,
     Json(body): Json<DepartmentUpdate>,
 ) -> Result<axum::Json<Department>, Problem> {
@@ -161,8 +162,8 @@ pub struct RoutingRuleUpdate {
 }
 
 pub async fn set_routing_rule(
+    Administrator(caller): Administrator,
     State(services): State<Services>,
-    caller: Caller,
     Path((id, subcategory)): Path<(Uuid, String)>,
     Json(body): Json<RoutingRuleUpdate>,
 ) -> Result<axum::Json<RoutingRule>, Problem> {

@@ -5,6 +5,7 @@ use crate::http::extract::{Json, Path, Query};
 use crate::http::params;
 use crate::problem::{FieldError, Problem};
 use crate::services::Services;
+use crate::http::auth::Administrator;
 use crate::services::accounts::Caller;
 use crate::services::deliveries::{self, NewSubscription};
 use axum::extract::State;
@@ -73,8 +74,8 @@ pub async fn list(
 /// Subscribes an outside system to the ward's events; the secret is shown in this answer
 /// only.
 pub async fn create(
+    Administrator(caller): Administrator,
     State(services): State<Services>,
-    caller: Caller,
     Path(id): Path<Uuid>,
     Json(body): Json<WebhookCreate>,
 ) -> Result<(StatusCode, axum::Json<Webhook>), Problem> {

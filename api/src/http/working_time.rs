@@ -4,6 +4,7 @@ use crate::http::extract::{Json, Path, Query};
 use crate::http::params;
 use crate::problem::Problem;
 use crate::services::Services;
+use crate::http::auth::{Administrator, CityAdministrator};
 use crate::services::accounts::Caller;
 use crate::services::working_time;
 use axum::extract::State;
@@ -77,8 +78,8 @@ pub struct DayUpdate {
 
 /// Declares a day off or a compensatory working day (or changes one).
 pub async fn set_day(
+    CityAdministrator(caller): CityAdministrator,
     State(services): State<Services>,
-    caller: Caller,
     Path(date): Path<String>,
     Json(body): Json<DayUpdate>,
 ) -> Result<axum::Json<CalendarDay>, Problem> {
@@ -106,8 +107,8 @@ pub async fn get_office_hours(
 }
 
 pub async fn set_office_hours(
+    Administrator(caller): Administrator,
     State(services): State<Services>,
-    caller: Caller,
     Path(id): Path<Uuid>,
     Json(body): Json<WeekHours>,
 ) -> Result<axum::Json<WeekHours>, Problem> {
@@ -162,8 +163,8 @@ pub struct PolicyKey {
 
 /// Sets the ward's deadlines for a priority, or for one subcategory at it.
 pub async fn set_policy(
+    Administrator(caller): Administrator,
     State(services): State<Services>,
-    caller: Caller,
     Path((id, priority)): Path<(Uuid, String)>,
     Query(key): Query<PolicyKey>,
     Json(policy): Json<Policy>,
