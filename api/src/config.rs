@@ -117,7 +117,9 @@ impl Settings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let vars = Variables(&lookup);
         let data_dir = PathBuf::from(vars.text("SOS_DATA_DIR", DEFAULT_DATA_DIR));
-        let database_url = vars.raw("DATABASE_URL").unwrap_or_else(|| sqlite_url(&data_dir));
+        let database_url = vars
+            .raw("DATABASE_URL")
+            .unwrap_or_else(|| sqlite_url(&data_dir));
         let settings = Settings {
             listen: vars.number("SOS_LISTEN", "127.0.0.1:8080".parse()?)?,
             jwt_secret: vars.raw("JWT_SECRET").unwrap_or_default().into_bytes(),
@@ -147,7 +149,10 @@ impl Settings {
             smtp_url: vars.raw("SMTP_URL"),
             fcm_service_account: vars.raw("FCM_SERVICE_ACCOUNT").map(PathBuf::from),
             fcm_endpoint: vars.text("FCM_ENDPOINT", "https://fcm.googleapis.com"),
-            mail_from: vars.text("SOS_MAIL_FROM", "SOS Khu Phố <no-reply@sos-khu-pho.invalid>"),
+            mail_from: vars.text(
+                "SOS_MAIL_FROM",
+                "SOS Khu Phố <no-reply@sos-khu-pho.invalid>",
+            ),
             webhook_targets: TargetPolicy::parse(&vars.text("SOS_WEBHOOK_ALLOWED_NETWORKS", ""))
                 .map_err(|e| anyhow::anyhow!("SOS_WEBHOOK_ALLOWED_NETWORKS is not valid: {e}"))?,
             delivery_interval: vars.millis("SOS_DELIVERY_INTERVAL_MS", 1000)?,
@@ -327,7 +332,8 @@ impl<F: Fn(&str) -> Option<String>> Variables<'_, F> {
     where
         T::Err: std::fmt::Display,
     {
-        self.raw(name).map_or(Ok(default), |value| parse(name, &value))
+        self.raw(name)
+            .map_or(Ok(default), |value| parse(name, &value))
     }
 
     fn secs(&self, name: &str, default: u64) -> anyhow::Result<Duration> {

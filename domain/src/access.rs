@@ -3,8 +3,11 @@
 //!
 //! The rules:
 //! - a neighborhood head sees the reports of their own neighborhood and those they filed
-//!   (located elsewhere) or joined, may comment on them (publicly), and reopen or close those
-//!   of their neighborhood and their own;
+//!   (located elsewhere), may comment on them (publicly), and reopen or close them; of the
+//!   other neighborhoods of their ward they read the public part (never who filed them) of
+//!   reports about shared ground, infrastructure and sanitation, and may join those
+//!   ([`can_join`]) and then comment; security reports (and `other`) stay with their
+//!   neighborhood: another head never sees them, in a list, a map, a duplicate or a stream;
 //! - department staff see the reports of their department plus those they acted on, and work
 //!   the reports of their department; staff of the triage desk (the ward office) see and work
 //!   every report of their ward;
@@ -15,7 +18,7 @@
 //! A report outside someone's view does not exist for them: the API answers 404, not 403.
 
 use crate::photos::PhotoKind;
-use crate::taxonomy::{Action, Role, Status};
+use crate::taxonomy::{Action, Category, Role, Status};
 use uuid::Uuid;
 
 /// The signed-in person, as far as access decisions need to know them.
@@ -37,18 +40,25 @@ pub struct ReportScope {
     pub neighborhood_id: Uuid,
     pub department_id: Option<Uuid>,
     pub reporter_id: Uuid,
+    pub category: Category,
     /// Staff: the actor wrote an event on this report (they keep seeing what they touched).
     /// Heads: the actor joined it as a supporter.
     pub actor_took_part: bool,
 }
 
+/// The categories of reports a head reads across the neighborhoods of their ward: problems of
+/// shared ground. Security reports name people and places of one neighborhood.
+pub const SHARED_CATEGORIES: [Category; 2] = [Category::Infrastructure, Category::Sanitation];
+
 /// Which reports a list query may return for an actor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListScope {
-    /// Reports of the neighborhood, plus those the head filed or joined.
+    /// Reports of the neighborhood, those the head filed, and, with `shared_ground_of`, that
+    /// ward's reports of the [`SHARED_CATEGORIES`].
     Neighborhood {
         neighborhood_id: Uuid,
         user_id: Uuid,
+        shared_ground_of: Option<Uuid>,
     },
     /// Reports of the department, plus reports the user wrote an event on.
     Department {
@@ -95,9 +105,10 @@ pub fn list_scope(actor: &Actor) -> ListScope {
         actor.department_id,
     ) {
         (Role::CityLeader, ..) | (Role::Admin, None, ..) => ListScope::All,
-        (Role::NeighborhoodHead, _, Some(n), _) => ListScope::Neighborhood {
+        (Role::NeighborhoodHead, Some(w), Some(n), _) => ListScope::Neighborhood {
             neighborhood_id: n,
             user_id: actor.user_id,
+            shared_ground_of: Some(w),
         },
         (Role::DepartmentStaff, Some(w), _, Some(_)) if actor.triage_desk => ListScope::Ward(w),
         (Role::DepartmentStaff, Some(ward_id), _, Some(department_id)) => ListScope::Department {
@@ -110,16 +121,36 @@ pub fn list_scope(actor: &Actor) -> ListScope {
     }
 }
 
+/// The reports the actor's statistics count: those they see, except that a head's figures are
+/// those of their own neighborhood (and what they filed), not of the ward's shared ground they
+/// also read.
+pub fn counted_scope(actor: &Actor) -> ListScope {
+    match list_scope(actor) {
+        ListScope::Neighborhood {
+            neighborhood_id,
+            user_id,
+            ..
+        } => ListScope::Neighborhood {
+            neighborhood_id,
+            user_id,
+            shared_ground_of: None,
+        },
+        scope => scope,
+    }
+}
+
 pub fn can_view(actor: &Actor, scope: &ReportScope) -> bool {
     match list_scope(actor) {
         ListScope::All => true,
         ListScope::Neighborhood {
             neighborhood_id,
             user_id,
+            shared_ground_of,
         } => {
             scope.neighborhood_id == neighborhood_id
                 || scope.reporter_id == user_id
-                || scope.actor_took_part
+                || (shared_ground_of == Some(scope.ward_id)
+                    && SHARED_CATEGORIES.contains(&scope.category))
         }
         ListScope::Ward(w) => scope.ward_id == w,
         ListScope::Department {
@@ -132,6 +163,30 @@ pub fn can_view(actor: &Actor, scope: &ReportScope) -> bool {
         }
         ListScope::Nothing => false,
     }
+}
+
+/// Whether the actor reads the whole of a report they may see, or its public part only (heads
+/// reading another neighborhood's report: not who filed it, nor which heads did what).
+pub fn reads_whole(actor: &Actor, scope: &ReportScope) -> bool {
+    actor.role != Role::NeighborhoodHead
+        || actor.neighborhood_id == Some(scope.neighborhood_id)
+        || scope.reporter_id == actor.user_id
+}
+
+/// Whether the actor, reading a report, learns who a person on it is (who filed it, commented,
+/// acted or added a photo). Reading the public part of another neighborhood's report a head
+/// learns which departments did what, never which heads; they still recognise themselves.
+pub fn sees_person(actor: &Actor, scope: &ReportScope, person_id: Uuid, person_role: Role) -> bool {
+    reads_whole(actor, scope) || person_role != Role::NeighborhoodHead || person_id == actor.user_id
+}
+
+/// Whether a head may join a report (and hear its answer) instead of filing the same problem:
+/// an open report they may read, filed by someone else.
+pub fn can_join(actor: &Actor, scope: &ReportScope, status: Status) -> bool {
+    actor.role == Role::NeighborhoodHead
+        && can_view(actor, scope)
+        && status.is_open()
+        && scope.reporter_id != actor.user_id
 }
 
 /// What the department holding a report (or the triage desk) may do with it.
@@ -160,7 +215,8 @@ pub fn permitted_actions(actor: &Actor, scope: &ReportScope) -> Vec<Action> {
             vec![Comment, Reopen, Close]
         }
         // A head who joined another neighborhood's report follows it and may comment.
-        Role::NeighborhoodHead => vec![Comment],
+        Role::NeighborhoodHead if scope.actor_took_part => vec![Comment],
+        Role::NeighborhoodHead => Vec::new(),
         Role::DepartmentStaff if actor.works_on(scope) => HANDLING.to_vec(),
         // Staff who acted on a report that has since moved on may still add notes to it.
         Role::DepartmentStaff => vec![Comment],
@@ -280,7 +336,8 @@ mod tests {
         }
     }
 
-    /// The report under test: in WARD, khu phố 1, assigned to the infrastructure department.
+    /// The report under test: a security report in WARD, khu phố 1, assigned to the
+    /// infrastructure department (the department does not matter to the rules).
     fn report(ward: Uuid, took_part: bool) -> ReportScope {
         let neighborhood_id = if ward == WARD {
             KP1
@@ -292,6 +349,7 @@ mod tests {
             neighborhood_id,
             department_id: Some(INFRA),
             reporter_id: Uuid::from_u128(0x7777),
+            category: Category::Security,
             actor_took_part: took_part,
         }
     }
@@ -493,18 +551,76 @@ mod tests {
     }
 
     #[test]
-    fn heads_follow_what_they_filed_or_joined_elsewhere() {
+    fn heads_follow_what_they_filed_elsewhere_and_read_the_shared_ground_of_their_ward() {
         let head = actor(Role::NeighborhoodHead, Some(WARD), Some(KP2), None);
-        // A report placed in KP1 by its position.
+        // A security report placed in KP1 by its position.
         let mut scope = report(WARD, false);
-        assert!(!can_view(&head, &scope), "another neighborhood's report");
+        assert!(
+            !can_view(&head, &scope),
+            "another neighborhood's security report"
+        );
+        scope.actor_took_part = true;
+        assert!(
+            !can_view(&head, &scope),
+            "having joined it before it was reclassified as security"
+        );
+        scope.actor_took_part = false;
         scope.reporter_id = head.user_id;
         assert!(can_view(&head, &scope), "their own, placed elsewhere");
+        assert!(reads_whole(&head, &scope));
         assert_eq!(permitted_actions(&head, &scope), [Comment, Reopen, Close]);
+        assert!(!can_join(&head, &scope, Status::Assigned), "their own");
+
+        // Shared ground of the ward: read in its public part, joined, then commented on.
         scope.reporter_id = Uuid::from_u128(0x7777);
-        scope.actor_took_part = true;
-        assert!(can_view(&head, &scope), "joined as a supporter");
-        assert_eq!(permitted_actions(&head, &scope), [Comment]);
+        for category in SHARED_CATEGORIES {
+            scope.category = category;
+            assert!(can_view(&head, &scope), "{category}");
+            assert!(!reads_whole(&head, &scope), "{category}");
+            assert!(can_join(&head, &scope, Status::Assigned), "{category}");
+            assert!(!can_join(&head, &scope, Status::Closed), "{category}");
+            assert!(permitted_actions(&head, &scope).is_empty(), "{category}");
+            let joined = ReportScope {
+                actor_took_part: true,
+                ..scope.clone()
+            };
+            assert_eq!(permitted_actions(&head, &joined), [Comment], "{category}");
+        }
+        // Who is named on it: departments' people and the head themselves, never other heads.
+        let staff = Uuid::from_u128(0x5555);
+        assert!(sees_person(&head, &scope, staff, Role::DepartmentStaff));
+        assert!(sees_person(
+            &head,
+            &scope,
+            head.user_id,
+            Role::NeighborhoodHead
+        ));
+        assert!(!sees_person(
+            &head,
+            &scope,
+            scope.reporter_id,
+            Role::NeighborhoodHead
+        ));
+        let own = actor(Role::NeighborhoodHead, Some(WARD), Some(KP1), None);
+        assert!(sees_person(
+            &own,
+            &scope,
+            scope.reporter_id,
+            Role::NeighborhoodHead
+        ));
+
+        // Neither another ward's shared ground, nor security and "other" reports.
+        let elsewhere = actor(Role::NeighborhoodHead, Some(OTHER_WARD), Some(KP2), None);
+        assert!(!can_view(&elsewhere, &scope) && !can_join(&elsewhere, &scope, Status::Assigned));
+        for category in [Category::Security, Category::Other] {
+            scope.category = category;
+            assert!(!can_view(&head, &scope), "{category}");
+            assert!(!can_join(&head, &scope, Status::Assigned), "{category}");
+        }
+        // Staff never join: they work reports.
+        let staff = actor(Role::DepartmentStaff, Some(WARD), None, Some(TRIAGE));
+        scope.category = Category::Infrastructure;
+        assert!(!can_join(&staff, &scope, Status::Assigned));
     }
 
     #[test]
@@ -525,9 +641,19 @@ mod tests {
             list_scope(&head),
             ListScope::Neighborhood {
                 neighborhood_id: KP1,
-                user_id: head.user_id
+                user_id: head.user_id,
+                shared_ground_of: Some(WARD),
             }
         );
+        assert_eq!(
+            counted_scope(&head),
+            ListScope::Neighborhood {
+                neighborhood_id: KP1,
+                user_id: head.user_id,
+                shared_ground_of: None,
+            }
+        );
+        assert_eq!(counted_scope(&staff), list_scope(&staff));
         assert!(can_file_report(&head) && !can_file_report(&staff));
         assert!(!sees_internal_notes(&head) && sees_internal_notes(&staff));
     }
@@ -563,9 +689,14 @@ mod tests {
         assert!(photo_kinds(&leader, &open, Status::Assigned).is_empty());
         let other_head = actor(NeighborhoodHead, Some(WARD), Some(KP2), None);
         assert!(photo_kinds(&other_head, &open, Status::Assigned).is_empty());
-        // A head from another neighborhood who joined the report adds what they saw.
+        // A head from another neighborhood who joined a report of shared ground adds what they
+        // saw; before joining, they only read it.
+        let mut shared = report(WARD, false);
+        shared.category = Category::Sanitation;
+        assert!(photo_kinds(&other_head, &shared, Status::Assigned).is_empty());
+        shared.actor_took_part = true;
         assert_eq!(
-            photo_kinds(&other_head, &report(WARD, true), Status::Assigned),
+            photo_kinds(&other_head, &shared, Status::Assigned),
             [Before]
         );
     }

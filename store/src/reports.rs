@@ -27,6 +27,7 @@ pub fn scope(report: &report::Model, actor_took_part: bool) -> ReportScope {
         neighborhood_id: report.neighborhood_id,
         department_id: report.department_id,
         reporter_id: report.reporter_id,
+        category: *report.category,
         actor_took_part,
     }
 }
@@ -65,25 +66,32 @@ pub async fn supports(
 /// The reports an actor may see (`access::list_scope`), as a query to narrow further; `None`
 /// when they see none.
 pub fn visible(actor: &Actor) -> Option<Select<report::Entity>> {
+    within(access::list_scope(actor))
+}
+
+/// The reports of a scope, as a query to narrow further; `None` for none.
+pub fn within(scope: ListScope) -> Option<Select<report::Entity>> {
     let select = report::Entity::find();
-    Some(match access::list_scope(actor) {
+    Some(match scope {
         ListScope::All => select,
         ListScope::Ward(w) => select.filter(report::Column::WardId.eq(w)),
         ListScope::Neighborhood {
             neighborhood_id,
             user_id,
+            shared_ground_of,
         } => {
-            let joined = Query::select()
-                .column(report_supporter::Column::ReportId)
-                .from(report_supporter::Entity)
-                .and_where(report_supporter::Column::UserId.eq(user_id))
-                .to_owned();
-            select.filter(
-                Condition::any()
-                    .add(report::Column::NeighborhoodId.eq(neighborhood_id))
-                    .add(report::Column::ReporterId.eq(user_id))
-                    .add(report::Column::Id.in_subquery(joined)),
-            )
+            let mut seen = Condition::any()
+                .add(report::Column::NeighborhoodId.eq(neighborhood_id))
+                .add(report::Column::ReporterId.eq(user_id));
+            if let Some(ward_id) = shared_ground_of {
+                let shared = access::SHARED_CATEGORIES.iter().map(|c| c.as_str());
+                seen = seen.add(
+                    Condition::all()
+                        .add(report::Column::WardId.eq(ward_id))
+                        .add(report::Column::Category.is_in(shared)),
+                );
+            }
+            select.filter(seen)
         }
         ListScope::Department {
             ward_id,
@@ -212,6 +220,11 @@ impl Refs {
 
     pub fn user(&self, id: Uuid) -> Option<&user::Model> {
         self.users.get(&id)
+    }
+
+    /// Keeps only the people `keep` picks (the others are not to be named).
+    pub fn retain_users(&mut self, keep: impl Fn(&user::Model) -> bool) {
+        self.users.retain(|_, u| keep(u));
     }
 
     pub fn ward(&self, id: Uuid) -> Option<&ward::Model> {

@@ -9,14 +9,14 @@
 //! deadlines (`*_due_at`, from when they received the report).
 
 use crate::entities::{department, report};
-use crate::reports::visible;
+use crate::reports::within;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query, SimpleExpr, WindowStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, QuerySelect, QueryTrait, Select,
 };
-use sos_domain::access::{Actor, ListScope, list_scope};
+use sos_domain::access::{Actor, ListScope, counted_scope};
 use sos_domain::rollup;
 pub use sos_domain::rollup::{Clock, ReportFact, Spread, Tally};
 use sos_domain::stats::{AgeBucket, MEDIAN, P90};
@@ -38,7 +38,7 @@ pub struct Filters {
 /// Reports the actor may see matching the filters but the period: the open backlog is
 /// counted whenever its reports were filed.
 fn scoped_any_time(actor: &Actor, filters: &Filters) -> Option<Select<report::Entity>> {
-    let mut select = visible(actor)?;
+    let mut select = within(counted_scope(actor))?;
     if let Some(ward) = filters.ward {
         select = select.filter(report::Column::WardId.eq(ward));
     }
@@ -443,7 +443,7 @@ pub async fn tally_by<K: Eq + std::hash::Hash>(
     now: DateTime<Utc>,
     group: impl Fn(Uuid, &ReportFact) -> Option<K>,
 ) -> Result<Option<HashMap<K, Tally>>, DbErr> {
-    let ward = match (list_scope(actor), filters.ward) {
+    let ward = match (counted_scope(actor), filters.ward) {
         (ListScope::All, asked) => asked,
         (ListScope::Ward(own), None) => Some(own),
         (ListScope::Ward(own), Some(asked)) if asked == own => Some(own),

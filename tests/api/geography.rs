@@ -121,10 +121,13 @@ async fn a_head_joins_a_report_instead_of_filing_it_again_and_hears_the_answer()
         .await;
     let id = original["id"].as_str().unwrap();
     let kp2 = app.token("tnp.kp2").await;
+    let before = app.get(&format!("/v1/reports/{id}"), &kp2).await;
+    assert_eq!(before.status, 200, "shared ground of the ward");
+    assert!(before.body["reporter"].is_null(), "read in its public part");
     assert_eq!(
-        app.get(&format!("/v1/reports/{id}"), &kp2).await.status,
-        404,
-        "not theirs yet"
+        before.body["allowed_actions"],
+        json!([]),
+        "nothing to do before joining"
     );
 
     let path = format!("/v1/reports/{id}/supporters");
@@ -152,18 +155,18 @@ async fn a_head_joins_a_report_instead_of_filing_it_again_and_hears_the_answer()
         .await;
     assert_eq!(staff.status, 403);
 
-    // The supporter now follows the report.
+    // The supporter now follows the report, and may comment on it.
     let followed = app.get(&format!("/v1/reports/{id}"), &kp2).await;
     assert_eq!(followed.status, 200);
     assert_eq!(followed.body["supporters"], 1);
-    let listed = app.get("/v1/reports", &kp2).await;
-    assert!(
-        listed.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["id"] == original["id"])
-    );
+    assert_eq!(followed.body["allowed_actions"], json!(["comment"]));
+    assert!(followed.body["reporter"].is_null());
+    app.act(
+        "tnp.kp2",
+        id,
+        json!({"action": "comment", "text": "Bên khu phố 2 cũng tối."}),
+    )
+    .await;
 
     app.act(
         "tnp.infra",
@@ -191,10 +194,10 @@ async fn a_head_joins_a_report_instead_of_filing_it_again_and_hears_the_answer()
 
     let left = app.delete(&path, &kp2).await;
     assert_eq!(left.status, 204);
-    assert_eq!(
-        app.get(&format!("/v1/reports/{id}"), &kp2).await.status,
-        404
-    );
+    let after = app.get(&format!("/v1/reports/{id}"), &kp2).await;
+    assert_eq!(after.status, 200, "still shared ground to read");
+    assert_eq!(after.body["supporters"], 0);
+    assert_eq!(after.body["allowed_actions"], json!([]));
     assert_eq!(app.delete(&path, &kp2).await.status, 404);
 }
 

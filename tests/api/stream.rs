@@ -275,8 +275,14 @@ async fn a_stream_ends_when_its_token_expires_and_resumes_with_a_fresh_one() {
     let report = app
         .file_report("tnp.kp1", json!({"description": "den duong hu o hem 3"}))
         .await;
-    let first = stream.next(WAIT).await.expect("the routing, while the token is good");
-    assert!(stream.ends_within(Duration::from_secs(5)).await, "ended at expiry");
+    let first = stream
+        .next(WAIT)
+        .await
+        .expect("the routing, while the token is good");
+    assert!(
+        stream.ends_within(Duration::from_secs(5)).await,
+        "ended at expiry"
+    );
     // A fresh token resumes after what was received.
     app.act(
         "tnp.infra",
@@ -286,7 +292,10 @@ async fn a_stream_ends_when_its_token_expires_and_resumes_with_a_fresh_one() {
     .await;
     let fresh = app.token("tnp.kp1").await;
     let mut resumed = open_stream(&app, &fresh, Some(&first.id)).await;
-    assert_eq!(resumed.next(WAIT).await.unwrap().event, "report.acknowledged");
+    assert_eq!(
+        resumed.next(WAIT).await.unwrap().event,
+        "report.acknowledged"
+    );
 }
 
 #[tokio::test]
@@ -311,7 +320,10 @@ async fn signing_out_ends_the_streams_of_that_sign_in_at_once() {
     assert!(mine.ends_within(Duration::from_secs(3)).await, "signed out");
     app.file_report("tnp.kp2", json!({"description": "rac ton dong o cho"}))
         .await;
-    assert!(theirs.next(WAIT).await.is_some(), "the other sign-in still hears");
+    assert!(
+        theirs.next(WAIT).await.is_some(),
+        "the other sign-in still hears"
+    );
 }
 
 #[tokio::test]
@@ -323,10 +335,16 @@ async fn an_account_keeps_a_few_streams_and_the_oldest_gives_way() {
     for _ in 0..5 {
         newer.push(open_stream(&app, &token, None).await);
     }
-    assert!(oldest.ends_within(Duration::from_secs(3)).await, "closed for the sixth");
+    assert!(
+        oldest.ends_within(Duration::from_secs(3)).await,
+        "closed for the sixth"
+    );
     app.file_report("tnp.kp1", json!({"description": "cay nga chan duong"}))
         .await;
     for stream in &mut newer {
-        assert!(stream.next(WAIT).await.is_some(), "the five newest still hear");
+        assert!(
+            stream.next(WAIT).await.is_some(),
+            "the five newest still hear"
+        );
     }
 }

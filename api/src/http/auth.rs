@@ -4,9 +4,9 @@
 use crate::http::state::AppState;
 use crate::problem::Problem;
 use crate::services::accounts::{self, Caller};
-use sos_domain::access;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
+use sos_domain::access;
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;

@@ -1,10 +1,10 @@
 //! Boundaries over HTTP: admins import a version, anyone attached to a ward draws its map.
 
+use crate::http::auth::Administrator;
 use crate::http::extract::{Json, Path, Query};
 use crate::http::params;
 use crate::problem::{FieldError, Problem};
 use crate::services::Services;
-use crate::http::auth::Administrator;
 use crate::services::accounts::Caller;
 use crate::services::geography::{self, Import, ImportError, Imported};
 use crate::services::wards::visible_ward;

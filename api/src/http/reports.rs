@@ -238,7 +238,7 @@ pub async fn list(
     let asked = listing(&query, (params::DEFAULT_PAGE, params::MAX_PAGE), now)?;
     let page = listing::page(&services, &caller, &asked.filter, asked.limit, asked.after).await?;
     Ok(axum::Json(Page {
-        items: views::reports(&page.reports, &page.refs, now)?,
+        items: views::reports(&page, now)?,
         next_cursor: page.next.map(encode_cursor),
     }))
 }
@@ -334,7 +334,7 @@ pub async fn export_csv(
                 format!("More than {MAX_EXPORT_ROWS} reports; narrow the period or the filters."),
             ));
         }
-        for report in views::reports(&page.reports, &page.refs, now)? {
+        for report in views::reports(&page, now)? {
             file.row(export_cells(&report))?;
         }
         match page.next {

@@ -3,7 +3,7 @@
 
 use crate::problem::Problem;
 use crate::services::reports::filing::Filing;
-use crate::services::reports::{Detail, Nearby};
+use crate::services::reports::{Detail, Nearby, listing};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -122,7 +122,8 @@ pub struct Report {
     pub id: Uuid,
     pub ward: WardRef,
     pub neighborhood: NeighborhoodRef,
-    pub reporter: UserRef,
+    /// None when the viewer reads the report's public part only.
+    pub reporter: Option<UserRef>,
     pub description: String,
     pub address: Option<String>,
     pub location: Option<Location>,
@@ -206,7 +207,7 @@ impl Deadlines {
 pub struct ReportRefs<'a> {
     pub ward: &'a ward::Model,
     pub neighborhood: &'a neighborhood::Model,
-    pub reporter: &'a user::Model,
+    pub reporter: Option<&'a user::Model>,
     pub department: Option<&'a department::Model>,
 }
 
@@ -217,7 +218,7 @@ impl Report {
             id: r.id,
             ward: refs.ward.into(),
             neighborhood: refs.neighborhood.into(),
-            reporter: refs.reporter.into(),
+            reporter: refs.reporter.map(Into::into),
             description: r.description.clone(),
             address: r.address.clone(),
             location: match (r.lat, r.lon) {
@@ -362,8 +363,7 @@ pub struct PossibleDuplicate {
     pub id: Uuid,
     pub subcategory: sos_domain::taxonomy::Subcategory,
     pub status: Status,
-    /// None for another neighborhood's report.
-    pub description: Option<String>,
+    pub description: String,
     pub distance_m: f64,
     pub created_at: DateTime<Utc>,
 }
@@ -410,8 +410,13 @@ impl From<&notification::Model> for Notification {
     }
 }
 
-/// A report with the rows it refers to, its deadlines judged at `now`.
-pub fn report(r: &report::Model, refs: &Refs, now: DateTime<Utc>) -> Result<Report, Problem> {
+/// A report with the rows it refers to, its deadlines judged at `now`; its reporter named or not.
+pub fn report(
+    r: &report::Model,
+    refs: &Refs,
+    now: DateTime<Utc>,
+    names_reporter: bool,
+) -> Result<Report, Problem> {
     let missing =
         |what: &str| Problem::internal(anyhow::anyhow!("report {}: {what} is missing", r.id));
     let refs = ReportRefs {
@@ -419,28 +424,31 @@ pub fn report(r: &report::Model, refs: &Refs, now: DateTime<Utc>) -> Result<Repo
         neighborhood: refs
             .neighborhood(r.neighborhood_id)
             .ok_or_else(|| missing("neighborhood"))?,
-        reporter: refs
-            .user(r.reporter_id)
-            .ok_or_else(|| missing("reporter"))?,
+        reporter: match names_reporter {
+            true => Some(
+                refs.user(r.reporter_id)
+                    .ok_or_else(|| missing("reporter"))?,
+            ),
+            false => None,
+        },
         department: r.department_id.and_then(|id| refs.department(id)),
     };
     Ok(Report::new(r, refs, now))
 }
 
 /// Reports of a page, in its order.
-pub fn reports(
-    rows: &[report::Model],
-    refs: &Refs,
-    now: DateTime<Utc>,
-) -> Result<Vec<Report>, Problem> {
-    rows.iter().map(|r| report(r, refs, now)).collect()
+pub fn reports(page: &listing::Page, now: DateTime<Utc>) -> Result<Vec<Report>, Problem> {
+    page.reports
+        .iter()
+        .map(|r| report(r, &page.refs, now, page.names_reporter(r)))
+        .collect()
 }
 
 impl ReportDetail {
     pub fn new(detail: &Detail, viewer: Uuid, now: DateTime<Utc>) -> Result<Self, Problem> {
         let refs = &detail.refs;
         Ok(ReportDetail {
-            report: report(&detail.report, refs, now)?,
+            report: report(&detail.report, refs, now, detail.names_reporter)?,
             timeline: detail
                 .timeline
                 .iter()
@@ -465,7 +473,7 @@ impl From<&Nearby> for PossibleDuplicate {
             id: r.id,
             subcategory: *r.subcategory,
             status: *r.status,
-            description: near.readable.then(|| r.description.clone()),
+            description: r.description.clone(),
             distance_m: near.distance_m,
             created_at: r.created_at,
         }
@@ -476,7 +484,7 @@ impl ReportFiled {
     /// The answer to filing, as the head who filed sees it.
     pub fn new(filing: &Filing, viewer: &user::Model, now: DateTime<Utc>) -> Result<Self, Problem> {
         Ok(ReportFiled {
-            report: report(&filing.report, &filing.refs, now)?,
+            report: report(&filing.report, &filing.refs, now, true)?,
             possible_duplicates: filing.possible_duplicates.iter().map(Into::into).collect(),
             photos: filing
                 .photos

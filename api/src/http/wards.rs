@@ -1,10 +1,10 @@
 //! A ward's organisation over HTTP: its neighborhoods, departments and routing table.
 
+use crate::http::auth::Administrator;
 use crate::http::extract::{Json, Path};
 use crate::http::views::{Department, DepartmentRef, NeighborhoodRef};
 use crate::problem::Problem;
 use crate::services::Services;
-use crate::http::auth::Administrator;
 use crate::services::accounts::Caller;
 use crate::services::wards::{self, DepartmentChange, NewDepartment};
 use axum::extract::State;

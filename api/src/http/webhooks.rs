@@ -1,11 +1,11 @@
 //! A ward's webhook subscriptions (its admins), and the deliveries of the outbox (webhooks,
 //! e-mail and push): admins see what failed and send it again.
 
+use crate::http::auth::Administrator;
 use crate::http::extract::{Json, Path, Query};
 use crate::http::params;
 use crate::problem::{FieldError, Problem};
 use crate::services::Services;
-use crate::http::auth::Administrator;
 use crate::services::accounts::Caller;
 use crate::services::deliveries::{self, NewSubscription};
 use axum::extract::State;

@@ -1,10 +1,10 @@
 //! The calendar of days off, office hours and deadline policies over HTTP.
 
+use crate::http::auth::{Administrator, CityAdministrator};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::params;
 use crate::problem::Problem;
 use crate::services::Services;
-use crate::http::auth::{Administrator, CityAdministrator};
 use crate::services::accounts::Caller;
 use crate::services::working_time;
 use axum::extract::State;

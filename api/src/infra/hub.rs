@@ -37,6 +37,10 @@ pub enum Topic {
 /// Live streams one account may keep open on a replica; opening another closes the oldest.
 pub const STREAMS_PER_ACCOUNT: usize = 5;
 
+/// The open streams of each account on this replica, oldest first: a number for each, and
+/// what closes it.
+type OpenStreams = HashMap<Uuid, Vec<(u64, watch::Sender<bool>)>>;
+
 /// Wakes the readers of this replica.
 #[derive(Clone)]
 pub struct Hub {
@@ -45,8 +49,7 @@ pub struct Hub {
     wake: Arc<Mutex<HashMap<Topic, watch::Sender<u64>>>>,
     /// Set when the service stops: open streams end, so they do not hold up the shutdown.
     closing: watch::Sender<bool>,
-    /// The open streams of each account here, oldest first, each with what closes it.
-    streams: Arc<Mutex<HashMap<Uuid, Vec<(u64, watch::Sender<bool>)>>>>,
+    streams: Arc<Mutex<OpenStreams>>,
 }
 
 /// An open stream's place among its account's: dropping it gives the place back.

@@ -187,13 +187,22 @@ pub async fn actor_of(db: &impl ConnectionTrait, user: &user::Model) -> Outcome<
         None => false,
     };
     Ok(Actor {
+        triage_desk,
+        ..head_actor(user)
+    })
+}
+
+/// The access rules' view of an account without a department, such as a neighborhood head's:
+/// nothing more to read.
+pub fn head_actor(user: &user::Model) -> Actor {
+    Actor {
         user_id: user.id,
         role: *user.role,
         ward_id: user.ward_id,
         neighborhood_id: user.neighborhood_id,
         department_id: user.department_id,
-        triage_desk,
-    })
+        triage_desk: false,
+    }
 }
 
 fn invalid_token() -> Problem {

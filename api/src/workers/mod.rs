@@ -171,7 +171,10 @@ impl Workers {
             .map(|worker| {
                 let services = services.clone();
                 let job = move || (worker.run)(services.clone());
-                (worker.name, periodic(worker.name, worker.interval, stopping.clone(), job))
+                (
+                    worker.name,
+                    periodic(worker.name, worker.interval, stopping.clone(), job),
+                )
             })
             .collect();
         Ok(Workers { stop, handles })

@@ -382,7 +382,7 @@ async fn store_change(
         at,
     } = change;
     let db = &services.db;
-    let heads = store::audience(db, report).await?;
+    let heads = super::audience(db, updated).await?;
     // Those who filed a report merged into this one hear its answer too.
     let followers = if transition.event == EventType::Resolved {
         store::merged_from_elsewhere(db, report).await?

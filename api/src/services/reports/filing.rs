@@ -341,7 +341,7 @@ async fn prepare(
     if department.is_some() {
         clock.start_department_clock(&mut model, at);
     }
-    let heads = store::audience(&services.db, &model).await?;
+    let heads = super::audience(&services.db, &model).await?;
     let events = first_events(caller, &model, department.as_ref(), to_triage);
     let (events, inbox) = record::prepare(
         &model,

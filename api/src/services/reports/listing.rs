@@ -6,11 +6,12 @@ use crate::problem::Outcome;
 use crate::services::Services;
 use crate::services::accounts::Caller;
 use chrono::{DateTime, Utc};
+use sos_domain::access;
 use sos_domain::spatial::{LatLon, clusters};
 use sos_domain::taxonomy::Subcategory;
 use sos_store::entities::report;
 use sos_store::reports::{self as store, ListCursor, ListFilter, Refs};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
 
 /// A page of reports with the rows they refer to, and where the next page starts.
@@ -18,6 +19,14 @@ pub struct Page {
     pub reports: Vec<report::Model>,
     pub refs: Refs,
     pub next: Option<ListCursor>,
+    /// The reports the caller reads in their public part only: their reporter is not named.
+    pub public_part: HashSet<Uuid>,
+}
+
+impl Page {
+    pub fn names_reporter(&self, report: &report::Model) -> bool {
+        !self.public_part.contains(&report.id)
+    }
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -30,10 +39,16 @@ pub async fn page(
 ) -> Outcome<Page> {
     let (reports, next) = store::page(&services.db, &caller.actor, filter, limit, after).await?;
     let refs = Refs::load(&services.db, &reports, []).await?;
+    let public_part = reports
+        .iter()
+        .filter(|r| !access::reads_whole(&caller.actor, &store::scope(r, false)))
+        .map(|r| r.id)
+        .collect();
     Ok(Page {
         reports,
         refs,
         next,
+        public_part,
     })
 }
 

@@ -9,7 +9,7 @@ pub mod supporters;
 
 use crate::problem::{Outcome, Problem};
 use crate::services::Services;
-use crate::services::accounts::Caller;
+use crate::services::accounts::{self, Caller};
 use sos_domain::access::{self, Actor, ReportScope};
 use sos_domain::code::Visibility;
 use sos_domain::lifecycle;
@@ -52,6 +52,18 @@ pub async fn find_visible(
     Ok((report, scope))
 }
 
+/// The heads who hear what happens to a report (`store::audience`) and may read it as it now
+/// stands: one who joined a report since reclassified as a security problem stops hearing of it.
+pub async fn audience(
+    db: &impl ConnectionTrait,
+    report: &report::Model,
+) -> Outcome<Vec<sos_store::entities::user::Model>> {
+    let scope = store::scope(report, false);
+    let mut heads = store::audience(db, report).await?;
+    heads.retain(|head| access::can_view(&accounts::head_actor(head), &scope));
+    Ok(heads)
+}
+
 /// What the actor can do to the report now: what their role permits and the state allows.
 pub fn allowed_actions(actor: &Actor, report: &report::Model, scope: &ReportScope) -> Vec<Action> {
     let permitted = access::permitted_actions(actor, scope);
@@ -74,6 +86,8 @@ pub struct Detail {
     /// Oldest first; internal notes only for those who read them.
     pub timeline: Vec<report_event::Model>,
     pub allowed_actions: Vec<Action>,
+    /// Whether the actor learns who filed it (`refs` holds only the people they may see named).
+    pub names_reporter: bool,
     pub supporters: u64,
     pub photos: Vec<report_photo::Model>,
     pub photo_kinds: Vec<PhotoKind>,
@@ -91,7 +105,7 @@ pub async fn detail(
         timeline.retain(|e| *e.visibility == Visibility::Public);
     }
     let photos = photos::of_report(db, report.id).await?;
-    let refs = Refs::load(
+    let mut refs = Refs::load(
         db,
         std::slice::from_ref(&report),
         timeline
@@ -100,7 +114,9 @@ pub async fn detail(
             .chain(photos.iter().map(|p| p.added_by)),
     )
     .await?;
+    refs.retain_users(|person| access::sees_person(actor, scope, person.id, *person.role));
     Ok(Detail {
+        names_reporter: refs.user(report.reporter_id).is_some(),
         allowed_actions: allowed_actions(actor, &report, scope),
         photo_kinds: photo_kinds(actor, &report, scope),
         supporters: store::supporter_count(db, report.id).await?,
@@ -125,13 +141,11 @@ const MAX_POSSIBLE_DUPLICATES: usize = 5;
 pub struct Nearby {
     pub report: report::Model,
     pub distance_m: f64,
-    /// Whether the actor may read it (another neighborhood's is listed without its text: the
-    /// head may join it, and then follow it).
-    pub readable: bool,
 }
 
 /// Open reports of the same subcategory near a new one and recent enough to be the same
-/// problem (see `spatial::duplicate_window`), nearest first, in the new report's ward.
+/// problem (see `spatial::duplicate_window`), nearest first, in the new report's ward: only
+/// those the actor may read (and so join); the others do not exist for them.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn possible_duplicates(
     db: &impl ConnectionTrait,
@@ -153,10 +167,9 @@ pub async fn possible_duplicates(
             };
             let distance_m = spatial::distance_m(here, there);
             let readable = access::can_view(actor, &store::scope(&r, false));
-            (distance_m <= window.radius_m).then_some(Nearby {
+            (readable && distance_m <= window.radius_m).then_some(Nearby {
                 report: r,
                 distance_m: distance_m.round(),
-                readable,
             })
         })
         .collect();

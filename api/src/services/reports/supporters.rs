@@ -5,6 +5,7 @@
 use crate::problem::{Outcome, Problem};
 use crate::services::Services;
 use crate::services::accounts::Caller;
+use sos_domain::access;
 use sos_domain::taxonomy::Role;
 use sos_store::entities::report;
 use sos_store::reports as store;
@@ -17,7 +18,7 @@ pub struct Joined {
     pub supporters: u64,
 }
 
-/// A report a head may join: open, of their own ward, and not one they filed.
+/// A report the head may join (`access::can_join`); one they may not read is not found.
 async fn joinable(services: &Services, caller: &Caller, id: Uuid) -> Outcome<report::Model> {
     let actor = &caller.actor;
     if actor.role != Role::NeighborhoodHead {
@@ -26,11 +27,8 @@ async fn joinable(services: &Services, caller: &Caller, id: Uuid) -> Outcome<rep
             "Only neighborhood heads join reports.",
         ));
     }
-    let report = store::find(&services.db, id)
-        .await?
-        .filter(|r| Some(r.ward_id) == actor.ward_id)
-        .ok_or_else(Problem::report_not_found)?;
-    if !report.status.is_open() || report.reporter_id == actor.user_id {
+    let (report, scope) = super::find_visible(&services.db, actor, id).await?;
+    if !access::can_join(actor, &scope, *report.status) {
         return Err(Problem::conflict(
             "Chỉ tham gia được phản ánh đang xử lý do người khác gửi.",
             "Only an open report filed by someone else can be joined.",
