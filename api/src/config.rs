@@ -79,6 +79,11 @@ pub struct Settings {
     pub body_grace: Duration,
     /// Connections open at once on this replica (`SOS_MAX_CONNECTIONS`).
     pub max_connections: usize,
+    /// The header in which the trusted proxy in front of the service puts the client's address
+    /// (`SOS_CLIENT_ADDRESS_HEADER`, such as `x-forwarded-for`: its last address is taken).
+    /// Unset, the address the connection comes from is the client's: a header a client sends
+    /// itself is never believed.
+    pub client_address_header: Option<String>,
     pub log_json: bool,
 }
 
@@ -165,6 +170,10 @@ impl Settings {
             body_min_bytes_per_second: vars.number("SOS_BODY_MIN_BYTES_PER_SECOND", 1024)?,
             body_grace: vars.secs("SOS_BODY_GRACE_SECONDS", 10)?,
             max_connections: vars.number("SOS_MAX_CONNECTIONS", 4096)?,
+            client_address_header: vars
+                .raw("SOS_CLIENT_ADDRESS_HEADER")
+                .map(|name| name.trim().to_ascii_lowercase())
+                .filter(|name| !name.is_empty()),
             log_json: match vars.text("SOS_LOG_FORMAT", "text").as_str() {
                 "json" => true,
                 "text" => false,

@@ -4,6 +4,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sos_api::clock::Clock;
 use sos_api::config::Settings;
+use sos_api::services::administration::{self, NewAccount};
+use sos_api::services::audit::Author;
 use sos_api::services::geography::{self, Import, Importer};
 use sos_api::services::{Services, classifier, seed, synthetic};
 use sos_domain::classify::Model;
@@ -42,6 +44,11 @@ enum Command {
     Geo {
         #[command(subcommand)]
         command: GeoCommand,
+    },
+    /// Operator's tasks: the first administrator of a new installation.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
     },
     /// Load data into the database.
     Seed {
@@ -86,6 +93,29 @@ enum ClassifyCommand {
         /// `SOS_CLASSIFIER_REFRESH_SECONDS`, without a restart.
         #[arg(long)]
         activate: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account, typically the first (city) administrator. The password is read from
+    /// the terminal without being shown, or from the first line of standard input with
+    /// `--password-stdin` (for deployment scripts); there is never a default one.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// admin, city_leader, ward_leader, department_staff or neighborhood_head.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// The official code of the ward the account belongs to (none: city-wide).
+        #[arg(long)]
+        ward_code: Option<i32>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -299,6 +329,16 @@ async fn main() -> anyhow::Result<()> {
                 .context("cannot open the database")?;
             if demo {
                 seed::seed_demo(&services.db, &services.writer, &services.clock).await?;
+            } else if !administration::has_administrator(&services)
+                .await
+                .map_err(for_operator)?
+            {
+                tracing::warn!(
+                    "no administrator yet: create the first with `sos admin create-user \
+                     --username <name> --display-name <name>` (it asks for the password; \
+                     --password-stdin reads it from a script), or run `sos serve --demo` to try \
+                     the service with demo wards and accounts"
+                );
             }
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -311,6 +351,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::Admin { command } => admin_command(settings, command).await,
         Command::Classify { .. } | Command::Geo { .. } => {
             unreachable!("handled before the settings are read")
         }
@@ -330,6 +371,74 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// A use case's problem, told to the operator at the command line.
+fn for_operator(problem: sos_api::problem::Problem) -> anyhow::Error {
+    anyhow::anyhow!("{}", problem.describe())
+}
+
+/// The password of a new account: from the first line of standard input, or typed at the
+/// terminal (not shown) twice.
+fn read_new_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let again = rpassword::prompt_password("Password again: ")?;
+    anyhow::ensure!(first == again, "the two passwords differ");
+    Ok(first)
+}
+
+async fn admin_command(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
+    let AdminCommand::CreateUser {
+        username,
+        display_name,
+        role,
+        ward_code,
+        email,
+        password_stdin,
+    } = command;
+    let role = role
+        .parse()
+        .map_err(|_| anyhow::anyhow!("unknown role {role:?}"))?;
+    let password = read_new_password(password_stdin)?;
+    let services = Services::start(settings, Clock::system())
+        .await
+        .context("cannot open the database")?;
+    let ward_id = match ward_code {
+        Some(code) => Some(
+            administration::ward_id_of(&services, code)
+                .await
+                .map_err(for_operator)?,
+        ),
+        None => None,
+    };
+    let asked = NewAccount {
+        username,
+        display_name,
+        role,
+        ward_id,
+        neighborhood_id: None,
+        department_id: None,
+        phone: None,
+        email,
+        replaces: None,
+    };
+    let account = administration::create_with_password(
+        &services,
+        &Author::operator(),
+        None,
+        asked,
+        &password,
+        false,
+    )
+    .await
+    .map_err(for_operator)?;
+    println!("account {} ({}) created", account.username, account.id);
+    Ok(())
 }
 
 fn init_tracing(json: bool) {

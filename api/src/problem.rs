@@ -19,6 +19,8 @@ pub enum ProblemKind {
     BadParameter,
     Unauthorized,
     Forbidden,
+    /// The account's password was set by an administrator: it must be changed first.
+    PasswordChangeRequired,
     NotFound,
     RouteNotFound,
     MethodNotAllowed,
@@ -54,6 +56,7 @@ impl ProblemKind {
             ProblemKind::BadParameter => "bad-parameter",
             ProblemKind::Unauthorized => "unauthorized",
             ProblemKind::Forbidden => "forbidden",
+            ProblemKind::PasswordChangeRequired => "password-change-required",
             ProblemKind::NotFound => "not-found",
             ProblemKind::RouteNotFound => "route-not-found",
             ProblemKind::MethodNotAllowed => "method-not-allowed",
@@ -85,6 +88,7 @@ impl ProblemKind {
             ProblemKind::BadParameter => ("Tham số không hợp lệ", "Invalid parameter"),
             ProblemKind::Unauthorized => ("Chưa đăng nhập", "Not signed in"),
             ProblemKind::Forbidden => ("Không có quyền", "Not allowed"),
+            ProblemKind::PasswordChangeRequired => ("Cần đổi mật khẩu", "Password change required"),
             ProblemKind::NotFound => ("Không tìm thấy", "Not found"),
             ProblemKind::RouteNotFound => ("Không có địa chỉ này", "No such route"),
             ProblemKind::MethodNotAllowed => {
@@ -220,6 +224,15 @@ impl Problem {
         );
         problem.errors = errors;
         problem
+    }
+
+    /// The problem in English words, each invalid field on its own line: for the command line.
+    pub fn describe(&self) -> String {
+        let mut text = self.detail.en.clone();
+        for error in &self.errors {
+            text.push_str(&format!("\n  {}: {}", error.field, error.message.en));
+        }
+        text
     }
 
     /// One invalid field.

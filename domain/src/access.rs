@@ -267,6 +267,51 @@ pub fn is_administrator(actor: &Actor) -> bool {
     actor.role == Role::Admin
 }
 
+/// The wards whose people (accounts) or log an actor may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WardScope {
+    All,
+    Ward(Uuid),
+    Nothing,
+}
+
+/// Whose accounts an actor administers: a city administrator every ward's (and the city-wide
+/// accounts), a ward's administrator their ward's.
+pub fn administered(actor: &Actor) -> WardScope {
+    match (actor.role, actor.ward_id) {
+        (Role::Admin, None) => WardScope::All,
+        (Role::Admin, Some(ward)) => WardScope::Ward(ward),
+        _ => WardScope::Nothing,
+    }
+}
+
+/// Creating, changing, resetting the password of, or deactivating an account attached to
+/// `ward_id` (a change is checked for the account as it is and as it will be): a ward's
+/// administrator never reaches another ward nor makes a city-wide account (no ward), so never
+/// a city leader nor a city administrator (`accounts::check_attachment`).
+pub fn can_manage_account(actor: &Actor, ward_id: Option<Uuid>) -> bool {
+    match administered(actor) {
+        WardScope::All => true,
+        WardScope::Ward(own) => ward_id == Some(own),
+        WardScope::Nothing => false,
+    }
+}
+
+/// Whose administrative log an actor reads: administrators what they administer, ward leaders
+/// their ward's.
+pub fn audit_scope(actor: &Actor) -> WardScope {
+    match (actor.role, actor.ward_id) {
+        (Role::WardLeader, Some(ward)) => WardScope::Ward(ward),
+        _ => administered(actor),
+    }
+}
+
+/// Putting wards of the national list in service, renaming or closing them: the city's
+/// administrators. A ward's own administrator keeps its contact details.
+pub fn can_activate_wards(actor: &Actor) -> bool {
+    administered(actor) == WardScope::All
+}
+
 /// Changing a ward's departments and routing table.
 pub fn can_configure_ward(actor: &Actor, ward_id: Uuid) -> bool {
     actor.role == Role::Admin && (actor.ward_id.is_none() || actor.in_ward(ward_id))
@@ -511,6 +556,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn administrators_manage_the_accounts_of_what_they_administer() {
+        use Role::*;
+        let city_admin = actor(Admin, None, None, None);
+        let ward_admin = actor(Admin, Some(WARD), None, None);
+        let leader = actor(WardLeader, Some(WARD), None, None);
+        let city = actor(CityLeader, None, None, None);
+        assert_eq!(administered(&city_admin), WardScope::All);
+        assert_eq!(administered(&ward_admin), WardScope::Ward(WARD));
+        assert_eq!(administered(&leader), WardScope::Nothing);
+        assert!(can_manage_account(&city_admin, Some(OTHER_WARD)));
+        assert!(can_manage_account(&city_admin, None));
+        assert!(can_manage_account(&ward_admin, Some(WARD)));
+        assert!(!can_manage_account(&ward_admin, Some(OTHER_WARD)));
+        assert!(!can_manage_account(&ward_admin, None), "city-wide");
+        assert!(!can_manage_account(&leader, Some(WARD)));
+        assert!(!can_manage_account(&city, None));
+        assert_eq!(audit_scope(&leader), WardScope::Ward(WARD));
+        assert_eq!(audit_scope(&ward_admin), WardScope::Ward(WARD));
+        assert_eq!(audit_scope(&city_admin), WardScope::All);
+        assert_eq!(audit_scope(&city), WardScope::Nothing);
+        let head = actor(NeighborhoodHead, Some(WARD), Some(KP1), None);
+        assert_eq!(audit_scope(&head), WardScope::Nothing);
+        assert!(can_activate_wards(&city_admin) && !can_activate_wards(&ward_admin));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! what a decision needs, calls in here, and stores what was decided.
 
 pub mod access;
+pub mod accounts;
 pub mod boundaries;
 pub mod classify;
 pub mod code;

@@ -12,6 +12,7 @@ mod m20261124_000006_outbox;
 mod m20261124_000007_report_day_facts;
 mod m20261124_000008_devices;
 mod m20261124_000009_preferences;
+mod m20261205_000010_administration;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_report_day_facts::Migration),
             Box::new(m20261124_000008_devices::Migration),
             Box::new(m20261124_000009_preferences::Migration),
+            Box::new(m20261205_000010_administration::Migration),
         ]
     }
 }

@@ -3,11 +3,14 @@
 
 use crate::entities::{department, device, notification_preference, refresh_token, user};
 use crate::index;
+use crate::like_pattern;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, LikeExpr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use sos_domain::access::WardScope;
 use sos_domain::delivery::{self, Preferences};
 use sos_domain::taxonomy::Role;
 use std::collections::HashMap;
@@ -108,6 +111,130 @@ pub async fn leaders_with_address(db: &impl ConnectionTrait) -> Result<Vec<user:
         .filter(user::Column::WardId.is_not_null())
         .all(db)
         .await
+}
+
+/// How many active accounts have `role`.
+pub async fn active_of_role(db: &impl ConnectionTrait, role: Role) -> Result<u64, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Role.eq(role.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .count(db)
+        .await
+}
+
+/// Inserts one account.
+pub async fn insert_user(txn: &impl ConnectionTrait, row: user::Model) -> Result<(), DbErr> {
+    user::ActiveModel::from(row).insert(txn).await?;
+    Ok(())
+}
+
+/// Writes an account as it now is.
+pub async fn update_user(
+    txn: &impl ConnectionTrait,
+    row: user::Model,
+) -> Result<user::Model, DbErr> {
+    let id = row.id;
+    let mut active = user::ActiveModel::from(row).reset_all();
+    active.id = sea_orm::ActiveValue::Unchanged(id);
+    active.update(txn).await
+}
+
+/// Accounts whose search text is still empty (made before it existed).
+pub async fn without_search_text(db: &impl ConnectionTrait) -> Result<Vec<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::SearchText.eq(""))
+        .all(db)
+        .await
+}
+
+/// What a list of accounts is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    pub ward_id: Option<Uuid>,
+    pub role: Option<Role>,
+    pub neighborhood_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    pub active: Option<bool>,
+    /// Folded text the account's search text contains.
+    pub text: Option<String>,
+}
+
+/// A page of accounts within `scope` matching `filter`, by username, after the username
+/// `after`; with the last username when there may be more.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn page(
+    db: &impl ConnectionTrait,
+    scope: WardScope,
+    filter: &AccountFilter,
+    limit: u64,
+    after: Option<&str>,
+) -> Result<(Vec<user::Model>, Option<String>), DbErr> {
+    let mut select = user::Entity::find();
+    select = match scope {
+        WardScope::All => select,
+        WardScope::Ward(ward) => select.filter(user::Column::WardId.eq(ward)),
+        WardScope::Nothing => return Ok((Vec::new(), None)),
+    };
+    if let Some(ward) = filter.ward_id {
+        select = select.filter(user::Column::WardId.eq(ward));
+    }
+    if let Some(role) = filter.role {
+        select = select.filter(user::Column::Role.eq(role.as_str()));
+    }
+    if let Some(neighborhood) = filter.neighborhood_id {
+        select = select.filter(user::Column::NeighborhoodId.eq(neighborhood));
+    }
+    if let Some(department) = filter.department_id {
+        select = select.filter(user::Column::DepartmentId.eq(department));
+    }
+    if let Some(active) = filter.active {
+        select = select.filter(user::Column::Active.eq(active));
+    }
+    if let Some(text) = &filter.text {
+        select = select
+            .filter(user::Column::SearchText.like(LikeExpr::new(like_pattern(text)).escape('\\')));
+    }
+    if let Some(after) = after {
+        select = select.filter(user::Column::Username.gt(after));
+    }
+    let mut rows = select
+        .order_by_asc(user::Column::Username)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next = more
+        .then(|| rows.last().map(|u| u.username.clone()))
+        .flatten();
+    Ok((rows, next))
+}
+
+/// Ends the sign-ins of an account but `keep` (the one a password change is made from):
+/// revokes their refresh tokens, and returns them so that what they hold open ends too.
+pub async fn end_sign_ins(
+    txn: &impl ConnectionTrait,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> Result<Vec<Uuid>, DbErr> {
+    let mut open = refresh_token::Entity::find()
+        .select_only()
+        .distinct()
+        .column(refresh_token::Column::FamilyId)
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null());
+    if let Some(keep) = keep {
+        open = open.filter(refresh_token::Column::FamilyId.ne(keep));
+    }
+    let families: Vec<Uuid> = open.into_tuple().all(txn).await?;
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(at))
+        .filter(refresh_token::Column::FamilyId.is_in(families.clone()))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(families)
 }
 
 /// Inserts accounts (seed data).

@@ -36,6 +36,14 @@ pub mod ward {
         pub created_at: DateTimeUtc,
         /// `sla::WeekHours` as JSON; none for the default office hours.
         pub office_hours: Option<Json>,
+        /// When the ward came into service; none for a ward of the national list not yet using
+        /// the service.
+        pub activated_at: Option<DateTimeUtc>,
+        /// When it stopped taking new reports (its reports are kept).
+        pub deactivated_at: Option<DateTimeUtc>,
+        pub contact_phone: Option<String>,
+        pub contact_email: Option<String>,
+        pub contact_address: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -56,6 +64,11 @@ pub mod neighborhood {
         pub code: String,
         pub name: String,
         pub created_at: DateTimeUtc,
+        /// False once closed or merged: it takes no new reports or heads.
+        pub active: bool,
+        /// The neighborhood that took this one over, and the day it did.
+        pub merged_into: Option<Uuid>,
+        pub merged_from: Option<Date>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -142,6 +155,12 @@ pub mod user {
         pub email: Option<String>,
         pub active: bool,
         pub created_at: DateTimeUtc,
+        pub phone: Option<String>,
+        /// Set for a password an administrator chose (a new account, a reset): the person
+        /// must choose their own before doing anything else.
+        pub must_change_password: bool,
+        /// What a search matches: see `sos_domain::accounts::search_text`.
+        pub search_text: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -648,6 +667,34 @@ pub mod daily_digest {
         pub day: String,
         pub delivery_id: Uuid,
         pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod audit_entry {
+    use sea_orm::entity::prelude::*;
+
+    /// One administrative change or sign-in; rows are only ever inserted.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub at: DateTimeUtc,
+        pub actor_id: Option<Uuid>,
+        pub actor_username: Option<String>,
+        pub ward_id: Option<Uuid>,
+        pub action: String,
+        pub target_kind: String,
+        pub target_id: Option<String>,
+        pub address: Option<String>,
+        pub request_id: Option<String>,
+        pub before: Option<Json>,
+        pub after: Option<Json>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod audit;
 pub mod classifier;
 pub mod code;
 pub mod db;
@@ -42,6 +43,15 @@ use uuid::Uuid;
 /// Rows by their id.
 pub fn index<M>(rows: Vec<M>, id: impl Fn(&M) -> Uuid) -> HashMap<Uuid, M> {
     rows.into_iter().map(|row| (id(&row), row)).collect()
+}
+
+/// A LIKE pattern (escaped with `\\`) matching text that contains `needle`.
+pub(crate) fn like_pattern(needle: &str) -> String {
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 /// Rows per multi-row insert: far under the bound-parameter limits of both engines.

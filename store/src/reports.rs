@@ -7,7 +7,7 @@ use crate::entities::{
     department, neighborhood, notification, report, report_event, report_supporter,
     subcategory_correction, user, ward,
 };
-use crate::index;
+use crate::{index, like_pattern};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{LikeExpr, Query};
 use sea_orm::{
@@ -555,15 +555,6 @@ pub struct ListFilter {
 
 /// Where a page of a list starts: after this report (by filing time, then id, newest first).
 pub type ListCursor = (DateTime<Utc>, Uuid);
-
-/// Escapes LIKE wildcards so a search for `50%` finds "50%".
-fn like_pattern(needle: &str) -> String {
-    let escaped = needle
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
 
 fn filtered(mut select: Select<report::Entity>, filter: &ListFilter) -> Select<report::Entity> {
     if !filter.statuses.is_empty() {

@@ -4,7 +4,8 @@
 use crate::code::Stored;
 use crate::entities::{department, neighborhood, province, routing_rule, ward};
 use crate::index;
-use sea_orm::sea_query::Query;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, Set,
@@ -44,18 +45,28 @@ pub async fn wards_by_code(
         .collect())
 }
 
-/// The wards in service (those with departments), by official code.
+/// The wards ever put in service (activated, including those since deactivated), by official
+/// code.
 pub async fn wards_in_service(db: &impl ConnectionTrait) -> Result<Vec<ward::Model>, DbErr> {
-    let in_service = Query::select()
-        .distinct()
-        .column(department::Column::WardId)
-        .from(department::Entity)
-        .to_owned();
     ward::Entity::find()
-        .filter(ward::Column::Id.in_subquery(in_service))
+        .filter(ward::Column::ActivatedAt.is_not_null())
         .order_by_asc(ward::Column::Code)
         .all(db)
         .await
+}
+
+/// Puts a ward in service from `at` (again, if it had been deactivated).
+pub async fn activate(db: &impl ConnectionTrait, id: Uuid, at: DateTime<Utc>) -> Result<(), DbErr> {
+    ward::Entity::update_many()
+        .col_expr(ward::Column::ActivatedAt, Expr::value(Some(at)))
+        .col_expr(
+            ward::Column::DeactivatedAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .filter(ward::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn provinces(db: &impl ConnectionTrait) -> Result<Vec<province::Model>, DbErr> {

@@ -3,6 +3,7 @@
 //! `openapi.yaml` by the harness.
 
 mod access;
+mod administration;
 mod auth;
 mod classifier;
 mod contract;

@@ -87,6 +87,9 @@ async fn run() {
             email: Set(None),
             active: Set(true),
             created_at: Set(chrono::Utc::now()),
+            phone: Set(None),
+            must_change_password: Set(false),
+            search_text: Set(format!("bench.head.{n}")),
         }
         .insert(&app.db)
         .await

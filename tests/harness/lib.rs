@@ -266,6 +266,18 @@ impl TestApp {
         TestApp::start(url, Arc::new(database), configure).await
     }
 
+    /// The service on a fresh database without the demo: a new installation, with the national
+    /// list of wards and nothing else.
+    pub async fn spawn_bare() -> TestApp {
+        let (database, url) = TestDatabase::create().await;
+        TestApp::start_with(url, Arc::new(database), |_| {}, false).await
+    }
+
+    /// The address of the test's database, for commands run against it.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
     /// The service on an existing database, which is left as it is afterwards.
     pub async fn on_database(url: &str, configure: impl FnOnce(&mut Settings)) -> TestApp {
         TestApp::start(url.to_owned(), Arc::new(TestDatabase::Kept), configure).await
@@ -298,15 +310,26 @@ impl TestApp {
         database: Arc<TestDatabase>,
         configure: impl FnOnce(&mut Settings),
     ) -> TestApp {
+        TestApp::start_with(url, database, configure, true).await
+    }
+
+    async fn start_with(
+        url: String,
+        database: Arc<TestDatabase>,
+        configure: impl FnOnce(&mut Settings),
+        demo: bool,
+    ) -> TestApp {
         let mut settings = test_settings(&url);
         configure(&mut settings);
         let services =
             sos_api::services::Services::start(settings, sos_api::clock::Clock::system())
                 .await
                 .expect("services");
-        sos_api::services::seed::seed_demo(&services.db, &services.writer, &services.clock)
-            .await
-            .expect("demo data");
+        if demo {
+            sos_api::services::seed::seed_demo(&services.db, &services.writer, &services.clock)
+                .await
+                .expect("demo data");
+        }
         let db = services.db.clone();
         let app_services = services.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -553,10 +576,15 @@ impl TestApp {
 
     /// An access token of a demo account, signed in once per test app.
     pub async fn token(&self, username: &str) -> String {
+        self.token_with(username, DEMO_PASSWORD).await
+    }
+
+    /// An access token of an account, signed in once per test app with `password`.
+    pub async fn token_with(&self, username: &str, password: &str) -> String {
         if let Some(token) = self.tokens.lock().unwrap().get(username) {
             return token.clone();
         }
-        let response = self.login_response(username, DEMO_PASSWORD).await;
+        let response = self.login_response(username, password).await;
         assert_eq!(
             response.status, 200,
             "login {username}: {:?}",

@@ -2,31 +2,100 @@
 //! take, read fresh from the database on every request.
 
 use crate::http::state::AppState;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::services::accounts::{self, Caller};
+use crate::services::audit::Origin;
+use axum::extract::ConnectInfo;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 use sos_domain::access;
+use std::net::{IpAddr, SocketAddr};
 
+/// Where a request came from: the client's address is the connection's, or, behind the proxy
+/// the operator named (`SOS_CLIENT_ADDRESS_HEADER`), the last address that proxy added.
+pub fn origin(parts: &Parts, state: &AppState) -> Origin {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip());
+    let forwarded = state
+        .services
+        .settings
+        .client_address_header
+        .as_deref()
+        .and_then(|name| parts.headers.get_all(name).iter().next_back())
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.rsplit(',').next())
+        .and_then(|last| last.trim().parse::<IpAddr>().ok());
+    Origin {
+        address: forwarded.or(peer),
+        request_id: parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
+impl FromRequestParts<AppState> for Origin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(origin(parts, state))
+    }
+}
+
+/// The person a request's bearer token stands for, whatever the state of their password.
+async fn bearer(parts: &Parts, state: &AppState) -> Result<Caller, Problem> {
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .ok_or_else(|| {
+            Problem::unauthorized(
+                "Cần đăng nhập: thiếu mã truy cập (Authorization: Bearer ...).",
+                "Sign in first: the Authorization: Bearer header is missing.",
+            )
+        })?;
+    let mut caller = accounts::caller(&state.services, token.trim()).await?;
+    caller.origin = origin(parts, state);
+    Ok(caller)
+}
+
+/// Every route but two takes a [`Caller`]: someone signed in with a password of their own.
+/// Until a person replaces the one-time password an administrator gave them, they may only
+/// read who they are and change it ([`SignedIn`]).
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .ok_or_else(|| {
-                Problem::unauthorized(
-                    "Cần đăng nhập: thiếu mã truy cập (Authorization: Bearer ...).",
-                    "Sign in first: the Authorization: Bearer header is missing.",
-                )
-            })?;
-        accounts::caller(&state.services, token.trim()).await
+        let caller = bearer(parts, state).await?;
+        if caller.user.must_change_password {
+            return Err(Problem::of(
+                ProblemKind::PasswordChangeRequired,
+                "Hãy đổi mật khẩu được cấp trước khi dùng dịch vụ (PUT /v1/me/password).",
+                "Change the password you were given before using the service (PUT /v1/me/password).",
+            ));
+        }
+        Ok(caller)
+    }
+}
+
+/// Someone signed in, even with a one-time password still to change.
+pub struct SignedIn(pub Caller);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        Ok(SignedIn(bearer(parts, state).await?))
     }
 }
 

@@ -66,7 +66,7 @@ pub fn status(kind: ProblemKind) -> StatusCode {
         ProblemKind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
         ProblemKind::MalformedBody | ProblemKind::BadParameter => StatusCode::BAD_REQUEST,
         ProblemKind::Unauthorized => StatusCode::UNAUTHORIZED,
-        ProblemKind::Forbidden => StatusCode::FORBIDDEN,
+        ProblemKind::Forbidden | ProblemKind::PasswordChangeRequired => StatusCode::FORBIDDEN,
         ProblemKind::NotFound | ProblemKind::RouteNotFound => StatusCode::NOT_FOUND,
         ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ProblemKind::TransitionRefused

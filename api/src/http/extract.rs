@@ -207,3 +207,15 @@ mod tests {
         assert_eq!(status(trailing), StatusCode::BAD_REQUEST);
     }
 }
+
+/// Tells an absent field (`None`, with `#[serde(default)]`) from an explicit `null`
+/// (`Some(None)`) in a body that changes a resource.
+pub mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}

@@ -2,6 +2,8 @@
 //! problems, the views (JSON shapes of answers), the handlers of each area, and a server that
 //! stops gracefully. Handlers extract, call a use case (`services`), and render.
 
+pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod boundaries;
 pub mod classify;

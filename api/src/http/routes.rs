@@ -3,8 +3,9 @@
 
 use crate::http::state::AppState;
 use crate::http::{
-    boundaries, classify, dashboard, devices, health, hotspots, notifications, photos, preferences,
-    reports, sessions, stats, stream, supporters, taxonomy, wards, webhooks, working_time,
+    accounts, audit, boundaries, classify, dashboard, devices, health, hotspots, notifications,
+    photos, preferences, reports, sessions, stats, stream, supporters, taxonomy, wards, webhooks,
+    working_time,
 };
 use axum::http::Method;
 use axum::routing::MethodRouter;
@@ -33,7 +34,15 @@ pub fn table() -> Vec<Route> {
         route!(POST "/v1/auth/refresh" => sessions::refresh),
         route!(POST "/v1/auth/logout" => sessions::logout),
         route!(GET "/v1/me" => sessions::me),
+        route!(PUT "/v1/me/password" => accounts::change_password),
         route!(GET "/v1/me/preferences" => preferences::get),
+        route!(GET "/v1/accounts" => accounts::list),
+        route!(POST "/v1/accounts" => accounts::create),
+        route!(GET "/v1/accounts/{id}" => accounts::get),
+        route!(PATCH "/v1/accounts/{id}" => accounts::update),
+        route!(POST "/v1/accounts/{id}/password-reset" => accounts::reset_password),
+        route!(GET "/v1/audit" => audit::list),
+        route!(GET "/v1/audit.csv" => audit::export_csv),
         route!(PUT "/v1/me/preferences" => preferences::put),
         route!(GET "/v1/taxonomy" => taxonomy::taxonomy),
         route!(GET "/v1/wards" => wards::list_wards),

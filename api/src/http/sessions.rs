@@ -1,14 +1,15 @@
 //! Signing in, refreshing the session, signing out, and who am I.
 
+use crate::http::auth::SignedIn;
 use crate::http::extract::Json;
 use crate::http::views::{DepartmentRef, NeighborhoodRef, WardRef};
 use crate::problem::Problem;
 use crate::services::Services;
-use crate::services::accounts::{self, Caller, TokenPair};
-use axum::extract::{ConnectInfo, State};
+use crate::services::accounts::{self, TokenPair};
+use crate::services::audit::Origin;
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use uuid::Uuid;
 
 #[derive(Deserialize)]
@@ -26,10 +27,10 @@ pub struct RefreshRequest {
 
 pub async fn login(
     State(services): State<Services>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    origin: Origin,
     Json(body): Json<LoginRequest>,
 ) -> Result<axum::Json<TokenPair>, Problem> {
-    let pair = accounts::login(&services, &body.username, body.password, peer.ip()).await?;
+    let pair = accounts::login(&services, &body.username, body.password, &origin).await?;
     Ok(axum::Json(pair))
 }
 
@@ -61,11 +62,16 @@ pub struct Me {
     ward: Option<WardRef>,
     neighborhood: Option<NeighborhoodRef>,
     department: Option<DepartmentRef>,
+    phone: Option<String>,
+    email: Option<String>,
+    /// The password was given by an administrator: change it before anything else.
+    must_change_password: bool,
 }
 
+/// Who the caller is; also for someone who must still change the password they were given.
 pub async fn me(
     State(services): State<Services>,
-    caller: Caller,
+    SignedIn(caller): SignedIn,
 ) -> Result<axum::Json<Me>, Problem> {
     let profile = accounts::profile(&services, caller).await?;
     let user = profile.user;
@@ -77,5 +83,8 @@ pub async fn me(
         ward: profile.ward.as_ref().map(Into::into),
         neighborhood: profile.neighborhood.as_ref().map(Into::into),
         department: profile.department.as_ref().map(Into::into),
+        phone: user.phone,
+        email: user.email,
+        must_change_password: user.must_change_password,
     }))
 }

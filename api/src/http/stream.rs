@@ -43,7 +43,7 @@ fn event(news: News) -> Event {
             .json_data(ReportNews {
                 report_id: event.report_id,
                 ward_id,
-                event: views::Event::new(&event, actor.as_ref()),
+                event: views::Event::new(&event, actor.as_deref()),
             }),
     };
     event.unwrap_or_default().id(id)

@@ -81,18 +81,8 @@ pub struct DepartmentUpdate {
     #[serde(default)]
     name: Option<String>,
     /// Absent: unchanged; `null`: removed.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::http::extract::double_option")]
     email: Option<Option<String>>,
-}
-
-/// Tells an absent field from an explicit `null`.
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<String>>, D::Error> {
-        Option::<String>::deserialize(d).map(Some)
-    }
 }
 
 pub async fn create_department(

@@ -6,6 +6,7 @@
 use crate::i18n::Text;
 use crate::problem::{FieldError, Outcome, Problem, ProblemKind};
 use crate::services::Services;
+use crate::services::audit::{self, Author, Origin};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
@@ -169,6 +170,8 @@ pub struct Caller {
     pub actor: Actor,
     /// What the request's token allows for how long.
     pub session: Session,
+    /// Where the request came from, for the administrative log.
+    pub origin: Origin,
 }
 
 /// The sign-in a request's token belongs to.
@@ -229,6 +232,7 @@ pub async fn caller(services: &Services, token: &str) -> Outcome<Caller> {
         user,
         actor,
         session,
+        origin: Origin::default(),
     })
 }
 
@@ -240,6 +244,9 @@ pub struct TokenPair {
     pub expires_in: u64,
     pub refresh_token: String,
     pub refresh_expires_in: u64,
+    /// The password was set by an administrator: until the person chooses their own
+    /// (`PUT /v1/me/password`), the token serves for that and for `GET /v1/me` only.
+    pub password_change_required: bool,
 }
 
 /// A hash to verify against when the username does not exist, so that a wrong username takes
@@ -247,14 +254,18 @@ pub struct TokenPair {
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("not a real password").unwrap_or_default());
 
-/// Signs in with a username and password, from `address`.
+/// Signs in with a username and password, from `origin`. Sign-ins and failed ones are in the
+/// administrative log.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn login(
     services: &Services,
     username: &str,
     password: String,
-    address: IpAddr,
+    origin: &Origin,
 ) -> Outcome<TokenPair> {
+    let address = origin
+        .address
+        .unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED));
     let username = username.trim().to_lowercase();
     let mut errors = Vec::new();
     if username.is_empty() || username.chars().count() > 100 {
@@ -293,25 +304,56 @@ pub async fn login(
     let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(Problem::internal)?;
-    let user = found.filter(|_| matches).ok_or_else(|| {
-        Problem::unauthorized(
+    let now = services.clock.now();
+    let author = Author {
+        id: found.as_ref().map(|u| u.id),
+        username: Some(username.clone()),
+        origin: origin.clone(),
+    };
+    let sign_in = |action, user: Option<&user::Model>| audit::Change {
+        action,
+        ward_id: user.and_then(|u| u.ward_id),
+        target_kind: "account",
+        target_id: user.map(|u| u.id.to_string()),
+        before: None,
+        after: None,
+    };
+    let txn = services.begin_write().await?;
+    let Some(user) = found.filter(|_| matches) else {
+        let known = store::by_username(&*txn, &username).await?;
+        audit::record(
+            &*txn,
+            now,
+            &author,
+            sign_in("auth.sign_in_failed", known.as_ref()),
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(Problem::unauthorized(
             "Tên đăng nhập hoặc mật khẩu không đúng.",
             "Wrong username or password.",
-        )
-    })?;
-    let pair = issue_pair(services, &user, Uuid::now_v7()).await?;
+        ));
+    };
+    let pair = issue_pair(services, &*txn, &user, Uuid::now_v7()).await?;
+    audit::record(&*txn, now, &author, sign_in("auth.signed_in", Some(&user))).await?;
+    txn.commit().await?;
     tracing::info!(user = %user.username, "signed in");
     Ok(pair)
 }
 
-/// Issues an access token and a refresh token of `family`.
-async fn issue_pair(services: &Services, user: &user::Model, family: Uuid) -> Outcome<TokenPair> {
+/// Issues an access token and a refresh token of `family`, stored through `db`.
+async fn issue_pair(
+    services: &Services,
+    db: &impl ConnectionTrait,
+    user: &user::Model,
+    family: Uuid,
+) -> Outcome<TokenPair> {
     let now = services.clock.now();
     let access_token = services.jwt.issue(user.id, *user.role, now, Some(family))?;
     let refresh = random_token();
     let ttl = services.settings.refresh_token_ttl;
     store::insert_refresh_token(
-        &services.db,
+        db,
         NewRefreshToken {
             user_id: user.id,
             family_id: family,
@@ -327,6 +369,7 @@ async fn issue_pair(services: &Services, user: &user::Model, family: Uuid) -> Ou
         expires_in: services.jwt.access_ttl.as_secs(),
         refresh_token: refresh,
         refresh_expires_in: ttl.as_secs(),
+        password_change_required: user.must_change_password,
     })
 }
 
@@ -362,7 +405,7 @@ pub async fn refresh(services: &Services, refresh_token: &str) -> Outcome<TokenP
         .await?
         .filter(|u| u.active)
         .ok_or_else(invalid_refresh)?;
-    issue_pair(services, &user, token.family_id).await
+    issue_pair(services, &services.db, &user, token.family_id).await
 }
 
 /// Ends the session of a refresh token (its whole family). Signing out twice is fine.

@@ -5,6 +5,8 @@
 //! layer renders what they return, the `workers` call them on a timer.
 
 pub mod accounts;
+pub mod administration;
+pub mod audit;
 pub mod classifier;
 pub mod deliveries;
 pub mod digest;

@@ -11,7 +11,8 @@ use sos_domain::sla::holidays;
 use sos_domain::taxonomy::{DepartmentCode, Role, Subcategory};
 use sos_store::entities::{calendar_day, department, neighborhood, province, user, ward};
 use sos_store::{
-    ConnectionTrait, DatabaseConnection, Stored, Writer, accounts, db, seed, working_time,
+    ConnectionTrait, DatabaseConnection, Stored, Writer, accounts, db, seed, wards as store_wards,
+    working_time,
 };
 use uuid::Uuid;
 
@@ -58,6 +59,7 @@ pub async fn seed_reference(
     clock: &Clock,
 ) -> anyhow::Result<()> {
     seed_calendar(db, writer).await?;
+    fill_search_texts(db, writer).await?;
     if seed::has_reference(db).await? {
         return Ok(());
     }
@@ -79,6 +81,11 @@ pub async fn seed_reference(
             division_type: r.division_type.clone(),
             created_at: now,
             office_hours: None,
+            activated_at: None,
+            deactivated_at: None,
+            contact_phone: None,
+            contact_email: None,
+            contact_address: None,
         })
         .collect();
     let province_rows = provinces
@@ -96,6 +103,26 @@ pub async fn seed_reference(
         wards = rows.len(),
         "reference data loaded"
     );
+    Ok(())
+}
+
+/// Gives the accounts made before account search existed their search text.
+async fn fill_search_texts(db: &DatabaseConnection, writer: &Writer) -> anyhow::Result<()> {
+    let missing = accounts::without_search_text(db).await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let txn = writer.begin(db).await?;
+    for mut account in missing {
+        account.search_text = sos_domain::accounts::search_text(
+            &account.username,
+            &account.display_name,
+            account.phone.as_deref(),
+            account.email.as_deref(),
+        );
+        accounts::update_user(&*txn, account).await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
 
@@ -285,6 +312,9 @@ fn account(
         email: None,
         active: true,
         created_at: at,
+        phone: None,
+        must_change_password: false,
+        search_text: sos_domain::accounts::search_text(username, display_name, None, None),
     }
 }
 
@@ -329,9 +359,10 @@ fn departments_of(ward: &ward::Model, prefix: &str, at: DateTime<Utc>) -> Vec<de
     rows
 }
 
-/// Gives a ward the default template: the five departments, three external agencies, the
-/// TAXONOMY routing, `neighborhoods` neighborhoods (Khu phố 1…n) each with a head, a leader
-/// and one staff account per department; usernames start with `prefix`.
+/// Gives a ward the default template and puts it in service: the five departments, three
+/// external agencies, the TAXONOMY routing, `neighborhoods` neighborhoods (Khu phố 1…n) each
+/// with a head, a leader, an administrator and one staff account per department; usernames
+/// start with `prefix`.
 pub async fn organise_ward(
     txn: &impl ConnectionTrait,
     ward: &ward::Model,
@@ -340,6 +371,7 @@ pub async fn organise_ward(
     let (prefix, at) = (template.prefix, template.at);
     let departments = departments_of(ward, prefix, at);
     seed::insert_departments(txn, &departments).await?;
+    store_wards::activate(txn, ward.id, at).await?;
     let of_template = |code: DepartmentCode| {
         departments
             .iter()
@@ -358,11 +390,18 @@ pub async fn organise_ward(
         ward_id: Some(ward.id),
         ..account(username, display_name, role, template.password_hash, at)
     };
-    let mut users = vec![attached(
-        &format!("{prefix}.leader"),
-        &format!("Lãnh đạo {}", ward.name),
-        Role::WardLeader,
-    )];
+    let mut users = vec![
+        attached(
+            &format!("{prefix}.leader"),
+            &format!("Lãnh đạo {}", ward.name),
+            Role::WardLeader,
+        ),
+        attached(
+            &format!("{prefix}.admin"),
+            &format!("Quản trị {}", ward.name),
+            Role::Admin,
+        ),
+    ];
     for (suffix, code) in [
         ("triage", DepartmentCode::WardOffice),
         ("infra", DepartmentCode::EconomyInfrastructure),
@@ -387,6 +426,9 @@ pub async fn organise_ward(
             code: format!("kp{n}"),
             name: format!("Khu phố {n}"),
             created_at: at,
+            active: true,
+            merged_into: None,
+            merged_from: None,
         })
         .collect();
     seed::insert_neighborhoods(txn, &neighborhoods).await?;

@@ -37,7 +37,8 @@ pub enum News {
     Report {
         event: report_event::Model,
         ward_id: Uuid,
-        actor: Option<user::Model>,
+        /// Boxed: an account is far larger than an inbox entry.
+        actor: Option<Box<user::Model>>,
     },
 }
 
@@ -221,7 +222,9 @@ impl Reader {
             self.sent_order.push_back(row.id);
             self.pending.push_back(News::Report {
                 ward_id: wards.get(&row.report_id).copied().unwrap_or_default(),
-                actor: row.actor_id.and_then(|a| actors.get(&a).cloned()),
+                actor: row
+                    .actor_id
+                    .and_then(|a| actors.get(&a).cloned().map(Box::new)),
                 event: row,
             });
         }

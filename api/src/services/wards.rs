@@ -91,19 +91,6 @@ fn valid_code(code: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-fn valid_email(email: &str) -> bool {
-    let email = email.trim();
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !email.contains(char::is_whitespace)
-        }
-        None => false,
-    }
-}
-
 fn check_name(name: &str, errors: &mut Vec<FieldError>) {
     input::single_line("/name", name, errors);
     if name.trim().is_empty() || name.chars().count() > 200 {
@@ -111,16 +98,6 @@ fn check_name(name: &str, errors: &mut Vec<FieldError>) {
             "/name",
             "Tên đơn vị cần từ 1 đến 200 ký tự.",
             "The name must have 1 to 200 characters.",
-        ));
-    }
-}
-
-fn check_email(email: Option<&str>, errors: &mut Vec<FieldError>) {
-    if email.is_some_and(|e| !valid_email(e)) {
-        errors.push(FieldError::new(
-            "/email",
-            "Địa chỉ e-mail không hợp lệ.",
-            "This is not a valid e-mail address.",
         ));
     }
 }
@@ -141,7 +118,7 @@ pub async fn create_department(
         ));
     }
     check_name(&asked.name, &mut errors);
-    check_email(asked.email.as_deref(), &mut errors);
+    input::email("/email", asked.email.as_deref(), &mut errors);
     if asked.external && asked.email.is_none() {
         errors.push(FieldError::new(
             "/email",
@@ -203,7 +180,7 @@ pub async fn update_department(
         check_name(name, &mut errors);
     }
     if let Some(email) = &change.email {
-        check_email(email.as_deref(), &mut errors);
+        input::email("/email", email.as_deref(), &mut errors);
         if existing.external && email.is_none() {
             errors.push(FieldError::new(
                 "/email",
