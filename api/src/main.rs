@@ -299,7 +299,8 @@ async fn classify_command(command: ClassifyCommand) -> anyhow::Result<()> {
             if let Some(db) = db.filter(|_| activate) {
                 let id =
                     classifier::activate(&db, &model, trained.corrections, Clock::system().now())
-                        .await?;
+                        .await
+                        .map_err(for_operator)?;
                 eprintln!("model {id} activated; replicas switch to it at their next check");
             }
         }

@@ -2,16 +2,16 @@
 //! routing tables.
 
 use crate::code::Stored;
-use crate::entities::{department, neighborhood, province, routing_rule, ward};
+use crate::entities::{department, neighborhood, province, report, routing_rule, user, ward};
 use crate::index;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sos_domain::taxonomy::Subcategory;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 pub async fn ward(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<ward::Model>, DbErr> {
@@ -246,4 +246,114 @@ pub async fn set_routing_rule(
     .insert(txn)
     .await?;
     Ok(())
+}
+
+/// Writes a ward as it now is (name, state, contacts).
+pub async fn update_ward(
+    txn: &impl ConnectionTrait,
+    row: ward::Model,
+) -> Result<ward::Model, DbErr> {
+    ward::ActiveModel::from(row).reset_all().update(txn).await
+}
+
+/// The wards in service now: activated and not deactivated since.
+pub async fn serving_ids(db: &impl ConnectionTrait) -> Result<HashSet<Uuid>, DbErr> {
+    Ok(ward::Entity::find()
+        .select_only()
+        .column(ward::Column::Id)
+        .filter(ward::Column::ActivatedAt.is_not_null())
+        .filter(ward::Column::DeactivatedAt.is_null())
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The neighborhoods merged into another by `day`, each with the one that took it over in the
+/// end (a merge of a merge is followed to its end).
+pub async fn merges_in_force(
+    db: &impl ConnectionTrait,
+    day: NaiveDate,
+) -> Result<HashMap<Uuid, Uuid>, DbErr> {
+    let direct: HashMap<Uuid, Uuid> = neighborhood::Entity::find()
+        .filter(neighborhood::Column::MergedInto.is_not_null())
+        .filter(neighborhood::Column::MergedFrom.lte(day))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|n| Some((n.id, n.merged_into?)))
+        .collect();
+    Ok(direct
+        .keys()
+        .map(|from| {
+            let mut into = direct[from];
+            // Bounded: a chain cannot be longer than the neighborhoods merged.
+            for _ in 0..direct.len() {
+                match direct.get(&into) {
+                    Some(next) => into = *next,
+                    None => break,
+                }
+            }
+            (*from, into)
+        })
+        .collect())
+}
+
+pub async fn insert_neighborhood(
+    txn: &impl ConnectionTrait,
+    row: neighborhood::Model,
+) -> Result<neighborhood::Model, DbErr> {
+    neighborhood::ActiveModel::from(row).insert(txn).await
+}
+
+pub async fn update_neighborhood(
+    txn: &impl ConnectionTrait,
+    row: neighborhood::Model,
+) -> Result<neighborhood::Model, DbErr> {
+    neighborhood::ActiveModel::from(row)
+        .reset_all()
+        .update(txn)
+        .await
+}
+
+/// How many active heads a neighborhood has.
+pub async fn active_heads(db: &impl ConnectionTrait, neighborhood_id: Uuid) -> Result<u64, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::NeighborhoodId.eq(neighborhood_id))
+        .filter(user::Column::Active.eq(true))
+        .count(db)
+        .await
+}
+
+/// Moves a neighborhood's reports and heads (active or not: their history) to another one;
+/// returns how many of each moved.
+pub async fn move_neighborhood(
+    txn: &impl ConnectionTrait,
+    from: Uuid,
+    into: Uuid,
+) -> Result<(u64, u64), DbErr> {
+    let reports = report::Entity::update_many()
+        .col_expr(report::Column::NeighborhoodId, Expr::value(into))
+        .filter(report::Column::NeighborhoodId.eq(from))
+        .exec(txn)
+        .await?;
+    let heads = user::Entity::update_many()
+        .col_expr(user::Column::NeighborhoodId, Expr::value(into))
+        .filter(user::Column::NeighborhoodId.eq(from))
+        .exec(txn)
+        .await?;
+    Ok((reports.rows_affected, heads.rows_affected))
+}
+
+/// The national list of wards, of one province or all, by official code.
+pub async fn national_list(
+    db: &impl ConnectionTrait,
+    province_code: Option<i32>,
+) -> Result<Vec<ward::Model>, DbErr> {
+    let mut select = ward::Entity::find();
+    if let Some(code) = province_code {
+        select = select.filter(ward::Column::ProvinceCode.eq(code));
+    }
+    select.order_by_asc(ward::Column::Code).all(db).await
 }

@@ -647,3 +647,302 @@ async fn a_new_installation_has_no_account_until_the_operator_makes_the_first() 
     let log = app.get("/v1/audit?action=account.created", token).await;
     assert_eq!(log.body["items"][0]["actor_username"], "(sos admin)");
 }
+
+#[tokio::test]
+async fn a_city_administrator_puts_a_ward_in_service_and_its_administrator_runs_it() {
+    let app = TestApp::spawn().await;
+    let city = app.token("admin").await;
+    // Choose a ward of Ho Chi Minh City not in service yet.
+    let national = app.get("/v1/reference/wards?province_code=79", &city).await;
+    let list = national.body.as_array().unwrap();
+    assert_eq!(list.len(), 168);
+    let ward = list.iter().find(|w| w["in_service"] == false).unwrap();
+    let code = ward["code"].as_i64().unwrap();
+    assert_eq!(
+        app.get("/v1/reference/wards", &app.token("tnp.admin").await)
+            .await
+            .status,
+        403
+    );
+    let refused = create_ward(&app, "tnp.admin", json!({"code": code})).await;
+    assert_eq!(
+        refused.status, 403,
+        "a ward's administrator activates nothing"
+    );
+
+    let activated = create_ward(
+        &app,
+        "admin",
+        json!({"code": code, "contact_phone": "028 3823 4567",
+               "agency_emails": {"power_utility": "dienluc@example.com"}}),
+    )
+    .await;
+    assert_eq!(activated.status, 201, "{:?}", activated.body);
+    assert_eq!(activated.body["in_service"], true);
+    assert_eq!(activated.body["contact_phone"], "+842838234567");
+    assert_eq!(
+        create_ward(&app, "admin", json!({"code": code}))
+            .await
+            .status,
+        409
+    );
+    assert_eq!(
+        create_ward(&app, "admin", json!({"code": 1})).await.status,
+        422
+    );
+    let ward_id = activated.body["id"].as_str().unwrap().to_owned();
+    let departments = app
+        .get(&format!("/v1/wards/{ward_id}/departments"), &city)
+        .await;
+    assert_eq!(
+        departments.body.as_array().unwrap().len(),
+        8,
+        "five departments, three agencies"
+    );
+    let routing = app
+        .get(&format!("/v1/wards/{ward_id}/routing"), &city)
+        .await;
+    assert_eq!(routing.body["rules"].as_array().unwrap().len(), 20);
+
+    // Its administrator, a neighborhood, a head and the triage desk: all through the API.
+    let made = create(
+        &app,
+        "admin",
+        json!({"username": "moi.admin", "display_name": "Quản trị phường mới", "role": "admin",
+               "ward_id": ward_id}),
+    )
+    .await;
+    let admin = first_sign_in(
+        &app,
+        "moi.admin",
+        made.body["initial_password"].as_str().unwrap(),
+    )
+    .await;
+    let kp = app
+        .post(
+            &format!("/v1/wards/{ward_id}/neighborhoods"),
+            &admin,
+            json!({"code": "kp1", "name": "Khu phố 1"}),
+        )
+        .await;
+    assert_eq!(kp.status, 201);
+    let desk = id_of(&departments.body, "ward_office");
+    let mut passwords = Vec::new();
+    for body in [
+        json!({"username": "moi.kp1", "display_name": "Trưởng khu phố 1", "role": "neighborhood_head",
+               "ward_id": ward_id, "neighborhood_id": kp.body["id"]}),
+        json!({"username": "moi.triage", "display_name": "Văn phòng", "role": "department_staff",
+               "ward_id": ward_id, "department_id": desk}),
+    ] {
+        let made = app.post("/v1/accounts", &admin, body).await;
+        assert_eq!(made.status, 201, "{:?}", made.body);
+        passwords.push(made.body["initial_password"].as_str().unwrap().to_owned());
+    }
+    let head = first_sign_in(&app, "moi.kp1", &passwords[0]).await;
+    let filed = app
+        .post(
+            "/v1/reports",
+            &head,
+            json!({"description": "Rác không ai thu gom ba ngày ở đầu hẻm"}),
+        )
+        .await;
+    assert_eq!(filed.status, 201, "{:?}", filed.body);
+    assert_eq!(filed.body["ward"]["id"], ward_id.as_str());
+    let triage = first_sign_in(&app, "moi.triage", &passwords[1]).await;
+    let answered = app
+        .post(
+            &format!("/v1/reports/{}/actions", filed.body["id"].as_str().unwrap()),
+            &triage,
+            json!({"action": "resolve", "response": "Đã cho xe thu gom."}),
+        )
+        .await;
+    assert_eq!(answered.status, 200, "{:?}", answered.body);
+    let inbox = app.get("/v1/notifications", &head).await;
+    assert!(inbox.body.to_string().contains("report.resolved"));
+    // The ward's log tells the story, to its own administrator.
+    let log = app.get("/v1/audit?limit=200", &admin).await;
+    let actions: Vec<&str> = log.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "ward.activated",
+        "account.created",
+        "neighborhood.created",
+        "auth.signed_in",
+    ] {
+        assert!(actions.contains(&expected), "{expected} in {actions:?}");
+    }
+}
+
+async fn create_ward(app: &TestApp, who: &str, body: Value) -> TestResponse {
+    app.post("/v1/wards", &app.token(who).await, body).await
+}
+
+#[tokio::test]
+async fn a_closed_ward_keeps_its_reports_and_takes_no_new_ones() {
+    let app = TestApp::spawn().await;
+    let report = app
+        .file_report("tnp.kp1", json!({"description": "o ga truoc nha"}))
+        .await;
+    let ward = app.ward_id("tnp.kp1").await;
+    let path = format!("/v1/wards/{ward}");
+    let patch = |who: &'static str, body: Value| {
+        let path = path.clone();
+        let app = &app;
+        async move {
+            app.request(
+                Method::PATCH,
+                &path,
+                Some(&app.token(who).await),
+                Some(body),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        patch("tnp.admin", json!({"active": false})).await.status,
+        403
+    );
+    let contacts = patch(
+        "tnp.admin",
+        json!({"contact_email": "ubnd@tangnhonphu.example"}),
+    )
+    .await;
+    assert_eq!(
+        contacts.status, 200,
+        "its own administrator keeps the contacts"
+    );
+    assert_eq!(
+        patch("xh.admin", json!({"contact_email": "x@y.vn"}))
+            .await
+            .status,
+        404
+    );
+
+    let closed = patch("admin", json!({"active": false})).await;
+    assert_eq!(closed.body["in_service"], false);
+    let refused = app
+        .post(
+            "/v1/reports",
+            &app.token("tnp.kp1").await,
+            json!({"description": "den duong hu"}),
+        )
+        .await;
+    assert_eq!(refused.status, 409);
+    let kept = app
+        .get(
+            &format!("/v1/reports/{}", report["id"].as_str().unwrap()),
+            &app.token("tnp.kp1").await,
+        )
+        .await;
+    assert_eq!(kept.status, 200, "its reports are kept");
+    let listed = app.get("/v1/wards", &app.token("admin").await).await;
+    assert!(
+        listed
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["id"] == ward.as_str())
+    );
+
+    assert_eq!(patch("admin", json!({"active": true})).await.status, 200);
+    app.file_report("tnp.kp1", json!({"description": "den duong hu"}))
+        .await;
+}
+
+#[tokio::test]
+async fn neighborhoods_are_added_closed_and_merged_with_their_history() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("tnp.admin").await;
+    let ward = app.ward_id("tnp.admin").await;
+    let kps = format!("/v1/wards/{ward}/neighborhoods");
+    let added = app
+        .post(&kps, &admin, json!({"code": "kp6", "name": "Khu phố 6"}))
+        .await;
+    assert_eq!(added.status, 201);
+    assert_eq!(
+        app.post(&kps, &admin, json!({"code": "kp6", "name": "Lại"}))
+            .await
+            .status,
+        409
+    );
+    assert_eq!(
+        app.post(&kps, &admin, json!({"code": "KP 7!", "name": "X"}))
+            .await
+            .status,
+        422
+    );
+    let other_ward = app
+        .post(
+            &kps,
+            &app.token("xh.admin").await,
+            json!({"code": "kp9", "name": "X"}),
+        )
+        .await;
+    assert_eq!(other_ward.status, 404);
+
+    // Khu phố 5 (the southern band of the demo shapes) has a head and a report.
+    let list = app.get(&kps, &admin).await;
+    let (kp4, kp5) = (id_of(&list.body, "kp4"), id_of(&list.body, "kp5"));
+    let old = app
+        .file_report("tnp.kp5", json!({"description": "cay nga chan duong", "location": {"lat": 10.836, "lon": 106.79}}))
+        .await;
+    assert_eq!(old["neighborhood"]["code"], "kp5");
+    let close = app
+        .request(
+            Method::PATCH,
+            &format!("{kps}/{kp5}"),
+            Some(&admin),
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(close.status, 409, "it still has a head");
+
+    let merge = |body: Value| {
+        let path = format!("{kps}/{kp5}/merge");
+        let admin = admin.clone();
+        let app = &app;
+        async move { app.post(&path, &admin, body).await }
+    };
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(
+        merge(json!({"into": kp5, "from": today})).await.status,
+        422,
+        "into itself"
+    );
+    let tomorrow = today + chrono::Duration::days(1);
+    assert_eq!(
+        merge(json!({"into": kp4, "from": tomorrow})).await.status,
+        422,
+        "in the future"
+    );
+    let merged = merge(json!({"into": kp4, "from": today})).await;
+    assert_eq!(merged.status, 200, "{:?}", merged.body);
+    assert_eq!(merged.body["reports_moved"], 1);
+    assert_eq!(merged.body["heads_moved"], 1);
+    assert_eq!(merged.body["neighborhood"]["active"], false);
+    assert_eq!(merge(json!({"into": kp4, "from": today})).await.status, 409);
+
+    // The head of Khu phố 4 now sees Khu phố 5's history; the former head of 5 is in 4; a
+    // position in 5's old boundary belongs to 4.
+    let history = app
+        .get(
+            &format!("/v1/reports/{}", old["id"].as_str().unwrap()),
+            &app.token("tnp.kp4").await,
+        )
+        .await;
+    assert_eq!(history.status, 200);
+    assert_eq!(history.body["neighborhood"]["code"], "kp4");
+    let me = app.get("/v1/me", &app.token("tnp.kp5").await).await;
+    assert_eq!(me.body["neighborhood"]["code"], "kp4");
+    let placed = app
+        .file_report("tnp.kp1", json!({"description": "den duong hu", "location": {"lat": 10.836, "lon": 106.79, "accuracy_m": 5.0}}))
+        .await;
+    assert_eq!(placed["neighborhood"]["code"], "kp4");
+    let log = app.get(&format!("/v1/audit?target_id={kp5}"), &admin).await;
+    assert_eq!(log.body["items"][0]["action"], "neighborhood.merged");
+}

@@ -61,6 +61,41 @@ pub struct Change {
     pub after: Option<Value>,
 }
 
+impl Change {
+    /// A change to a thing of a ward (or of the city, with no ward), as it now is.
+    pub fn of(
+        action: &'static str,
+        ward_id: Option<Uuid>,
+        target_kind: &'static str,
+        target_id: impl ToString,
+        after: Option<Value>,
+    ) -> Change {
+        Change {
+            action,
+            ward_id,
+            target_kind,
+            target_id: Some(target_id.to_string()),
+            before: None,
+            after,
+        }
+    }
+
+    pub fn was(mut self, before: Value) -> Change {
+        self.before = Some(before);
+        self
+    }
+}
+
+/// Writes the entry of a change the caller makes now, in the transaction that makes it.
+pub async fn log(
+    txn: &impl ConnectionTrait,
+    services: &Services,
+    caller: &Caller,
+    change: Change,
+) -> Outcome<()> {
+    record(txn, services.clock.now(), &Author::of(caller), change).await
+}
+
 /// Writes the entry of a change, in the transaction that makes it.
 pub async fn record(
     txn: &impl ConnectionTrait,

@@ -2,12 +2,14 @@
 //! restart: `sos classify train --activate` stores the model in the database, and each
 //! replica checks for a newer one every `SOS_CLASSIFIER_REFRESH_SECONDS`.
 
+use crate::problem::Outcome;
+use crate::services::audit;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sos_domain::classify::{Classification, Classifier, Model, TrainingText};
 use sos_domain::evaluate::Labelled;
 use sos_store::entities::subcategory_correction;
-use sos_store::{DatabaseConnection, DbErr, classifier as store};
+use sos_store::{DatabaseConnection, DbErr, Writer, classifier as store};
 use std::sync::{Arc, RwLock};
 use uuid::Uuid;
 
@@ -161,15 +163,30 @@ pub async fn activate(
     model: &Model,
     corrections: usize,
     at: DateTime<Utc>,
-) -> Result<Uuid, DbErr> {
-    store::activate(
-        db,
+) -> Outcome<Uuid> {
+    let txn = Writer::for_database(db).begin(db).await?;
+    let id = store::activate(
+        &*txn,
         model.to_json(),
         model.trained_examples(),
         corrections,
         at,
     )
-    .await
+    .await?;
+    let after = serde_json::json!({
+        "trained_examples": model.trained_examples(),
+        "corrections": corrections,
+    });
+    let change = audit::Change::of(
+        "classifier.activated",
+        None,
+        "classifier_model",
+        id,
+        Some(after),
+    );
+    audit::record(&*txn, at, &audit::Author::operator(), change).await?;
+    txn.commit().await?;
+    Ok(id)
 }
 
 /// Loads the newest activated model on this replica if it is not the one in use.

@@ -14,6 +14,7 @@ use crate::infra::webhooks::{Refused, check_receiver};
 use crate::problem::{FieldError, Outcome, Problem};
 use crate::services::Services;
 use crate::services::accounts::{Caller, random_token};
+use crate::services::audit::{self, Change};
 use crate::services::wards::configurable_ward;
 use crate::wording::mail::OutgoingMail;
 
@@ -285,6 +286,16 @@ pub async fn subscribe(
     };
     let txn = services.begin_write().await?;
     store::insert_subscription(&*txn, &row).await?;
+    // The secret stays out of the log.
+    let after = serde_json::json!({"url": row.url, "event_types": row.event_types});
+    let change = Change::of(
+        "webhook.subscribed",
+        Some(ward.id),
+        "webhook",
+        row.id,
+        Some(after),
+    );
+    audit::log(&*txn, services, caller, change).await?;
     txn.commit().await?;
     tracing::info!(ward = %ward.id, webhook = %row.id, "webhook subscribed");
     Ok(row)
@@ -320,6 +331,14 @@ pub async fn unsubscribe(
             "There is no such webhook.",
         ));
     }
+    let change = Change::of(
+        "webhook.deleted",
+        Some(ward.id),
+        "webhook",
+        webhook_id,
+        None,
+    );
+    audit::log(&*txn, services, caller, change).await?;
     txn.commit().await?;
     Ok(())
 }

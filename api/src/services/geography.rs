@@ -18,10 +18,27 @@ use uuid::Uuid;
 /// come, is seen within this time.
 const INDEX_TTL: Duration = Duration::from_secs(60);
 
-/// The index of the boundaries in force, rebuilt at most every [`INDEX_TTL`].
+/// Where reports can be placed today: the boundaries in force of the wards in service (a
+/// neighborhood merged into another counts as the one that took it over), and which wards are
+/// in service, for reports filed without a position.
+pub struct Places {
+    pub index: BoundaryIndex,
+    pub serving: HashSet<Uuid>,
+}
+
+impl std::ops::Deref for Places {
+    type Target = BoundaryIndex;
+    fn deref(&self) -> &BoundaryIndex {
+        &self.index
+    }
+}
+
+type Cached = Option<(Instant, NaiveDate, Arc<Places>)>;
+
+/// [`Places`], rebuilt at most every [`INDEX_TTL`].
 #[derive(Default)]
 pub struct Boundaries {
-    cached: Mutex<Option<(Instant, NaiveDate, Arc<BoundaryIndex>)>>,
+    cached: Mutex<Cached>,
 }
 
 impl Boundaries {
@@ -29,38 +46,50 @@ impl Boundaries {
         &self,
         db: &impl ConnectionTrait,
         clock: &Clock,
-    ) -> Result<Arc<BoundaryIndex>, DbErr> {
+    ) -> Result<Arc<Places>, DbErr> {
         let today = clock.today();
-        if let Some((built, date, index)) = self.lock().as_ref()
+        if let Some((built, date, places)) = self.lock().as_ref()
             && built.elapsed() < INDEX_TTL
             && *date == today
         {
-            return Ok(index.clone());
+            return Ok(places.clone());
         }
-        let mut wards = Vec::new();
+        let serving = wards::serving_ids(db).await?;
+        let merged = wards::merges_in_force(db, today).await?;
+        let mut ward_areas = Vec::new();
         let mut neighborhoods = Vec::new();
         for row in store::in_force(db, today, None).await? {
+            if !serving.contains(&row.ward_id) {
+                continue;
+            }
             let Some(area) = read_area(&row) else {
                 tracing::warn!(boundary = %row.id, "a stored boundary no longer reads; left out");
                 continue;
             };
             match (*row.level, row.neighborhood_id) {
-                (Level::Ward, _) => wards.push((row.ward_id, area)),
-                (Level::Neighborhood, Some(n)) => neighborhoods.push((n, row.ward_id, area)),
+                (Level::Ward, _) => ward_areas.push((row.ward_id, area)),
+                (Level::Neighborhood, Some(n)) => {
+                    let n = merged.get(&n).copied().unwrap_or(n);
+                    neighborhoods.push((n, row.ward_id, area));
+                }
                 (Level::Neighborhood, None) => {}
             }
         }
-        let index = Arc::new(BoundaryIndex::new(wards, neighborhoods));
-        *self.lock() = Some((Instant::now(), today, index.clone()));
-        Ok(index)
+        let places = Arc::new(Places {
+            index: BoundaryIndex::new(ward_areas, neighborhoods),
+            serving,
+        });
+        *self.lock() = Some((Instant::now(), today, places.clone()));
+        Ok(places)
     }
 
-    /// Drops the index after an import on this replica.
+    /// Drops the index after a change on this replica (an import, a ward or neighborhood put
+    /// in or out of service).
     pub fn forget(&self) {
         *self.lock() = None;
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Instant, NaiveDate, Arc<BoundaryIndex>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cached> {
         self.cached.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -15,6 +15,7 @@ pub mod geography;
 pub mod inbox;
 pub mod input;
 pub mod intake;
+pub mod organisation;
 pub mod outbox;
 pub mod photos;
 pub mod record;

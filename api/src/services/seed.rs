@@ -232,8 +232,9 @@ async fn seed_demo_boundaries(
     Ok(())
 }
 
-/// Outside agencies of the demo wards: reached by e-mail, a ward department stays responsible.
-const DEMO_AGENCIES: [(&str, &str, &str); 3] = [
+/// The outside agencies of the default template (code, name, the demo's mailbox): reached by
+/// e-mail, a ward department stays responsible.
+pub const AGENCIES: [(&str, &str, &str); 3] = [
     ("power_utility", "Công ty Điện lực (khu vực)", "dienluc"),
     ("water_utility", "Công ty Cấp nước (khu vực)", "capnuoc"),
     ("public_works", "Công ty Dịch vụ công ích", "congich"),
@@ -328,8 +329,12 @@ pub struct WardTemplate<'a> {
 }
 
 /// The default departments of a ward (TAXONOMY), the triage desk among them, and the three
-/// external agencies reached by e-mail at `{mailbox}.{prefix}@example.com`.
-fn departments_of(ward: &ward::Model, prefix: &str, at: DateTime<Utc>) -> Vec<department::Model> {
+/// external agencies, each with the address `agency_email` gives it (none: told later).
+pub fn template_departments(
+    ward: &ward::Model,
+    agency_email: impl Fn(&str) -> Option<String>,
+    at: DateTime<Utc>,
+) -> Vec<department::Model> {
     let department = |code: &str, name: &str, external, email, triage_desk| department::Model {
         id: Uuid::now_v7(),
         ward_id: ward.id,
@@ -352,26 +357,23 @@ fn departments_of(ward: &ward::Model, prefix: &str, at: DateTime<Utc>) -> Vec<de
             )
         })
         .collect();
-    rows.extend(DEMO_AGENCIES.iter().map(|(agency, name, mailbox)| {
-        let address = format!("{mailbox}.{prefix}@example.com");
-        department(agency, name, true, Some(address), false)
-    }));
+    rows.extend(
+        AGENCIES
+            .iter()
+            .map(|(agency, name, _)| department(agency, name, true, agency_email(agency), false)),
+    );
     rows
 }
 
-/// Gives a ward the default template and puts it in service: the five departments, three
-/// external agencies, the TAXONOMY routing, `neighborhoods` neighborhoods (Khu phố 1…n) each
-/// with a head, a leader, an administrator and one staff account per department; usernames
-/// start with `prefix`.
-pub async fn organise_ward(
+/// Puts a ward in service with the default template: its departments and agencies, and the
+/// TAXONOMY routing table.
+pub async fn install_template(
     txn: &impl ConnectionTrait,
     ward: &ward::Model,
-    template: &WardTemplate<'_>,
+    departments: &[department::Model],
+    at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let (prefix, at) = (template.prefix, template.at);
-    let departments = departments_of(ward, prefix, at);
-    seed::insert_departments(txn, &departments).await?;
-    store_wards::activate(txn, ward.id, at).await?;
+    seed::insert_departments(txn, departments).await?;
     let of_template = |code: DepartmentCode| {
         departments
             .iter()
@@ -386,6 +388,34 @@ pub async fn organise_ward(
             .map(|s| (*s, of_template(s.default_department()).id)),
     )
     .await?;
+    store_wards::activate(txn, ward.id, at).await?;
+    Ok(())
+}
+
+/// Gives a ward the default template and puts it in service: the five departments, three
+/// external agencies, the TAXONOMY routing, `neighborhoods` neighborhoods (Khu phố 1…n) each
+/// with a head, a leader, an administrator and one staff account per department; usernames
+/// start with `prefix`.
+pub async fn organise_ward(
+    txn: &impl ConnectionTrait,
+    ward: &ward::Model,
+    template: &WardTemplate<'_>,
+) -> anyhow::Result<()> {
+    let (prefix, at) = (template.prefix, template.at);
+    let demo_mailbox = |code: &str| {
+        AGENCIES
+            .iter()
+            .find(|(agency, _, _)| *agency == code)
+            .map(|(_, _, mailbox)| format!("{mailbox}.{prefix}@example.com"))
+    };
+    let departments = template_departments(ward, demo_mailbox, at);
+    install_template(txn, ward, &departments, at).await?;
+    let of_template = |code: DepartmentCode| {
+        departments
+            .iter()
+            .find(|d| d.code == code.as_str())
+            .expect("the template's departments")
+    };
     let attached = |username: &str, display_name: &str, role: Role| user::Model {
         ward_id: Some(ward.id),
         ..account(username, display_name, role, template.password_hash, at)

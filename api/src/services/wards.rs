@@ -4,6 +4,7 @@
 use crate::problem::{FieldError, Outcome, Problem};
 use crate::services::Services;
 use crate::services::accounts::Caller;
+use crate::services::audit::{self, Change};
 use crate::services::input;
 use sos_domain::access::{can_configure_ward, can_view_ward};
 use sos_domain::taxonomy::Subcategory;
@@ -49,6 +50,11 @@ pub async fn list(
         .filter(|w| can_view_ward(&caller.actor, w.id))
         .collect();
     Ok((wards, store::provinces(&services.db).await?))
+}
+
+/// The provinces of the national list.
+pub async fn provinces(services: &Services) -> Outcome<Vec<province::Model>> {
+    Ok(store::provinces(&services.db).await?)
 }
 
 pub async fn neighborhoods(
@@ -148,8 +154,20 @@ pub async fn create_department(
             e.into()
         }
     })?;
+    let change = Change::of(
+        "department.created",
+        Some(ward.id),
+        "department",
+        created.id,
+        Some(department_facts(&created)),
+    );
+    audit::log(&*txn, services, caller, change).await?;
     txn.commit().await?;
     Ok(created)
+}
+
+fn department_facts(d: &department::Model) -> serde_json::Value {
+    serde_json::json!({"code": d.code, "name": d.name, "external": d.external, "email": d.email})
 }
 
 pub async fn update_department(
@@ -190,6 +208,7 @@ pub async fn update_department(
         }
     }
     Problem::check(errors)?;
+    let before = department_facts(&existing);
     let txn = services.begin_write().await?;
     let updated = store::update_department(
         &*txn,
@@ -198,6 +217,14 @@ pub async fn update_department(
         change.email.map(|e| e.map(|e| e.trim().to_owned())),
     )
     .await?;
+    let change = Change::of(
+        "department.updated",
+        Some(ward.id),
+        "department",
+        updated.id,
+        Some(department_facts(&updated)),
+    );
+    audit::log(&*txn, services, caller, change.was(before)).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -269,6 +296,15 @@ pub async fn set_routing_rule(
         receiving_department(&services.db, ward.id, department_code, "/department").await?;
     let txn = services.begin_write().await?;
     store::set_routing_rule(&*txn, ward.id, subcategory, target.id).await?;
+    let after = serde_json::json!({"subcategory": subcategory, "department": target.code});
+    let change = Change::of(
+        "routing.set",
+        Some(ward.id),
+        "routing_rule",
+        subcategory,
+        Some(after),
+    );
+    audit::log(&*txn, services, caller, change).await?;
     txn.commit().await?;
     tracing::info!(ward = ward.code, %subcategory, department = %target.code, "routing rule changed");
     Ok((subcategory, target))

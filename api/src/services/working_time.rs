@@ -5,6 +5,7 @@
 use crate::problem::{FieldError, Outcome, Problem};
 use crate::services::Services;
 use crate::services::accounts::Caller;
+use crate::services::audit::{self, Change};
 use crate::services::wards::{configurable_ward, visible_ward};
 use chrono::NaiveDate;
 use sos_domain::access;
@@ -82,6 +83,15 @@ pub async fn set_day(
     };
     let txn = services.begin_write().await?;
     store::set_calendar_day(&*txn, &row).await?;
+    let after = serde_json::json!({"kind": row.kind.as_str(), "name": row.name});
+    let change = Change::of(
+        "calendar.day_set",
+        None,
+        "calendar_day",
+        row.date,
+        Some(after),
+    );
+    audit::log(&*txn, services, caller, change).await?;
     txn.commit().await?;
     services.ward_clocks.forget(None);
     tracing::info!(date = %row.date, kind = %row.kind, "calendar day set");
@@ -93,6 +103,10 @@ pub async fn delete_day(services: &Services, caller: &Caller, date: &str) -> Out
     let date = parse_date(date)?;
     let txn = services.begin_write().await?;
     let deleted = store::delete_calendar_day(&*txn, date).await?;
+    if deleted {
+        let change = Change::of("calendar.day_deleted", None, "calendar_day", date, None);
+        audit::log(&*txn, services, caller, change).await?;
+    }
     txn.commit().await?;
     if !deleted {
         return Err(Problem::not_found(
@@ -136,6 +150,15 @@ pub async fn set_office_hours(
     }
     let txn = services.begin_write().await?;
     store::set_office_hours(&*txn, ward.id, &hours).await?;
+    let after = serde_json::to_value(&hours).map_err(Problem::internal)?;
+    let change = Change::of(
+        "office_hours.set",
+        Some(ward.id),
+        "ward",
+        ward.id,
+        Some(after),
+    );
+    audit::log(&*txn, services, caller, change).await?;
     txn.commit().await?;
     services.ward_clocks.forget(Some(ward.id));
     Ok(hours)
@@ -239,6 +262,24 @@ pub async fn set_policy(
     Problem::check(errors)?;
     let txn = services.begin_write().await?;
     store::set_policy(&*txn, ward.id, &rule).await?;
+    let after = serde_json::json!({
+        "priority": rule.priority,
+        "subcategory": rule.subcategory,
+        "policy": rule.policy,
+    });
+    let key = format!(
+        "{}/{}",
+        rule.priority,
+        rule.subcategory.map_or("*", |s| s.as_str())
+    );
+    let change = Change::of(
+        "deadline_policy.set",
+        Some(ward.id),
+        "deadline_policy",
+        key,
+        Some(after),
+    );
+    audit::log(&*txn, services, caller, change).await?;
     txn.commit().await?;
     services.ward_clocks.forget(Some(ward.id));
     tracing::info!(ward = ward.code, priority = %rule.priority, subcategory = ?rule.subcategory, "deadline policy set");
@@ -256,6 +297,17 @@ pub async fn delete_policy(
     let (priority, subcategory) = policy_key(key.0, key.1)?;
     let txn = services.begin_write().await?;
     let deleted = store::delete_policy(&*txn, ward.id, priority, subcategory).await?;
+    if deleted {
+        let key = format!("{priority}/{}", subcategory.map_or("*", |s| s.as_str()));
+        let change = Change::of(
+            "deadline_policy.deleted",
+            Some(ward.id),
+            "deadline_policy",
+            key,
+            None,
+        );
+        audit::log(&*txn, services, caller, change).await?;
+    }
     txn.commit().await?;
     if !deleted {
         return Err(Problem::not_found(

@@ -283,6 +283,10 @@ async fn place_of(
         .index(&services.db, &services.clock)
         .await?;
     match boundaries::placement(&index, spot, (home_ward, home_neighborhood)) {
+        Placement::Here { ward, .. } if !index.serving.contains(&ward) => Err(Problem::conflict(
+            "Phường/xã này đã ngừng nhận phản ánh mới.",
+            "This ward no longer takes new reports.",
+        )),
         Placement::Here { ward, neighborhood } => Ok((ward, neighborhood)),
         Placement::Outside => Err(Problem::field(
             "/location",
