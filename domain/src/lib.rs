@@ -16,6 +16,7 @@ pub mod network;
 pub mod photos;
 pub mod place;
 pub mod rollup;
+pub mod roster;
 pub mod routing;
 pub mod sla;
 pub mod spatial;

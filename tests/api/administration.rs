@@ -611,29 +611,10 @@ async fn a_new_installation_has_no_account_until_the_operator_makes_the_first() 
         401,
         "no demo account"
     );
-    let create = |password: &'static str| {
-        let url = app.database_url().to_owned();
-        tokio::task::spawn_blocking(move || {
-            use std::io::Write;
-            let mut child = std::process::Command::new(sos_tests::server_binary())
-                .args(["admin", "create-user", "--username", "chief"])
-                .args(["--display-name", "Quản trị Thành phố", "--password-stdin"])
-                .env("DATABASE_URL", url)
-                .env("JWT_SECRET", sos_tests::TEST_JWT_SECRET)
-                .env("RUST_LOG", "warn")
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("sos runs");
-            writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-            child.wait_with_output().expect("sos ends")
-        })
-    };
-    let weak = create("admin12345").await.unwrap();
+    let weak = operator_creates(&app, "chief", "admin12345").await;
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("too easy to guess"));
-    let made = create(OWN_PASSWORD).await.unwrap();
+    let made = operator_creates(&app, "chief", OWN_PASSWORD).await;
     assert!(
         made.status.success(),
         "{}",
@@ -945,4 +926,199 @@ async fn neighborhoods_are_added_closed_and_merged_with_their_history() {
     assert_eq!(placed["neighborhood"]["code"], "kp4");
     let log = app.get(&format!("/v1/audit?target_id={kp5}"), &admin).await;
     assert_eq!(log.body["items"][0]["action"], "neighborhood.merged");
+}
+
+/// Runs `sos admin create-user` against the app's database, the password on standard input.
+async fn operator_creates(app: &TestApp, username: &str, password: &str) -> std::process::Output {
+    let url = app.database_url().to_owned();
+    let (username, password) = (username.to_owned(), password.to_owned());
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = std::process::Command::new(sos_tests::server_binary())
+            .args(["admin", "create-user", "--username", &username])
+            .args(["--display-name", "Quản trị Thành phố", "--password-stdin"])
+            .env("DATABASE_URL", url)
+            .env("JWT_SECRET", sos_tests::TEST_JWT_SECRET)
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("sos runs");
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().expect("sos ends")
+    })
+    .await
+    .unwrap()
+}
+
+/// The ward's people as a ward office would keep them in Excel and save them as "CSV UTF-8":
+/// a byte-order mark, Vietnamese headers, CRLF line ends, a name with a comma in quotes.
+fn roster(extra_line: Option<&str>) -> Vec<u8> {
+    let mut lines = vec!["Tên đăng nhập,Họ và tên,Vai trò,Khu phố,Đơn vị,Số điện thoại".to_owned()];
+    for kp in 1..=6 {
+        for n in 1..=5 {
+            lines.push(format!(
+                "tnp.kp{kp}.{n},\"Trần, Văn {kp}{n}\",Trưởng khu phố,Khu phố {kp},,09{kp}{n} 234 567"
+            ));
+        }
+    }
+    for (user, department) in [
+        ("triage", "ward_office"),
+        ("infra", "Phòng Kinh tế, Hạ tầng và Đô thị"),
+        ("police", "ward_police"),
+        ("order", "urban_order"),
+        ("culture", "culture_society"),
+    ] {
+        lines.push(format!(
+            "tnp.{user},Cán bộ {user},Cán bộ,,\"{department}\","
+        ));
+    }
+    lines.extend(extra_line.map(str::to_owned));
+    let text = lines.join("\r\n") + "\r\n";
+    [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()
+}
+
+async fn upload_roster(
+    app: &TestApp,
+    token: &str,
+    ward: &str,
+    dry_run: bool,
+    file: Vec<u8>,
+) -> TestResponse {
+    let path = format!("/v1/wards/{ward}/accounts/import?dry_run={dry_run}");
+    let request = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(file);
+    app.send(Method::POST, &path, request).await
+}
+
+#[tokio::test]
+async fn from_an_empty_database_to_a_working_ward() {
+    let app = TestApp::spawn_bare().await;
+    let made = operator_creates(&app, "chief", OWN_PASSWORD).await;
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let chief = app.token_with("chief", OWN_PASSWORD).await;
+
+    let ward = app.post("/v1/wards", &chief, json!({"code": 26842})).await;
+    assert_eq!(ward.status, 201, "{:?}", ward.body);
+    let ward_id = ward.body["id"].as_str().unwrap().to_owned();
+    let admin = app
+        .post(
+            "/v1/accounts",
+            &chief,
+            json!({"username": "tnp.admin", "display_name": "Quản trị phường", "role": "admin",
+                   "ward_id": ward_id}),
+        )
+        .await;
+    let admin = first_sign_in(
+        &app,
+        "tnp.admin",
+        admin.body["initial_password"].as_str().unwrap(),
+    )
+    .await;
+    for kp in 1..=6 {
+        let made = app
+            .post(
+                &format!("/v1/wards/{ward_id}/neighborhoods"),
+                &admin,
+                json!({"code": format!("kp{kp}"), "name": format!("Khu phố {kp}")}),
+            )
+            .await;
+        assert_eq!(made.status, 201);
+    }
+
+    // A dry run names each row's problem and writes nothing; a real run with one bad row
+    // writes nothing either.
+    let bad_row = Some("tnp.kp9.1,Người lạ,Trưởng khu phố,Khu phố 9,,0912");
+    let checked = upload_roster(&app, &admin, &ward_id, true, roster(bad_row)).await;
+    assert_eq!(checked.status, 200, "{:?}", checked.body);
+    assert_eq!(checked.body["valid"], 35);
+    assert_eq!(checked.body["invalid"], 1);
+    let wrong = &checked.body["rows"][35];
+    assert_eq!(wrong["line"], 37);
+    let fields: Vec<&str> = wrong["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["/neighborhood", "/phone"]);
+    let refused = upload_roster(&app, &admin, &ward_id, false, roster(bad_row)).await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(refused.body["errors"][0]["field"], "/lines/37/neighborhood");
+    let none = app.get("/v1/accounts?role=neighborhood_head", &admin).await;
+    assert_eq!(none.body["items"], json!([]), "nothing was written");
+
+    let imported = upload_roster(&app, &admin, &ward_id, false, roster(None)).await;
+    assert_eq!(imported.status, 201, "{:?}", imported.body);
+    let created = imported.body["created"].as_array().unwrap();
+    assert_eq!(created.len(), 35);
+    let password_of = |username: &str| {
+        created.iter().find(|a| a["username"] == username).unwrap()["initial_password"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(created[0]["display_name"], "Trần, Văn 11");
+    assert_eq!(created[0]["phone"], "+84911234567");
+
+    // A head signs in, chooses a password, files; the department answers; the head hears it.
+    let head = first_sign_in(&app, "tnp.kp3.2", &password_of("tnp.kp3.2")).await;
+    let filed = app
+        .post(
+            "/v1/reports",
+            &head,
+            json!({"description": "Đèn đường hư trước nhà số 5 hẻm 12"}),
+        )
+        .await;
+    assert_eq!(filed.status, 201, "{:?}", filed.body);
+    assert_eq!(filed.body["department"]["code"], "economy_infrastructure");
+    assert_eq!(filed.body["neighborhood"]["code"], "kp3");
+    let infra = first_sign_in(&app, "tnp.infra", &password_of("tnp.infra")).await;
+    let answered = app
+        .post(
+            &format!("/v1/reports/{}/actions", filed.body["id"].as_str().unwrap()),
+            &infra,
+            json!({"action": "resolve", "response": "Đã thay bóng đèn."}),
+        )
+        .await;
+    assert_eq!(answered.status, 200, "{:?}", answered.body);
+    let inbox = app.get("/v1/notifications", &head).await;
+    assert!(inbox.body.to_string().contains("Đã thay bóng đèn"));
+
+    // Each step is in the log.
+    let mut actions = Vec::new();
+    let mut path = "/v1/audit?limit=200".to_owned();
+    loop {
+        let page = app.get(&path, &chief).await;
+        actions.extend(
+            page.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["action"].as_str().unwrap().to_owned()),
+        );
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/audit?limit=200&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let count = |action: &str| actions.iter().filter(|a| *a == action).count();
+    assert_eq!(count("ward.activated"), 1);
+    assert_eq!(count("neighborhood.created"), 6);
+    assert_eq!(
+        count("account.created"),
+        1 + 1 + 35,
+        "chief, ward admin, the import"
+    );
+    assert_eq!(count("account.password_changed"), 3);
+    assert!(count("auth.signed_in") >= 4);
 }

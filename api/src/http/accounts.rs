@@ -2,12 +2,13 @@
 //! given a new one-time password; and each person's own password.
 
 use crate::http::auth::{Administrator, SignedIn};
-use crate::http::extract::{Json, Path, Query, double_option};
+use crate::http::extract::{Body, Json, Path, Query, double_option};
 use crate::http::params;
 use crate::problem::{FieldError, Problem};
 use crate::services::Services;
 use crate::services::accounts::Caller;
 use crate::services::administration::{self, AccountChanges, NewAccount};
+use crate::services::roster;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -287,4 +288,87 @@ pub async fn change_password(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    dry_run: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct RowProblem {
+    field: String,
+    message: String,
+}
+
+#[derive(Serialize)]
+pub struct RowCheck {
+    line: usize,
+    username: Option<String>,
+    problems: Vec<RowProblem>,
+}
+
+#[derive(Serialize)]
+pub struct RosterCheck {
+    dry_run: bool,
+    valid: usize,
+    invalid: usize,
+    rows: Vec<RowCheck>,
+}
+
+#[derive(Serialize)]
+pub struct RosterImported {
+    created: Vec<AccountWithPassword>,
+}
+
+/// Makes a ward's accounts from a spreadsheet: `dry_run=true` checks every row and writes
+/// nothing; otherwise every account is made, or (one row wrong) none.
+pub async fn import(
+    Administrator(caller): Administrator,
+    State(services): State<Services>,
+    Path(ward_id): Path<Uuid>,
+    Query(query): Query<ImportQuery>,
+    Body(file): Body,
+) -> Result<Response, Problem> {
+    let mut errors = Vec::new();
+    let dry_run = params::flag("dry_run", query.dry_run.as_deref(), &mut errors);
+    Problem::check(errors)?;
+    let imported = roster::import(&services, &caller, ward_id, &file, dry_run).await?;
+    if dry_run {
+        let lang = crate::http::error::current_lang();
+        let rows: Vec<RowCheck> = imported
+            .rows
+            .into_iter()
+            .map(|row| RowCheck {
+                line: row.line,
+                username: row.username,
+                problems: row
+                    .problems
+                    .into_iter()
+                    .map(|p| RowProblem {
+                        field: p.field,
+                        message: p.message.pick(lang).to_owned(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let invalid = rows.iter().filter(|r| !r.problems.is_empty()).count();
+        let body = RosterCheck {
+            dry_run: true,
+            valid: rows.len() - invalid,
+            invalid,
+            rows,
+        };
+        return Ok((StatusCode::OK, axum::Json(body)).into_response());
+    }
+    let created = imported
+        .created
+        .into_iter()
+        .map(|(account, initial_password)| AccountWithPassword {
+            account: Account::from(&account),
+            initial_password,
+        })
+        .collect();
+    Ok(uncached(StatusCode::CREATED, RosterImported { created }))
 }

@@ -51,6 +51,14 @@ pub fn table() -> Vec<Route> {
         route!(GET "/v1/reference/wards" => wards::national_list),
         route!(GET "/v1/wards/{id}/neighborhoods" => wards::list_neighborhoods),
         route!(POST "/v1/wards/{id}/neighborhoods" => wards::create_neighborhood),
+        (
+            Method::POST,
+            "/v1/wards/{id}/accounts/import",
+            // A spreadsheet of a ward's people is larger than any JSON body.
+            axum::routing::post(accounts::import).layer(axum::extract::DefaultBodyLimit::max(
+                crate::services::roster::MAX_FILE_BYTES,
+            )),
+        ),
         route!(PATCH "/v1/wards/{id}/neighborhoods/{neighborhood_id}" => wards::update_neighborhood),
         route!(POST "/v1/wards/{id}/neighborhoods/{neighborhood_id}/merge" => wards::merge_neighborhood),
         route!(GET "/v1/wards/{id}/departments" => wards::list_departments),

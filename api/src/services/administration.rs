@@ -294,6 +294,44 @@ async fn predecessor(
     Ok(old)
 }
 
+/// The account asked for, checked (what is wrong goes to `errors`): its row, without a password
+/// yet, to change at first sign-in.
+pub async fn checked_account(
+    db: &impl ConnectionTrait,
+    asked: &NewAccount,
+    now: chrono::DateTime<chrono::Utc>,
+    errors: &mut Vec<FieldError>,
+) -> Outcome<user::Model> {
+    let username = rules::username(&asked.username)
+        .map_err(|p| errors.push(username_problem(p)))
+        .unwrap_or_default();
+    let phone = personal_fields(
+        &asked.display_name,
+        asked.phone.as_deref(),
+        asked.email.as_deref(),
+        errors,
+    );
+    let mut account = user::Model {
+        id: Uuid::now_v7(),
+        username,
+        password_hash: String::new(),
+        display_name: asked.display_name.trim().to_owned(),
+        role: Stored(asked.role),
+        ward_id: asked.ward_id,
+        neighborhood_id: asked.neighborhood_id,
+        department_id: asked.department_id,
+        email: asked.email.as_ref().map(|e| e.trim().to_owned()),
+        active: true,
+        created_at: now,
+        phone,
+        must_change_password: true,
+        search_text: String::new(),
+    };
+    check_attachment(db, &account, errors).await?;
+    refresh_search_text(&mut account);
+    Ok(account)
+}
+
 /// `POST /v1/accounts`: a new account with a one-time password, which its owner must change at
 /// their first sign-in.
 pub async fn create(services: &Services, caller: &Caller, asked: NewAccount) -> Outcome<Created> {
@@ -328,41 +366,16 @@ pub async fn create_with_password(
     {
         return Err(not_yours());
     }
-    let mut errors = Vec::new();
-    let username = rules::username(&asked.username)
-        .map_err(|p| errors.push(username_problem(p)))
-        .unwrap_or_default();
-    let phone = personal_fields(
-        &asked.display_name,
-        asked.phone.as_deref(),
-        asked.email.as_deref(),
-        &mut errors,
-    );
     let now = services.clock.now();
-    let mut account = user::Model {
-        id: Uuid::now_v7(),
-        username,
-        password_hash: String::new(),
-        display_name: asked.display_name.trim().to_owned(),
-        role: Stored(asked.role),
-        ward_id: asked.ward_id,
-        neighborhood_id: asked.neighborhood_id,
-        department_id: asked.department_id,
-        email: asked.email.map(|e| e.trim().to_owned()),
-        active: true,
-        created_at: now,
-        phone,
-        must_change_password,
-        search_text: String::new(),
-    };
-    check_attachment(&services.db, &account, &mut errors).await?;
+    let mut errors = Vec::new();
+    let mut account = checked_account(&services.db, &asked, now, &mut errors).await?;
+    account.must_change_password = must_change_password;
     if let Err(problem) =
         rules::check_password(password, &[&account.username, &account.display_name])
     {
         errors.push(password_problem("/password", problem));
     }
     Problem::check(errors)?;
-    refresh_search_text(&mut account);
     let replaced = match (caller, asked.replaces) {
         (Some(caller), Some(old)) => Some(predecessor(&services.db, caller, &account, old).await?),
         _ => None,

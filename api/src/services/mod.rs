@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod photos;
 pub mod record;
 pub mod reports;
+pub mod roster;
 pub mod seed;
 pub mod sla;
 pub mod stats;
