@@ -5,6 +5,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use sos_tests::smtp::SmtpServer;
 use sos_tests::{TestApp, TestResponse};
 use std::time::Duration;
 
@@ -1121,4 +1122,63 @@ async fn from_an_empty_database_to_a_working_ward() {
     );
     assert_eq!(count("account.password_changed"), 3);
     assert!(count("auth.signed_in") >= 4);
+}
+
+/// Imports two heads of Khu phố 1 in Tăng Nhơn Phú, one with an e-mail address.
+async fn import_two_heads(app: &TestApp) -> Vec<Value> {
+    let token = app.token("tnp.admin").await;
+    let ward = app.ward_id("tnp.admin").await;
+    let file = "Tên đăng nhập,Họ và tên,Vai trò,Khu phố,Email\r\n\
+                tnp.kp1.mail,Lê Thị Mai,Trưởng khu phố,Khu phố 1,mai.le@example.com\r\n\
+                tnp.kp1.paper,Phạm Văn Giấy,Trưởng khu phố,Khu phố 1,\r\n";
+    let imported = upload_roster(app, &token, &ward, false, file.as_bytes().to_vec()).await;
+    assert_eq!(imported.status, 201, "{:?}", imported.body);
+    imported.body["created"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_one_time_password_goes_to_its_owners_mailbox_not_to_the_administrator() {
+    let server = SmtpServer::start().await;
+    let url = server.url.clone();
+    let app = TestApp::spawn_with(|settings| settings.smtp_url = Some(url)).await;
+    let created = import_two_heads(&app).await;
+
+    assert_eq!(created[0]["username"], "tnp.kp1.mail");
+    assert_eq!(created[0]["initial_password"], Value::Null);
+    assert_eq!(created[0]["password_sent_to"], "mai.le@example.com");
+    assert_eq!(created[1]["password_sent_to"], Value::Null);
+    let shown = created[1]["initial_password"].as_str().unwrap();
+    first_sign_in(&app, "tnp.kp1.paper", shown).await;
+
+    let letters: Vec<_> = server
+        .delivered()
+        .into_iter()
+        .filter(|m| m.to == ["mai.le@example.com"])
+        .collect();
+    assert_eq!(letters.len(), 1);
+    let text = letters[0].plain_text().unwrap();
+    assert!(text.contains("tnp.kp1.mail"), "{text}");
+    let password = text
+        .lines()
+        .find_map(|l| l.strip_prefix("One-time password: "))
+        .unwrap_or_else(|| panic!("no password in {text}"));
+    assert!(
+        !text.contains(shown),
+        "the letter holds its own owner's password only"
+    );
+    first_sign_in(&app, "tnp.kp1.mail", password).await;
+}
+
+#[tokio::test]
+async fn a_password_that_cannot_be_mailed_is_shown_to_the_administrator() {
+    // An SMTP address on loopback where nothing listens.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("smtp://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let app = TestApp::spawn_with(|settings| settings.smtp_url = Some(url)).await;
+    let created = import_two_heads(&app).await;
+
+    assert_eq!(created[0]["password_sent_to"], Value::Null);
+    let shown = created[0]["initial_password"].as_str().unwrap();
+    first_sign_in(&app, "tnp.kp1.mail", shown).await;
 }

@@ -7,7 +7,7 @@ use crate::http::params;
 use crate::problem::{FieldError, Problem};
 use crate::services::Services;
 use crate::services::accounts::Caller;
-use crate::services::administration::{self, AccountChanges, NewAccount};
+use crate::services::administration::{self, AccountChanges, Created, Handover, NewAccount};
 use crate::services::roster;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -55,12 +55,28 @@ impl From<&user::Model> for Account {
     }
 }
 
-/// An account with the one-time password to hand to its owner: in this answer only.
+/// A new account and its one-time password: in this answer only, or, when it was mailed to
+/// the owner, the address it went to instead.
 #[derive(Serialize)]
 pub struct AccountWithPassword {
     #[serde(flatten)]
     account: Account,
-    initial_password: String,
+    initial_password: Option<String>,
+    password_sent_to: Option<String>,
+}
+
+impl From<Created> for AccountWithPassword {
+    fn from(created: Created) -> Self {
+        let (initial_password, password_sent_to) = match created.password {
+            Handover::Shown(password) => (Some(password), None),
+            Handover::Mailed { to } => (None, Some(to)),
+        };
+        AccountWithPassword {
+            account: Account::from(&created.account),
+            initial_password,
+            password_sent_to,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -130,12 +146,9 @@ pub async fn create(
         replaces: body.replaces,
     };
     let created = administration::create(&services, &caller, asked).await?;
-    let body = AccountWithPassword {
-        account: Account::from(&created.account),
-        initial_password: created.initial_password,
-    };
-    let mut response = uncached(StatusCode::CREATED, body);
-    if let Ok(location) = HeaderValue::from_str(&format!("/v1/accounts/{}", created.account.id)) {
+    let location = format!("/v1/accounts/{}", created.account.id);
+    let mut response = uncached(StatusCode::CREATED, AccountWithPassword::from(created));
+    if let Ok(location) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
@@ -365,10 +378,7 @@ pub async fn import(
     let created = imported
         .created
         .into_iter()
-        .map(|(account, initial_password)| AccountWithPassword {
-            account: Account::from(&account),
-            initial_password,
-        })
+        .map(AccountWithPassword::from)
         .collect();
     Ok(uncached(StatusCode::CREATED, RosterImported { created }))
 }

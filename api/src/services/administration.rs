@@ -8,6 +8,7 @@ use crate::services::Services;
 use crate::services::accounts::{Caller, hash_password, verify_password};
 use crate::services::audit::{self, Author, account_change};
 use crate::services::input;
+use crate::wording;
 use sos_domain::access::{self, WardScope};
 use sos_domain::accounts::{
     self as rules, Attachment, AttachmentProblem, PasswordProblem, UsernameProblem,
@@ -69,10 +70,43 @@ impl AccountChanges {
     }
 }
 
-/// An account just made, with the one-time password to hand to its owner.
+/// An account just made, with how its one-time password reaches its owner.
 pub struct Created {
     pub account: user::Model,
-    pub initial_password: String,
+    pub password: Handover,
+}
+
+/// How a one-time password reaches the account's owner.
+pub enum Handover {
+    /// Shown to the administrator, in the answer only, to hand over in person.
+    Shown(String),
+    /// Sent to the owner's e-mail address; the administrator never sees it.
+    Mailed { to: String },
+}
+
+/// Sends the one-time password of a new account to its owner when it has an address, else (or
+/// when the letter cannot be sent) gives it back to be shown to the administrator. Sent after
+/// the accounts are committed and not through the outbox, so the password is never stored
+/// anywhere in clear; a letter lost in a crash is replaced by an administrator's reset.
+pub async fn hand_over(services: &Services, account: &user::Model, password: String) -> Handover {
+    let Some(address) = account.email.as_deref() else {
+        return Handover::Shown(password);
+    };
+    let letter =
+        wording::mail::welcome(&account.display_name, address, &account.username, &password);
+    match services
+        .mailer
+        .send(&services.settings.mail_from, &letter, Uuid::now_v7())
+        .await
+    {
+        Ok(()) => Handover::Mailed {
+            to: address.to_owned(),
+        },
+        Err(error) => {
+            tracing::warn!(account = %account.id, %error, "the one-time password could not be mailed; shown to the administrator instead");
+            Handover::Shown(password)
+        }
+    }
 }
 
 fn no_such_account() -> Problem {
@@ -345,10 +379,8 @@ pub async fn create(services: &Services, caller: &Caller, asked: NewAccount) -> 
         true,
     )
     .await?;
-    Ok(Created {
-        account,
-        initial_password,
-    })
+    let password = hand_over(services, &account, initial_password).await;
+    Ok(Created { account, password })
 }
 
 /// Makes an account with `password`: for an administrator (`caller`), or for the operator at

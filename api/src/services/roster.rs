@@ -5,7 +5,9 @@
 use crate::problem::{FieldError, Outcome, Problem};
 use crate::services::Services;
 use crate::services::accounts::{Caller, hash_password};
-use crate::services::administration::{NewAccount, checked_account, one_time_password};
+use crate::services::administration::{
+    Created, NewAccount, checked_account, hand_over, one_time_password,
+};
 use crate::services::audit::{self, Author, account_change};
 use crate::services::wards::configurable_ward;
 use sos_domain::access;
@@ -30,8 +32,8 @@ pub struct RowCheck {
 /// The result of an import: every row checked, and the accounts made (none in a dry run).
 pub struct Imported {
     pub rows: Vec<RowCheck>,
-    /// Each account with its one-time password.
-    pub created: Vec<(user::Model, String)>,
+    /// Each account, with how its one-time password reaches its owner.
+    pub created: Vec<Created>,
 }
 
 fn file_problem(problem: RosterProblem) -> Problem {
@@ -235,7 +237,7 @@ async fn make_all(
     services: &Services,
     caller: &Caller,
     accounts: Vec<user::Model>,
-) -> Outcome<Vec<(user::Model, String)>> {
+) -> Outcome<Vec<Created>> {
     let passwords: Vec<String> = accounts.iter().map(|_| one_time_password()).collect();
     let to_hash = passwords.clone();
     let hashes = tokio::task::spawn_blocking(move || {
@@ -260,5 +262,10 @@ async fn make_all(
     }
     txn.commit().await?;
     tracing::info!(accounts = created.len(), "accounts imported");
-    Ok(created)
+    let mut handed = Vec::with_capacity(created.len());
+    for (account, password) in created {
+        let password = hand_over(services, &account, password).await;
+        handed.push(Created { account, password });
+    }
+    Ok(handed)
 }

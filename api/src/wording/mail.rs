@@ -210,6 +210,49 @@ pub fn daily_digest(name: &str, address: &str, figures: &DayFigures) -> Outgoing
     }
 }
 
+/// To a person whose account was just made, when an administrator gave an address: the
+/// username and the one-time password, in Vietnamese then English (the account has not chosen
+/// a language yet). Only the owner's mailbox sees the password; the administrator does not.
+pub fn welcome(name: &str, address: &str, username: &str, password: &str) -> OutgoingMail {
+    let subject = "[SOS Khu Phố] Tài khoản của bạn / Your account".to_owned();
+    let text = format!(
+        "Chào {name},\n\n\
+         Tài khoản SOS Khu Phố của bạn đã được tạo.\n\
+         Tên đăng nhập: {username}\n\
+         Mật khẩu dùng một lần: {password}\n\n\
+         Lần đăng nhập đầu tiên, ứng dụng sẽ yêu cầu bạn đặt mật khẩu mới. \
+         Không chia sẻ mật khẩu này với ai.\n\n\
+         * * *\n\n\
+         Your SOS Khu Phố account has been made.\n\
+         Username: {username}\n\
+         One-time password: {password}\n\n\
+         At your first sign-in the app asks you to choose a new password. \
+         Do not share this one with anyone.\n"
+    );
+    let html = format!(
+        "<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><body>\
+         <p>Chào {name},</p><p>Tài khoản SOS Khu Phố của bạn đã được tạo.</p>\
+         <p>Tên đăng nhập: <code>{username}</code><br>\
+         Mật khẩu dùng một lần: <code>{password}</code></p>\
+         <p>Lần đăng nhập đầu tiên, ứng dụng sẽ yêu cầu bạn đặt mật khẩu mới. \
+         Không chia sẻ mật khẩu này với ai.</p><hr>\
+         <p lang=\"en\">Your SOS Khu Phố account has been made.<br>\
+         Username: <code>{username}</code><br>One-time password: <code>{password}</code></p>\
+         <p lang=\"en\">At your first sign-in the app asks you to choose a new password. \
+         Do not share this one with anyone.</p></body></html>",
+        name = escape(name),
+        username = escape(username),
+        password = escape(password),
+    );
+    OutgoingMail {
+        to: address.to_owned(),
+        to_name: name.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
