@@ -27,6 +27,8 @@ pub struct Settings {
     /// Login attempts allowed per username and per client address each minute.
     pub login_attempts_per_minute: u32,
     pub login_attempts_per_minute_per_ip: u32,
+    /// Writes (any request but a read) per account and minute, counted across replicas.
+    pub writes_per_minute: u32,
     pub max_body_bytes: usize,
     /// Classifier confidence under which a report goes to the triage desk.
     pub triage_threshold: f32,
@@ -133,6 +135,7 @@ impl Settings {
             login_attempts_per_minute: vars.number("SOS_LOGIN_ATTEMPTS_PER_MINUTE", 5)?,
             login_attempts_per_minute_per_ip: vars
                 .number("SOS_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP", 60)?,
+            writes_per_minute: vars.number("SOS_WRITES_PER_MINUTE", 120)?,
             max_body_bytes: vars.number("SOS_MAX_BODY_BYTES", 65_536)?,
             triage_threshold: vars.number(
                 "SOS_TRIAGE_THRESHOLD",
@@ -207,6 +210,9 @@ impl Settings {
         }
         if self.login_attempts_per_minute == 0 || self.login_attempts_per_minute_per_ip == 0 {
             bail!("login attempt limits must be at least 1 a minute");
+        }
+        if self.writes_per_minute == 0 {
+            bail!("SOS_WRITES_PER_MINUTE must be at least 1");
         }
         if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
             bail!("SOS_MAX_BODY_BYTES must be between 1024 and 16777216");

@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod network;
 pub mod photos;
 pub mod place;
+pub mod rate;
 pub mod rollup;
 pub mod roster;
 pub mod routing;

@@ -13,6 +13,7 @@ mod m20261124_000007_report_day_facts;
 mod m20261124_000008_devices;
 mod m20261124_000009_preferences;
 mod m20261205_000010_administration;
+mod m20261205_000011_rate_windows;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000008_devices::Migration),
             Box::new(m20261124_000009_preferences::Migration),
             Box::new(m20261205_000010_administration::Migration),
+            Box::new(m20261205_000011_rate_windows::Migration),
         ]
     }
 }

@@ -27,6 +27,7 @@ pub mod inbox;
 pub mod notify;
 pub mod outbox;
 pub mod photos;
+pub mod rate;
 pub mod reports;
 pub mod seed;
 pub mod stats;

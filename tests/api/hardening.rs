@@ -336,3 +336,42 @@ async fn routes_refuse_the_wrong_people_before_reading_what_they_send() {
         assert!(answer.starts_with("HTTP/1.1 403"), "{path}: {answer:.120}");
     }
 }
+
+#[tokio::test]
+async fn sign_in_attempts_are_counted_for_the_whole_service_not_per_replica() {
+    let a = TestApp::spawn_with(|s| s.login_attempts_per_minute = 3).await;
+    let b = a.replica_with(|s| s.login_attempts_per_minute = 3).await;
+    assert_eq!(a.login_response("tnp.kp3", "guess").await.status, 401);
+    assert_eq!(a.login_response("tnp.kp3", "guess").await.status, 401);
+    assert_eq!(b.login_response("tnp.kp3", "guess").await.status, 401);
+    let limited = b.login_response("tnp.kp3", "guess").await;
+    assert_eq!(limited.status, 429, "{:?}", limited.body);
+    assert_eq!(limited.problem(), "rate-limited");
+    let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=120).contains(&wait), "{wait}");
+}
+
+#[tokio::test]
+async fn an_account_writing_too_fast_is_told_to_wait_on_every_replica() {
+    let a = TestApp::spawn_with(|s| s.writes_per_minute = 3).await;
+    let b = a.replica_with(|s| s.writes_per_minute = 3).await;
+    let head = a.token("tnp.kp1").await;
+    let file =
+        |n: u32| json!({"description": format!("Rác chưa thu gom ở hẻm {n} đường Lê Văn Việt")});
+    assert_eq!(a.post("/v1/reports", &head, file(1)).await.status, 201);
+    assert_eq!(a.post("/v1/reports", &head, file(2)).await.status, 201);
+    assert_eq!(b.post("/v1/reports", &head, file(3)).await.status, 201);
+
+    let refused = b.post("/v1/reports", &head, file(4)).await;
+    assert_eq!(refused.status, 429, "{:?}", refused.body);
+    assert_eq!(refused.problem(), "rate-limited");
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=120).contains(&wait), "{wait}");
+    // The refused filing left nothing behind; reading goes on; another account still writes.
+    let mine = b.get("/v1/reports", &head).await;
+    assert_eq!(mine.status, 200);
+    let texts = mine.body.to_string();
+    assert!(texts.contains("hẻm 3") && !texts.contains("hẻm 4"));
+    let other = b.token("tnp.kp2").await;
+    assert_eq!(b.post("/v1/reports", &other, file(5)).await.status, 201);
+}

@@ -121,6 +121,7 @@ fn test_settings(url: &str) -> Settings {
     settings.jwt_secret = TEST_JWT_SECRET.as_bytes().to_vec();
     settings.login_attempts_per_minute = 1000;
     settings.login_attempts_per_minute_per_ip = 10_000;
+    settings.writes_per_minute = 100_000;
     settings.max_db_connections = 5;
     // The tests' webhook receivers listen on this machine.
     settings.webhook_targets =
@@ -302,7 +303,12 @@ impl TestApp {
 
     /// Another replica of this service, on the same database.
     pub async fn replica(&self) -> TestApp {
-        TestApp::start(self.database_url.clone(), self._database.clone(), |_| {}).await
+        self.replica_with(|_| {}).await
+    }
+
+    /// Another replica of this service, on the same database, with its own settings.
+    pub async fn replica_with(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        TestApp::start(self.database_url.clone(), self._database.clone(), configure).await
     }
 
     async fn start(
@@ -372,6 +378,7 @@ impl TestApp {
             .env("SOS_PHOTO_STORE", scratch.join("photos"))
             .env("SOS_LOGIN_ATTEMPTS_PER_MINUTE", "1000")
             .env("SOS_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP", "10000")
+            .env("SOS_WRITES_PER_MINUTE", "100000")
             .env("SOS_WEBHOOK_ALLOWED_NETWORKS", LOCAL_RECEIVERS)
             .env("SOS_LOG_FORMAT", "json")
             // Only the binary's own lines: the address it listens on.

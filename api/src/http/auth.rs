@@ -5,6 +5,7 @@ use crate::http::state::AppState;
 use crate::problem::{Problem, ProblemKind};
 use crate::services::accounts::{self, Caller};
 use crate::services::audit::Origin;
+use crate::services::limits;
 use axum::extract::ConnectInfo;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
@@ -66,6 +67,10 @@ async fn bearer(parts: &Parts, state: &AppState) -> Result<Caller, Problem> {
         })?;
     let mut caller = accounts::caller(&state.services, token.trim()).await?;
     caller.origin = origin(parts, state);
+    // Counted here, before any body is read: every write goes through this extractor.
+    if !parts.method.is_safe() {
+        limits::write(&state.services, caller.user.id).await?;
+    }
     Ok(caller)
 }
 

@@ -1,17 +1,16 @@
 //! Accounts and sessions: password hashing (argon2id), short-lived access tokens (JWT, HS256,
-//! audience and expiry required), rotating refresh tokens stored hashed, the login limiter, and
-//! who is calling ([`Caller`]), read fresh from the database on every request so that a
-//! disabled account or a changed role takes effect at once.
+//! audience and expiry required), rotating refresh tokens stored hashed, and who is calling
+//! ([`Caller`]), read fresh from the database on every request so that a disabled account or
+//! a changed role takes effect at once.
 
-use crate::i18n::Text;
-use crate::problem::{FieldError, Outcome, Problem, ProblemKind};
+use crate::problem::{FieldError, Outcome, Problem};
 use crate::services::Services;
 use crate::services::audit::{self, Author, Origin};
+use crate::services::limits;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -21,7 +20,6 @@ use sos_store::accounts::{self as store, NewRefreshToken};
 use sos_store::entities::{department, neighborhood, user, ward};
 use sos_store::{ConnectionTrait, wards};
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::LazyLock;
 use std::time::Duration;
 use uuid::Uuid;
@@ -122,44 +120,6 @@ impl JwtKeys {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()
             .map(|d| d.claims)
-    }
-}
-
-/// Limits login attempts per username and per client address, so that guessing passwords is
-/// slow. Each replica counts on its own; with N replicas an attacker gets at most N times the
-/// quota, which still defeats guessing.
-pub struct LoginLimiter {
-    by_username: DefaultKeyedRateLimiter<String>,
-    by_address: DefaultKeyedRateLimiter<IpAddr>,
-}
-
-impl LoginLimiter {
-    pub fn new(per_username: u32, per_address: u32) -> Self {
-        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
-        LoginLimiter {
-            by_username: RateLimiter::keyed(quota(per_username)),
-            by_address: RateLimiter::keyed(quota(per_address)),
-        }
-    }
-
-    /// Counts one attempt; on refusal returns the seconds to wait.
-    pub fn check(&self, username: &str, address: IpAddr) -> Result<(), u64> {
-        let clock = governor::clock::DefaultClock::default();
-        let wait = |not_until: governor::NotUntil<_>| {
-            use governor::clock::Clock;
-            not_until.wait_time_from(clock.now()).as_secs().max(1)
-        };
-        self.by_address.check_key(&address).map_err(wait)?;
-        self.by_username
-            .check_key(&username.to_lowercase())
-            .map_err(wait)?;
-        Ok(())
-    }
-
-    /// Forgets keys that have been idle long enough to be full again.
-    pub fn prune(&self) {
-        self.by_username.retain_recent();
-        self.by_address.retain_recent();
     }
 }
 
@@ -283,17 +243,7 @@ pub async fn login(
         ));
     }
     Problem::check(errors)?;
-    if let Err(wait) = services.login_limiter.check(&username, address) {
-        let mut problem = Problem::new(
-            ProblemKind::RateLimited,
-            Text::new(
-                format!("Đăng nhập sai quá nhiều lần, hãy thử lại sau {wait} giây."),
-                format!("Too many sign-in attempts; try again in {wait} seconds."),
-            ),
-        );
-        problem.retry_after_seconds = Some(wait);
-        return Err(problem);
-    }
+    limits::sign_in_attempt(services, &username, address).await?;
     let found = store::by_username(&services.db, &username)
         .await?
         .filter(|u| u.active);
@@ -500,15 +450,5 @@ mod tests {
         other_audience["exp"] = (now + 600).into();
         other_audience["aud"] = "someone-else".into();
         assert!(keys.verify(&forge(other_audience)).is_none(), "audience");
-    }
-
-    #[test]
-    fn login_attempts_are_limited_per_username() {
-        let limiter = LoginLimiter::new(2, 100);
-        let ip: IpAddr = [127, 0, 0, 1].into();
-        assert!(limiter.check("tnp.kp1", ip).is_ok());
-        assert!(limiter.check("TNP.kp1", ip).is_ok());
-        assert!(limiter.check("tnp.kp1", ip).unwrap_err() >= 1);
-        assert!(limiter.check("tnp.kp2", ip).is_ok());
     }
 }

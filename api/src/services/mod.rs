@@ -15,6 +15,7 @@ pub mod geography;
 pub mod inbox;
 pub mod input;
 pub mod intake;
+pub mod limits;
 pub mod organisation;
 pub mod outbox;
 pub mod photos;
@@ -37,7 +38,7 @@ use crate::infra::images::Processor;
 use crate::infra::mail::Mailer;
 use crate::infra::push::PushProvider;
 use crate::infra::webhooks::WebhookClients;
-use accounts::{JwtKeys, LoginLimiter};
+use accounts::JwtKeys;
 use classifier::ActiveClassifier;
 use geography::Boundaries;
 use intake::Intake;
@@ -54,7 +55,6 @@ pub struct Services {
     pub clock: Clock,
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
-    pub login_limiter: Arc<LoginLimiter>,
     pub classifier: Arc<ActiveClassifier>,
     /// Each ward's calendar and deadline policies.
     pub ward_clocks: Arc<WardClocks>,
@@ -108,10 +108,6 @@ impl Services {
             jwt: Arc::new(JwtKeys::new(
                 &settings.jwt_secret,
                 settings.access_token_ttl,
-            )),
-            login_limiter: Arc::new(LoginLimiter::new(
-                settings.login_attempts_per_minute,
-                settings.login_attempts_per_minute_per_ip,
             )),
             classifier,
             photo_files: crate::infra::files::open_store(

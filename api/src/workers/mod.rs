@@ -9,7 +9,7 @@
 //! rows).
 
 use crate::services::Services;
-use crate::services::{classifier, deliveries, digest, escalation, stats};
+use crate::services::{classifier, deliveries, digest, escalation, limits, stats};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use std::future::Future;
@@ -123,8 +123,8 @@ async fn send_digests(services: Services) -> anyhow::Result<Ran> {
     Ok(Ran::Idle)
 }
 
-async fn prune_login_limits(services: Services) -> anyhow::Result<Ran> {
-    services.login_limiter.prune();
+async fn forget_old_limits(services: Services) -> anyhow::Result<Ran> {
+    limits::forget_old(&services).await?;
     Ok(Ran::Idle)
 }
 
@@ -160,9 +160,9 @@ impl Workers {
                 run: |s| Box::pin(send_digests(s)),
             },
             Worker {
-                name: "login-limiter",
+                name: "rate-limits",
                 interval: minute,
-                run: |s| Box::pin(prune_login_limits(s)),
+                run: |s| Box::pin(forget_old_limits(s)),
             },
         ];
         let (stop, stopping) = watch::channel(false);
