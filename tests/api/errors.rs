@@ -169,7 +169,7 @@ async fn bad_ids_unknown_routes_and_methods_are_problems() {
 async fn problems_are_vietnamese_by_default_and_english_on_request() {
     let app = TestApp::spawn().await;
     let vietnamese = app.login_response("tnp.kp1", "sai").await;
-    assert_eq!(vietnamese.body["title"], "Chưa đăng nhập");
+    assert_eq!(vietnamese.body["title"], "Sai tên đăng nhập hoặc mật khẩu");
     assert_eq!(vietnamese.header("content-language"), Some("vi"));
     let request = app
         .client
@@ -178,7 +178,7 @@ async fn problems_are_vietnamese_by_default_and_english_on_request() {
         .json(&json!({"username": "tnp.kp1", "password": "sai"}));
     let english = app.send(Method::POST, "/v1/auth/login", request).await;
     assert_eq!(english.status, 401);
-    assert_eq!(english.body["title"], "Not signed in");
+    assert_eq!(english.body["title"], "Wrong username or password");
     assert_eq!(english.body["detail"], "Wrong username or password.");
     assert!(english.body["request_id"].is_string());
     assert_eq!(

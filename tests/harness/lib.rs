@@ -490,6 +490,24 @@ impl TestApp {
             .unwrap_or("");
         let route = path.split('?').next().unwrap_or(path);
         spec::check_response(method.as_str(), route, status, content_type, &bytes, &body);
+        if status == 401 {
+            // RFC 9110: a 401 carries its challenge; the problem type says why.
+            let challenge = headers
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            assert!(
+                challenge.starts_with("Bearer"),
+                "{method} {route}: a 401 without `WWW-Authenticate: Bearer`"
+            );
+            let kind = body["type"].as_str().unwrap_or("");
+            assert!(
+                spec::UNAUTHORIZED_TYPES
+                    .iter()
+                    .any(|t| kind == format!("urn:sos-khu-pho:problem:{t}")),
+                "{method} {route}: a 401 of an undocumented type {kind:?}"
+            );
+        }
         TestResponse {
             status,
             headers,

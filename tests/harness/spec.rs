@@ -11,6 +11,15 @@ pub static SPEC: LazyLock<Value> = LazyLock::new(|| {
     serde_yaml_ng::from_str(&text).expect("openapi.yaml is valid YAML")
 });
 
+/// The problem types of a 401, as `openapi.yaml` and the README list them.
+pub const UNAUTHORIZED_TYPES: [&str; 5] = [
+    "token-missing",
+    "token-invalid",
+    "token-expired",
+    "bad-credentials",
+    "session-ended",
+];
+
 pub const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// Every (METHOD, template) pair of the spec.

@@ -118,10 +118,15 @@ impl JwtKeys {
         )?)
     }
 
-    pub fn verify(&self, token: &str) -> Option<Claims> {
+    /// The claims of a token of ours; `token-expired` past its expiry and the leeway,
+    /// `token-invalid` for anything else wrong with it.
+    pub fn verify(&self, token: &str) -> Outcome<Claims> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
             .map(|d| d.claims)
+            .map_err(|error| match error.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => Problem::token_expired(),
+                _ => Problem::token_invalid(),
+            })
     }
 }
 
@@ -208,21 +213,15 @@ pub fn head_actor(user: &user::Model) -> Actor {
     }
 }
 
-fn invalid_token() -> Problem {
-    Problem::unauthorized(
-        "Mã truy cập không hợp lệ hoặc đã hết hạn, hãy đăng nhập lại.",
-        "The access token is invalid or expired; sign in again.",
-    )
-}
-
 /// The caller an access token stands for: its account must still be active.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn caller(services: &Services, token: &str) -> Outcome<Caller> {
-    let claims = services.jwt.verify(token).ok_or_else(invalid_token)?;
+    let claims = services.jwt.verify(token)?;
+    // A deactivated account's sign-ins end at once, its access tokens with them.
     let user = store::user(&services.db, claims.sub)
         .await?
         .filter(|u| u.active)
-        .ok_or_else(invalid_token)?;
+        .ok_or_else(Problem::session_ended)?;
     let actor = actor_of(&services.db, &user).await?;
     let session = Session {
         id: claims.sid,
@@ -329,10 +328,7 @@ pub async fn login(
         )
         .await?;
         txn.commit().await?;
-        return Err(Problem::unauthorized(
-            "Tên đăng nhập hoặc mật khẩu không đúng.",
-            "Wrong username or password.",
-        ));
+        return Err(Problem::bad_credentials());
     };
     let pair = issue_pair(services, &*txn, &user, Uuid::now_v7()).await?;
     audit::record(&*txn, now, &author, sign_in("auth.signed_in", Some(&user))).await?;
@@ -373,13 +369,6 @@ async fn issue_pair(
     })
 }
 
-fn invalid_refresh() -> Problem {
-    Problem::unauthorized(
-        "Phiên đăng nhập đã hết hạn hoặc bị thu hồi, hãy đăng nhập lại.",
-        "The session has expired or was revoked; sign in again.",
-    )
-}
-
 /// Rotates a refresh token. A token is good once: presenting a spent one means it was copied,
 /// so the whole family of that login is revoked and both holders must sign in again.
 #[tracing::instrument(level = "debug", skip_all)]
@@ -389,22 +378,22 @@ pub async fn refresh(services: &Services, refresh_token: &str) -> Outcome<TokenP
     let txn = services.begin_write().await?;
     let token = store::refresh_token_by_hash(&*txn, &hash)
         .await?
-        .ok_or_else(invalid_refresh)?;
+        .ok_or_else(Problem::session_ended)?;
     if token.revoked_at.is_some() || token.expires_at <= now {
-        return Err(invalid_refresh());
+        return Err(Problem::session_ended());
     }
     if !store::spend_refresh_token(&*txn, token.id, now).await? {
         store::revoke_family(&*txn, token.family_id, now).await?;
         txn.commit().await?;
         services.hub.end_sessions([token.family_id]).await;
         tracing::warn!(family = %token.family_id, "refresh token reused: session family revoked");
-        return Err(invalid_refresh());
+        return Err(Problem::session_ended());
     }
     txn.commit().await?;
     let user = store::user(&services.db, token.user_id)
         .await?
         .filter(|u| u.active)
-        .ok_or_else(invalid_refresh)?;
+        .ok_or_else(Problem::session_ended)?;
     issue_pair(services, &services.db, &user, token.family_id).await
 }
 
@@ -473,7 +462,7 @@ mod tests {
         assert!(
             JwtKeys::new(&[8; 32], Duration::from_secs(900))
                 .verify(&token)
-                .is_none()
+                .is_err()
         );
 
         let now = now.timestamp();
@@ -488,18 +477,35 @@ mod tests {
         let base = serde_json::json!({"sub": id, "role": "admin", "aud": AUDIENCE, "iss": ISSUER, "iat": now});
         let mut expired = base.clone();
         expired["exp"] = (now - 3600).into();
-        assert!(keys.verify(&forge(expired)).is_none(), "expired");
-        assert!(keys.verify(&forge(base.clone())).is_none(), "exp missing");
+        assert_eq!(
+            keys.verify(&forge(expired)).unwrap_err().kind,
+            ProblemKind::TokenExpired
+        );
+        // The leeway is a few seconds for clocks that differ, not jsonwebtoken's minute.
+        let mut just_over = base.clone();
+        just_over["exp"] = (now - 2).into();
+        assert!(keys.verify(&forge(just_over)).is_ok(), "within the leeway");
+        let mut past_leeway = base.clone();
+        past_leeway["exp"] = (now - LEEWAY_SECONDS as i64 - 5).into();
+        assert_eq!(
+            keys.verify(&forge(past_leeway)).unwrap_err().kind,
+            ProblemKind::TokenExpired
+        );
+        assert!(keys.verify(&forge(base.clone())).is_err(), "exp missing");
         let mut string_exp = base.clone();
         string_exp["exp"] = "never".into();
         assert!(
-            keys.verify(&forge(string_exp)).is_none(),
+            keys.verify(&forge(string_exp)).unwrap_err().kind == ProblemKind::TokenInvalid,
             "exp of the wrong type"
         );
         let mut other_audience = base;
         other_audience["exp"] = (now + 600).into();
         other_audience["aud"] = "someone-else".into();
-        assert!(keys.verify(&forge(other_audience)).is_none(), "audience");
+        assert_eq!(
+            keys.verify(&forge(other_audience)).unwrap_err().kind,
+            ProblemKind::TokenInvalid,
+            "audience"
+        );
     }
 
     #[test]
