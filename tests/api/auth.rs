@@ -149,24 +149,28 @@ async fn a_wrong_password_is_bad_credentials_and_a_spent_session_has_ended() {
     assert_eq!(ended.problem(), "session-ended");
 }
 
+async fn refresh(app: &TestApp, token: &str) -> TestResponse {
+    app.request(
+        Method::POST,
+        "/v1/auth/refresh",
+        None,
+        Some(json!({"refresh_token": token})),
+    )
+    .await
+}
+
+fn refresh_token(pair: &TestResponse) -> String {
+    assert_eq!(pair.status, 200, "{:?}", pair.body);
+    pair.body["refresh_token"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_session() {
     let app = TestApp::spawn().await;
     let login = app.login_response("tnp.infra", DEMO_PASSWORD).await;
-    let first = login.body["refresh_token"].as_str().unwrap().to_owned();
-    let app = &app;
-    let refresh = |token: String| async move {
-        app.request(
-            Method::POST,
-            "/v1/auth/refresh",
-            None,
-            Some(json!({"refresh_token": token})),
-        )
-        .await
-    };
-    let rotated = refresh(first.clone()).await;
-    assert_eq!(rotated.status, 200);
-    let second = rotated.body["refresh_token"].as_str().unwrap().to_owned();
+    let first = refresh_token(&login);
+    let rotated = refresh(&app, &first).await;
+    let second = refresh_token(&rotated);
     assert_ne!(first, second);
     assert_eq!(
         app.get("/v1/me", rotated.body["access_token"].as_str().unwrap())
@@ -174,12 +178,82 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_session() {
             .status,
         200
     );
+    let third = refresh_token(&refresh(&app, &second).await);
 
-    // Someone replays the first token: the whole family dies, the legitimate holder too.
-    let replayed = refresh(first).await;
+    // Someone replays the first token after its successor was used: it was copied, and the
+    // whole family dies, the legitimate holder too.
+    let replayed = refresh(&app, &first).await;
     assert_eq!(replayed.status, 401);
     assert_eq!(replayed.problem(), "session-ended");
-    assert_eq!(refresh(second).await.problem(), "session-ended");
+    assert_eq!(refresh(&app, &third).await.problem(), "session-ended");
+}
+
+/// The phone sent its refresh token and lost the answer: sent again within a minute, the
+/// token brings back the same pair, on whichever replica the retry reaches.
+#[tokio::test]
+async fn a_refresh_sent_again_within_a_minute_gets_the_same_pair_on_any_replica() {
+    let app = TestApp::spawn().await;
+    let other = app.replica().await;
+    let first = refresh_token(&app.login_response("tnp.kp1", DEMO_PASSWORD).await);
+    let lost = refresh(&app, &first).await;
+    assert_eq!(lost.status, 200);
+    let again = refresh(&other, &first).await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    assert_eq!(again.body["access_token"], lost.body["access_token"]);
+    assert_eq!(again.body["refresh_token"], lost.body["refresh_token"]);
+    assert!(
+        again.body["expires_in"].as_u64().unwrap() <= lost.body["expires_in"].as_u64().unwrap()
+    );
+    let token = again.body["access_token"].as_str().unwrap();
+    assert_eq!(other.get("/v1/me", token).await.status, 200);
+
+    // The pair is the session's: its refresh token goes on rotating as usual.
+    let next = refresh(&other, &refresh_token(&again)).await;
+    assert_eq!(next.status, 200);
+    // Two copies of one refresh racing each other get one pair between them.
+    let racing = refresh_token(&next);
+    let (a, b) = tokio::join!(refresh(&app, &racing), refresh(&other, &racing));
+    assert_eq!(
+        (a.status, b.status),
+        (200, 200),
+        "{:?} {:?}",
+        a.body,
+        b.body
+    );
+    assert_eq!(a.body["refresh_token"], b.body["refresh_token"]);
+    assert_eq!(a.body["access_token"], b.body["access_token"]);
+}
+
+/// After the minute of grace, a spent token presented again is a copy: the session ends.
+#[tokio::test]
+async fn a_refresh_sent_again_after_the_grace_revokes_the_session() {
+    let clock = sos_api::clock::Clock::pinned(chrono::Utc::now());
+    let app = TestApp::spawn_with_clock(clock.clone()).await;
+    let first = refresh_token(&app.login_response("tnp.kp2", DEMO_PASSWORD).await);
+    let lost = refresh(&app, &first).await;
+    let successor = refresh_token(&lost);
+
+    let grace = sos_api::services::accounts::REFRESH_GRACE_SECONDS;
+    clock.set(app.services.clock.now() + chrono::Duration::seconds(grace - 1));
+    let again = refresh(&app, &first).await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    assert_eq!(again.body["refresh_token"], successor.as_str());
+    assert_eq!(again.body["access_token"], lost.body["access_token"]);
+    assert_eq!(
+        again.body["expires_in"].as_u64().unwrap(),
+        lost.body["expires_in"].as_u64().unwrap() - (grace as u64 - 1),
+        "the access token ends when it ended"
+    );
+
+    clock.set(app.services.clock.now() + chrono::Duration::seconds(2));
+    let late = refresh(&app, &first).await;
+    assert_eq!(late.status, 401);
+    assert_eq!(late.problem(), "session-ended");
+    assert_eq!(
+        refresh(&app, &successor).await.problem(),
+        "session-ended",
+        "the whole session is revoked"
+    );
 }
 
 #[tokio::test]

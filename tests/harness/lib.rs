@@ -266,11 +266,18 @@ impl TestApp {
         TestApp::start(url, Arc::new(database), configure).await
     }
 
+    /// The service with the demo, on `clock` (pinned by the test, to move it).
+    pub async fn spawn_with_clock(clock: sos_api::clock::Clock) -> TestApp {
+        let (database, url) = TestDatabase::create().await;
+        TestApp::start_with(url, Arc::new(database), |_| {}, true, clock).await
+    }
+
     /// The service on a fresh database without the demo: a new installation, with the national
     /// list of wards and nothing else.
     pub async fn spawn_bare() -> TestApp {
         let (database, url) = TestDatabase::create().await;
-        TestApp::start_with(url, Arc::new(database), |_| {}, false).await
+        let clock = sos_api::clock::Clock::system();
+        TestApp::start_with(url, Arc::new(database), |_| {}, false, clock).await
     }
 
     /// The address of the test's database, for commands run against it.
@@ -310,7 +317,14 @@ impl TestApp {
         database: Arc<TestDatabase>,
         configure: impl FnOnce(&mut Settings),
     ) -> TestApp {
-        TestApp::start_with(url, database, configure, true).await
+        TestApp::start_with(
+            url,
+            database,
+            configure,
+            true,
+            sos_api::clock::Clock::system(),
+        )
+        .await
     }
 
     async fn start_with(
@@ -318,13 +332,13 @@ impl TestApp {
         database: Arc<TestDatabase>,
         configure: impl FnOnce(&mut Settings),
         demo: bool,
+        clock: sos_api::clock::Clock,
     ) -> TestApp {
         let mut settings = test_settings(&url);
         configure(&mut settings);
-        let services =
-            sos_api::services::Services::start(settings, sos_api::clock::Clock::system())
-                .await
-                .expect("services");
+        let services = sos_api::services::Services::start(settings, clock)
+            .await
+            .expect("services");
         if demo {
             sos_api::services::seed::seed_demo(&services.db, &services.writer, &services.clock)
                 .await
