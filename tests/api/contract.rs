@@ -140,3 +140,51 @@ async fn the_service_stops_when_asked_and_lets_go_of_its_port() {
         "still listening after stop"
     );
 }
+
+/// Every instant the service writes has one form: RFC 3339 in UTC with six fractional digits
+/// and `Z`, whatever precision and offset it was given in or computed with. (The harness holds
+/// every `format: date-time` of every response to it; this test shows the usual suspects.)
+#[tokio::test]
+async fn every_instant_is_written_in_utc_with_six_fractional_digits() {
+    let app = TestApp::spawn().await;
+    let report = app
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "den duong hu truoc nha so 12, toi om"}),
+        )
+        .await;
+    let id = report["id"].as_str().unwrap();
+    let detail = app
+        .get(&format!("/v1/reports/{id}"), &app.token("tnp.kp1").await)
+        .await;
+    let deadlines = &detail.body["deadlines"];
+    let mut instants = vec![
+        &detail.body["created_at"],
+        &detail.body["updated_at"],
+        &deadlines["acknowledge"]["due_at"],
+        &deadlines["resolve"]["due_at"],
+        &deadlines["ward_resolve"]["due_at"],
+        &detail.body["timeline"][0]["created_at"],
+    ];
+    let leader = app.token("tnp.leader").await;
+    // Given with an offset and nanoseconds, answered in UTC with microseconds.
+    let summary = app
+        .get(
+            "/v1/stats/summary?from=2026-03-01T00:00:00.123456789%2B07:00&to=2026-03-31T00:00:00Z",
+            &leader,
+        )
+        .await;
+    assert_eq!(summary.status, 200, "{:?}", summary.body);
+    assert_eq!(summary.body["from"], "2026-02-28T17:00:00.123456Z");
+    assert_eq!(summary.body["to"], "2026-03-31T00:00:00.000000Z");
+    let defaults = app.get("/v1/stats/summary", &leader).await;
+    instants.extend([&defaults.body["from"], &defaults.body["to"]]);
+    let inbox = app
+        .get("/v1/notifications", &app.token("tnp.kp1").await)
+        .await;
+    instants.push(&inbox.body["items"][0]["created_at"]);
+    for instant in instants {
+        let text = instant.as_str().unwrap_or_else(|| panic!("{instant}"));
+        assert!(spec::is_timestamp(text), "{text}");
+    }
+}

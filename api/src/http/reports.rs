@@ -377,7 +377,7 @@ pub async fn geojson(
                     "subcategory": r.subcategory,
                     "priority": r.priority,
                     "status": r.status,
-                    "created_at": r.created_at,
+                    "created_at": crate::clock::rfc3339(r.created_at),
                 },
             }))
         })

@@ -156,7 +156,9 @@ pub struct Backlog {
 
 #[derive(Serialize)]
 pub struct Summary {
+    #[serde(with = "crate::clock::rfc3339_serde")]
     from: DateTime<Utc>,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     to: DateTime<Utc>,
     received: i64,
     resolved: i64,
@@ -235,7 +237,9 @@ pub struct Row<K> {
 
 #[derive(Serialize)]
 pub struct Ranking<K> {
+    #[serde(with = "crate::clock::rfc3339_serde")]
     from: DateTime<Utc>,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     to: DateTime<Utc>,
     items: Vec<Row<K>>,
 }
@@ -450,7 +454,9 @@ pub struct Point {
 
 #[derive(Serialize)]
 pub struct Series {
+    #[serde(with = "crate::clock::rfc3339_serde")]
     from: DateTime<Utc>,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     to: DateTime<Utc>,
     interval: Interval,
     points: Vec<Point>,
