@@ -78,6 +78,122 @@ async fn every_documented_operation_is_served() {
     }
 }
 
+/// The query parameters each route takes (`http::query::TABLE`, which the extractor enforces)
+/// are exactly those `openapi.yaml` gives its operation, and every operation that takes any
+/// documents the 400 that refuses the others.
+#[test]
+fn the_query_parameters_of_each_route_are_those_of_the_spec() {
+    use sos_api::http::query;
+    let mut taking = BTreeSet::new();
+    for (method, template) in spec::operations() {
+        let documented: BTreeSet<String> = spec::query_parameters(&method, &template)
+            .into_iter()
+            .collect();
+        let allowed: BTreeSet<String> = query::allowed(&method, &template)
+            .unwrap_or_default()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(
+            allowed, documented,
+            "{method} {template}: http::query::TABLE (left) and openapi.yaml (right)"
+        );
+        if documented.is_empty() {
+            assert!(
+                query::allowed(&method, &template).is_none(),
+                "{method} {template}: listed with no parameter"
+            );
+            continue;
+        }
+        taking.insert((method.clone(), template.clone()));
+        let refusal =
+            &spec::SPEC["paths"][&template][method.to_lowercase()]["responses"]["400"]["$ref"];
+        assert!(
+            [
+                "#/components/responses/BadParameter",
+                "#/components/responses/BadRequest"
+            ]
+            .contains(&refusal.as_str().unwrap_or("")),
+            "{method} {template}: the 400 for a parameter it does not take, not {refusal}"
+        );
+    }
+    let listed: BTreeSet<(String, String)> = query::TABLE
+        .iter()
+        .map(|(m, r, _)| (m.to_string(), r.to_string()))
+        .collect();
+    assert_eq!(
+        listed, taking,
+        "routes of http::query::TABLE not in openapi.yaml"
+    );
+}
+
+/// Every operation is asked with a parameter no route takes: those with query parameters
+/// refuse it, naming it; those without ignore it. Then with every parameter it takes, empty:
+/// none is refused as unknown, so the table and the handlers agree.
+#[tokio::test]
+async fn every_operation_refuses_the_query_parameters_it_does_not_take() {
+    let app = TestApp::spawn().await;
+    let token = app.token("admin").await;
+    for (method, template) in spec::operations() {
+        let id = uuid::Uuid::now_v7().to_string();
+        let path = template
+            .replace("{id}", &id)
+            .replace("{photo_id}", &id)
+            .replace("{neighborhood_id}", &id)
+            .replace("{webhook_id}", &id)
+            .replace("{variant}", "thumb")
+            .replace("{token}", "a-phone")
+            .replace("{code}", "ward_office")
+            .replace("{subcategory}", "noise")
+            .replace("{priority}", "normal")
+            .replace("{date}", "2031-01-01");
+        assert!(!path.contains('{'), "{path}");
+        let takes = spec::query_parameters(&method, &template);
+        let method: Method = method.parse().unwrap();
+        let body = (method != Method::GET).then(|| json!({}));
+        let ask = |query: String| {
+            let (method, body) = (method.clone(), body.clone());
+            let (app, token, path) = (&app, &token, &path);
+            async move {
+                app.request(method, &format!("{path}?{query}"), Some(token), body)
+                    .await
+            }
+        };
+        let unknown = ask("sos_unknown=1".into()).await;
+        assert_ne!(
+            unknown.status, 500,
+            "{method} {template}: {:?}",
+            unknown.body
+        );
+        let refused = unknown.status == 400 && unknown.body["errors"][0]["field"] == "sos_unknown";
+        if takes.is_empty() {
+            assert!(
+                !refused,
+                "{method} {template}: takes no parameter, ignores a query"
+            );
+            continue;
+        }
+        assert!(
+            refused,
+            "{method} {template}: {} {:?}",
+            unknown.status, unknown.body
+        );
+        assert_eq!(unknown.body["errors"][0]["field"], "sos_unknown");
+        assert!(
+            unknown.body["detail"].as_str().unwrap().contains(&takes[0]),
+            "says what it takes: {:?}",
+            unknown.body
+        );
+        let every: Vec<String> = takes.iter().map(|name| format!("{name}=")).collect();
+        let known = ask(every.join("&")).await;
+        assert_ne!(
+            known.status, 400,
+            "{method} {template}: a parameter of the spec refused: {:?}",
+            known.body
+        );
+    }
+}
+
 #[tokio::test]
 async fn health_and_taxonomy_are_public() {
     let app = TestApp::spawn().await;

@@ -36,6 +36,20 @@ pub fn operations() -> Vec<(String, String)> {
     out
 }
 
+/// The names of the `in: query` parameters of an operation, its own and its path's.
+pub fn query_parameters(method: &str, template: &str) -> Vec<String> {
+    let item = &SPEC["paths"][template];
+    let own = &item[method.to_lowercase()]["parameters"];
+    [&item["parameters"], own]
+        .into_iter()
+        .filter_map(Value::as_array)
+        .flatten()
+        .map(resolve)
+        .filter(|p| p["in"] == "query")
+        .map(|p| p["name"].as_str().expect("a parameter's name").to_owned())
+        .collect()
+}
+
 /// The template of the spec that a concrete path matches (`/v1/reports/{id}`).
 /// The most literal template wins: `/v1/reports/with-photos` before `/v1/reports/{id}`.
 pub fn template_of(path: &str) -> Option<String> {

@@ -182,14 +182,8 @@ pub async fn summary(
     caller: Caller,
     Query(query): Query<StatsQuery>,
 ) -> Result<axum::Json<Summary>, Problem> {
+    // JSON only: `format` is not among its parameters (`http::query`).
     let asked = parse(&query, services.clock.now())?;
-    if asked.csv {
-        return Err(Problem::field(
-            "format",
-            "Bảng tổng hợp chỉ có dạng JSON; các bảng xếp hạng và chuỗi thời gian có CSV.",
-            "The summary is JSON only; the rankings and the time series come as CSV.",
-        ));
-    }
     let filters = &asked.filters;
     let figures = stats::summary(&services, &caller, filters).await?;
     let (counts, backlog) = (figures.counts, figures.backlog);
