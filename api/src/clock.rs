@@ -4,8 +4,14 @@
 //! equals the value written, which keyset cursors and version checks rely on. Tests can pin
 //! the clock to a chosen instant (and move it), so that what depends on the time of day (the
 //! morning digest, deadlines, escalations) is tested at the moment it matters.
+//!
+//! Every instant the service writes out (JSON answers, live events, webhook bodies, the data
+//! of events and the administrative log) has one form, [`rfc3339`]: RFC 3339 in UTC with
+//! exactly six fractional digits and `Z`, as `2026-03-25T01:00:00.000000Z`. Views take it with
+//! `#[serde(with = "crate::clock::rfc3339_serde")]` (or `::option`). Only the spreadsheet of
+//! reports (`GET /v1/reports.csv`) shows the ward's local time instead, for people.
 
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, Utc};
 use sos_domain::sla::TIME_ZONE;
 use std::sync::{Arc, RwLock};
 
@@ -52,6 +58,49 @@ fn truncate(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 
+/// An instant as the service writes it: RFC 3339, UTC, six fractional digits, `Z`.
+pub fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Serialises a `DateTime<Utc>` field with [`rfc3339`]; reads any RFC 3339 instant.
+pub mod rfc3339_serde {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&super::rfc3339(*at))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<DateTime<Utc>, D::Error> {
+        DateTime::<Utc>::deserialize(deserializer)
+    }
+
+    /// The same for an `Option<DateTime<Utc>>` field: `null` when absent.
+    pub mod option {
+        use chrono::{DateTime, Utc};
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(
+            at: &Option<DateTime<Utc>>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match at {
+                Some(at) => serializer.serialize_str(&super::super::rfc3339(*at)),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<DateTime<Utc>>, D::Error> {
+            Option::<DateTime<Utc>>::deserialize(deserializer)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +118,47 @@ mod tests {
         clock.set(at + chrono::Duration::hours(17));
         assert_eq!(clock.today().to_string(), "2026-03-10");
         assert_eq!(clock.clone().now(), clock.now());
+    }
+
+    #[test]
+    fn instants_are_written_in_utc_with_six_digits_whatever_their_precision() {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        assert_eq!(
+            rfc3339(at("2026-03-25T08:00:00+07:00")),
+            "2026-03-25T01:00:00.000000Z"
+        );
+        assert_eq!(
+            rfc3339(at("2026-03-25T01:00:00.5Z")),
+            "2026-03-25T01:00:00.500000Z"
+        );
+        assert_eq!(
+            rfc3339(at("2026-03-25T01:00:00.123456789Z")),
+            "2026-03-25T01:00:00.123456Z"
+        );
+
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct View {
+            #[serde(with = "rfc3339_serde")]
+            at: DateTime<Utc>,
+            #[serde(with = "rfc3339_serde::option")]
+            maybe: Option<DateTime<Utc>>,
+            #[serde(with = "rfc3339_serde::option")]
+            never: Option<DateTime<Utc>>,
+        }
+        let view = View {
+            at: at("2026-03-25T01:00:00Z"),
+            maybe: Some(at("2026-03-25T01:00:00.000123Z")),
+            never: None,
+        };
+        let json = serde_json::to_string(&view).unwrap();
+        assert_eq!(
+            json,
+            r#"{"at":"2026-03-25T01:00:00.000000Z","maybe":"2026-03-25T01:00:00.000123Z","never":null}"#
+        );
+        let back: View = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (back.at, back.maybe, back.never),
+            (view.at, view.maybe, None)
+        );
     }
 }

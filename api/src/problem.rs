@@ -17,7 +17,16 @@ pub enum ProblemKind {
     MalformedBody,
     /// A path or query parameter of the wrong form.
     BadParameter,
-    Unauthorized,
+    /// No access token: the request has no `Authorization: Bearer …` header.
+    TokenMissing,
+    /// An access token that is not one of ours: malformed, altered, for another audience.
+    TokenInvalid,
+    /// An access token past its expiry (and the leeway): refresh it.
+    TokenExpired,
+    /// A sign-in with a wrong username or password.
+    BadCredentials,
+    /// The sign-in is over: a refresh token spent, revoked or expired, an account deactivated.
+    SessionEnded,
     Forbidden,
     /// The account's password was set by an administrator: it must be changed first.
     PasswordChangeRequired,
@@ -54,7 +63,11 @@ impl ProblemKind {
             ProblemKind::Validation => "validation",
             ProblemKind::MalformedBody => "malformed-body",
             ProblemKind::BadParameter => "bad-parameter",
-            ProblemKind::Unauthorized => "unauthorized",
+            ProblemKind::TokenMissing => "token-missing",
+            ProblemKind::TokenInvalid => "token-invalid",
+            ProblemKind::TokenExpired => "token-expired",
+            ProblemKind::BadCredentials => "bad-credentials",
+            ProblemKind::SessionEnded => "session-ended",
             ProblemKind::Forbidden => "forbidden",
             ProblemKind::PasswordChangeRequired => "password-change-required",
             ProblemKind::NotFound => "not-found",
@@ -86,7 +99,14 @@ impl ProblemKind {
                 ("Nội dung yêu cầu không đọc được", "Malformed request body")
             }
             ProblemKind::BadParameter => ("Tham số không hợp lệ", "Invalid parameter"),
-            ProblemKind::Unauthorized => ("Chưa đăng nhập", "Not signed in"),
+            ProblemKind::TokenMissing => ("Chưa đăng nhập", "Not signed in"),
+            ProblemKind::TokenInvalid => ("Mã truy cập không hợp lệ", "Invalid access token"),
+            ProblemKind::TokenExpired => ("Mã truy cập đã hết hạn", "Access token expired"),
+            ProblemKind::BadCredentials => (
+                "Sai tên đăng nhập hoặc mật khẩu",
+                "Wrong username or password",
+            ),
+            ProblemKind::SessionEnded => ("Phiên đăng nhập đã kết thúc", "Session ended"),
             ProblemKind::Forbidden => ("Không có quyền", "Not allowed"),
             ProblemKind::PasswordChangeRequired => ("Cần đổi mật khẩu", "Password change required"),
             ProblemKind::NotFound => ("Không tìm thấy", "Not found"),
@@ -123,12 +143,17 @@ impl ProblemKind {
         if lang == Lang::En { en } else { vi }
     }
 
-    pub const ALL: [ProblemKind; 23] = [
+    pub const ALL: [ProblemKind; 28] = [
         ProblemKind::Validation,
         ProblemKind::MalformedBody,
         ProblemKind::BadParameter,
-        ProblemKind::Unauthorized,
+        ProblemKind::TokenMissing,
+        ProblemKind::TokenInvalid,
+        ProblemKind::TokenExpired,
+        ProblemKind::BadCredentials,
+        ProblemKind::SessionEnded,
         ProblemKind::Forbidden,
+        ProblemKind::PasswordChangeRequired,
         ProblemKind::NotFound,
         ProblemKind::RouteNotFound,
         ProblemKind::MethodNotAllowed,
@@ -249,8 +274,50 @@ impl Problem {
         }
     }
 
-    pub fn unauthorized(vi: impl Into<String>, en: impl Into<String>) -> Self {
-        Problem::of(ProblemKind::Unauthorized, vi, en)
+    /// A request without an access token.
+    pub fn token_missing() -> Self {
+        Problem::of(
+            ProblemKind::TokenMissing,
+            "Cần đăng nhập: thiếu mã truy cập (Authorization: Bearer ...).",
+            "Sign in first: the Authorization: Bearer header is missing.",
+        )
+    }
+
+    /// An access token that is not one the service issued, or was altered.
+    pub fn token_invalid() -> Self {
+        Problem::of(
+            ProblemKind::TokenInvalid,
+            "Mã truy cập không hợp lệ, hãy đăng nhập lại.",
+            "The access token is not valid; sign in again.",
+        )
+    }
+
+    /// An access token past its expiry: the app refreshes it (`POST /v1/auth/refresh`).
+    pub fn token_expired() -> Self {
+        Problem::of(
+            ProblemKind::TokenExpired,
+            "Mã truy cập đã hết hạn, hãy làm mới phiên (POST /v1/auth/refresh).",
+            "The access token has expired; refresh it (POST /v1/auth/refresh).",
+        )
+    }
+
+    /// A wrong username or password: the same answer for both, so that it does not tell
+    /// which accounts exist.
+    pub fn bad_credentials() -> Self {
+        Problem::of(
+            ProblemKind::BadCredentials,
+            "Tên đăng nhập hoặc mật khẩu không đúng.",
+            "Wrong username or password.",
+        )
+    }
+
+    /// A sign-in that is over: the person must sign in again.
+    pub fn session_ended() -> Self {
+        Problem::of(
+            ProblemKind::SessionEnded,
+            "Phiên đăng nhập đã kết thúc (hết hạn, đã đăng xuất hoặc bị thu hồi), hãy đăng nhập lại.",
+            "The session has ended (expired, signed out or revoked); sign in again.",
+        )
     }
 
     pub fn forbidden(vi: impl Into<String>, en: impl Into<String>) -> Self {

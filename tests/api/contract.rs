@@ -78,6 +78,122 @@ async fn every_documented_operation_is_served() {
     }
 }
 
+/// The query parameters each route takes (`http::query::TABLE`, which the extractor enforces)
+/// are exactly those `openapi.yaml` gives its operation, and every operation that takes any
+/// documents the 400 that refuses the others.
+#[test]
+fn the_query_parameters_of_each_route_are_those_of_the_spec() {
+    use sos_api::http::query;
+    let mut taking = BTreeSet::new();
+    for (method, template) in spec::operations() {
+        let documented: BTreeSet<String> = spec::query_parameters(&method, &template)
+            .into_iter()
+            .collect();
+        let allowed: BTreeSet<String> = query::allowed(&method, &template)
+            .unwrap_or_default()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(
+            allowed, documented,
+            "{method} {template}: http::query::TABLE (left) and openapi.yaml (right)"
+        );
+        if documented.is_empty() {
+            assert!(
+                query::allowed(&method, &template).is_none(),
+                "{method} {template}: listed with no parameter"
+            );
+            continue;
+        }
+        taking.insert((method.clone(), template.clone()));
+        let refusal =
+            &spec::SPEC["paths"][&template][method.to_lowercase()]["responses"]["400"]["$ref"];
+        assert!(
+            [
+                "#/components/responses/BadParameter",
+                "#/components/responses/BadRequest"
+            ]
+            .contains(&refusal.as_str().unwrap_or("")),
+            "{method} {template}: the 400 for a parameter it does not take, not {refusal}"
+        );
+    }
+    let listed: BTreeSet<(String, String)> = query::TABLE
+        .iter()
+        .map(|(m, r, _)| (m.to_string(), r.to_string()))
+        .collect();
+    assert_eq!(
+        listed, taking,
+        "routes of http::query::TABLE not in openapi.yaml"
+    );
+}
+
+/// Every operation is asked with a parameter no route takes: those with query parameters
+/// refuse it, naming it; those without ignore it. Then with every parameter it takes, empty:
+/// none is refused as unknown, so the table and the handlers agree.
+#[tokio::test]
+async fn every_operation_refuses_the_query_parameters_it_does_not_take() {
+    let app = TestApp::spawn().await;
+    let token = app.token("admin").await;
+    for (method, template) in spec::operations() {
+        let id = uuid::Uuid::now_v7().to_string();
+        let path = template
+            .replace("{id}", &id)
+            .replace("{photo_id}", &id)
+            .replace("{neighborhood_id}", &id)
+            .replace("{webhook_id}", &id)
+            .replace("{variant}", "thumb")
+            .replace("{token}", "a-phone")
+            .replace("{code}", "ward_office")
+            .replace("{subcategory}", "noise")
+            .replace("{priority}", "normal")
+            .replace("{date}", "2031-01-01");
+        assert!(!path.contains('{'), "{path}");
+        let takes = spec::query_parameters(&method, &template);
+        let method: Method = method.parse().unwrap();
+        let body = (method != Method::GET).then(|| json!({}));
+        let ask = |query: String| {
+            let (method, body) = (method.clone(), body.clone());
+            let (app, token, path) = (&app, &token, &path);
+            async move {
+                app.request(method, &format!("{path}?{query}"), Some(token), body)
+                    .await
+            }
+        };
+        let unknown = ask("sos_unknown=1".into()).await;
+        assert_ne!(
+            unknown.status, 500,
+            "{method} {template}: {:?}",
+            unknown.body
+        );
+        let refused = unknown.status == 400 && unknown.body["errors"][0]["field"] == "sos_unknown";
+        if takes.is_empty() {
+            assert!(
+                !refused,
+                "{method} {template}: takes no parameter, ignores a query"
+            );
+            continue;
+        }
+        assert!(
+            refused,
+            "{method} {template}: {} {:?}",
+            unknown.status, unknown.body
+        );
+        assert_eq!(unknown.body["errors"][0]["field"], "sos_unknown");
+        assert!(
+            unknown.body["detail"].as_str().unwrap().contains(&takes[0]),
+            "says what it takes: {:?}",
+            unknown.body
+        );
+        let every: Vec<String> = takes.iter().map(|name| format!("{name}=")).collect();
+        let known = ask(every.join("&")).await;
+        assert_ne!(
+            known.status, 400,
+            "{method} {template}: a parameter of the spec refused: {:?}",
+            known.body
+        );
+    }
+}
+
 #[tokio::test]
 async fn health_and_taxonomy_are_public() {
     let app = TestApp::spawn().await;
@@ -139,4 +255,52 @@ async fn the_service_stops_when_asked_and_lets_go_of_its_port() {
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "still listening after stop"
     );
+}
+
+/// Every instant the service writes has one form: RFC 3339 in UTC with six fractional digits
+/// and `Z`, whatever precision and offset it was given in or computed with. (The harness holds
+/// every `format: date-time` of every response to it; this test shows the usual suspects.)
+#[tokio::test]
+async fn every_instant_is_written_in_utc_with_six_fractional_digits() {
+    let app = TestApp::spawn().await;
+    let report = app
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "den duong hu truoc nha so 12, toi om"}),
+        )
+        .await;
+    let id = report["id"].as_str().unwrap();
+    let detail = app
+        .get(&format!("/v1/reports/{id}"), &app.token("tnp.kp1").await)
+        .await;
+    let deadlines = &detail.body["deadlines"];
+    let mut instants = vec![
+        &detail.body["created_at"],
+        &detail.body["updated_at"],
+        &deadlines["acknowledge"]["due_at"],
+        &deadlines["resolve"]["due_at"],
+        &deadlines["ward_resolve"]["due_at"],
+        &detail.body["timeline"][0]["created_at"],
+    ];
+    let leader = app.token("tnp.leader").await;
+    // Given with an offset and nanoseconds, answered in UTC with microseconds.
+    let summary = app
+        .get(
+            "/v1/stats/summary?from=2026-03-01T00:00:00.123456789%2B07:00&to=2026-03-31T00:00:00Z",
+            &leader,
+        )
+        .await;
+    assert_eq!(summary.status, 200, "{:?}", summary.body);
+    assert_eq!(summary.body["from"], "2026-02-28T17:00:00.123456Z");
+    assert_eq!(summary.body["to"], "2026-03-31T00:00:00.000000Z");
+    let defaults = app.get("/v1/stats/summary", &leader).await;
+    instants.extend([&defaults.body["from"], &defaults.body["to"]]);
+    let inbox = app
+        .get("/v1/notifications", &app.token("tnp.kp1").await)
+        .await;
+    instants.push(&inbox.body["items"][0]["created_at"]);
+    for instant in instants {
+        let text = instant.as_str().unwrap_or_else(|| panic!("{instant}"));
+        assert!(spec::is_timestamp(text), "{text}");
+    }
 }

@@ -242,6 +242,12 @@ async fn a_ward_leader_extends_the_time_to_resolve_with_a_reason() {
         .unwrap();
     assert_eq!(event["text"], "Chờ điện lực thay cột");
     assert_eq!(event["visibility"], "internal");
+    for moment in [&event["data"]["from"], &event["data"]["to"]] {
+        assert!(
+            sos_tests::spec::is_timestamp(moment.as_str().unwrap()),
+            "{moment}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -169,7 +169,7 @@ async fn bad_ids_unknown_routes_and_methods_are_problems() {
 async fn problems_are_vietnamese_by_default_and_english_on_request() {
     let app = TestApp::spawn().await;
     let vietnamese = app.login_response("tnp.kp1", "sai").await;
-    assert_eq!(vietnamese.body["title"], "Chưa đăng nhập");
+    assert_eq!(vietnamese.body["title"], "Sai tên đăng nhập hoặc mật khẩu");
     assert_eq!(vietnamese.header("content-language"), Some("vi"));
     let request = app
         .client
@@ -178,11 +178,40 @@ async fn problems_are_vietnamese_by_default_and_english_on_request() {
         .json(&json!({"username": "tnp.kp1", "password": "sai"}));
     let english = app.send(Method::POST, "/v1/auth/login", request).await;
     assert_eq!(english.status, 401);
-    assert_eq!(english.body["title"], "Not signed in");
+    assert_eq!(english.body["title"], "Wrong username or password");
     assert_eq!(english.body["detail"], "Wrong username or password.");
     assert!(english.body["request_id"].is_string());
     assert_eq!(
         english.header("x-request-id"),
         english.body["request_id"].as_str()
     );
+}
+
+#[tokio::test]
+async fn a_query_parameter_a_route_does_not_take_is_refused_by_name() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin").await;
+    let unknown = app.get("/v1/deliveries?x=1", &admin).await;
+    assert_eq!(unknown.status, 400);
+    assert_eq!(unknown.problem(), "bad-parameter");
+    assert_eq!(unknown.body["errors"][0]["field"], "x");
+    assert!(
+        unknown.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("status, limit"),
+        "{:?}",
+        unknown.body
+    );
+    // A typo does not quietly give the default page.
+    let typo = app
+        .get(
+            "/v1/reports?limt=5&status=assigned",
+            &app.token("tnp.leader").await,
+        )
+        .await;
+    assert_eq!(typo.status, 400);
+    assert_eq!(typo.body["errors"][0]["field"], "limt");
+    // Routes that take no parameter ignore a query string (a cache-buster, say).
+    assert_eq!(app.get("/v1/me?_=1700000000", &admin).await.status, 200);
 }

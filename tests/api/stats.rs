@@ -471,10 +471,13 @@ async fn tables_download_as_csv_that_excel_reads_as_utf8() {
     assert!(rows[1].contains("Phản ánh mẫu"));
     // Times in Ho Chi Minh City: R5 was filed at 08:00 local.
     assert!(rows[1].contains("2026-03-25 08:00"), "{}", rows[1]);
+    // The file holds every matching report; the summary is JSON only: neither takes these.
     let refused = app.get("/v1/reports.csv?limit=10", &leader).await;
-    assert_eq!(refused.status, 422);
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.body["errors"][0]["field"], "limit");
     let summary_csv = app.get("/v1/stats/summary?format=csv", &leader).await;
-    assert_eq!(summary_csv.status, 422);
+    assert_eq!(summary_csv.status, 400);
+    assert_eq!(summary_csv.body["errors"][0]["field"], "format");
 }
 
 #[tokio::test]

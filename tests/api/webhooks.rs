@@ -158,6 +158,11 @@ async fn a_subscribed_system_hears_its_wards_reports_signed() {
     assert_eq!(body["type"], "report.assigned");
     assert_eq!(body["ward_id"], ward.as_str());
     assert_eq!(body["to_status"], "assigned");
+    assert!(
+        sos_tests::spec::is_timestamp(body["occurred_at"].as_str().unwrap()),
+        "{}",
+        body["occurred_at"]
+    );
     assert_eq!(header(first, "x-sos-event"), "report.assigned");
     assert_eq!(
         header(first, "idempotency-key"),

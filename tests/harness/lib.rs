@@ -267,11 +267,18 @@ impl TestApp {
         TestApp::start(url, Arc::new(database), configure).await
     }
 
+    /// The service with the demo, on `clock` (pinned by the test, to move it).
+    pub async fn spawn_with_clock(clock: sos_api::clock::Clock) -> TestApp {
+        let (database, url) = TestDatabase::create().await;
+        TestApp::start_with(url, Arc::new(database), |_| {}, true, clock).await
+    }
+
     /// The service on a fresh database without the demo: a new installation, with the national
     /// list of wards and nothing else.
     pub async fn spawn_bare() -> TestApp {
         let (database, url) = TestDatabase::create().await;
-        TestApp::start_with(url, Arc::new(database), |_| {}, false).await
+        let clock = sos_api::clock::Clock::system();
+        TestApp::start_with(url, Arc::new(database), |_| {}, false, clock).await
     }
 
     /// The address of the test's database, for commands run against it.
@@ -316,7 +323,14 @@ impl TestApp {
         database: Arc<TestDatabase>,
         configure: impl FnOnce(&mut Settings),
     ) -> TestApp {
-        TestApp::start_with(url, database, configure, true).await
+        TestApp::start_with(
+            url,
+            database,
+            configure,
+            true,
+            sos_api::clock::Clock::system(),
+        )
+        .await
     }
 
     async fn start_with(
@@ -324,13 +338,13 @@ impl TestApp {
         database: Arc<TestDatabase>,
         configure: impl FnOnce(&mut Settings),
         demo: bool,
+        clock: sos_api::clock::Clock,
     ) -> TestApp {
         let mut settings = test_settings(&url);
         configure(&mut settings);
-        let services =
-            sos_api::services::Services::start(settings, sos_api::clock::Clock::system())
-                .await
-                .expect("services");
+        let services = sos_api::services::Services::start(settings, clock)
+            .await
+            .expect("services");
         if demo {
             sos_api::services::seed::seed_demo(&services.db, &services.writer, &services.clock)
                 .await
@@ -497,6 +511,24 @@ impl TestApp {
             .unwrap_or("");
         let route = path.split('?').next().unwrap_or(path);
         spec::check_response(method.as_str(), route, status, content_type, &bytes, &body);
+        if status == 401 {
+            // RFC 9110: a 401 carries its challenge; the problem type says why.
+            let challenge = headers
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            assert!(
+                challenge.starts_with("Bearer"),
+                "{method} {route}: a 401 without `WWW-Authenticate: Bearer`"
+            );
+            let kind = body["type"].as_str().unwrap_or("");
+            assert!(
+                spec::UNAUTHORIZED_TYPES
+                    .iter()
+                    .any(|t| kind == format!("urn:sos-khu-pho:problem:{t}")),
+                "{method} {route}: a 401 of an undocumented type {kind:?}"
+            );
+        }
         TestResponse {
             status,
             headers,

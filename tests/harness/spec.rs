@@ -11,6 +11,15 @@ pub static SPEC: LazyLock<Value> = LazyLock::new(|| {
     serde_yaml_ng::from_str(&text).expect("openapi.yaml is valid YAML")
 });
 
+/// The problem types of a 401, as `openapi.yaml` and the README list them.
+pub const UNAUTHORIZED_TYPES: [&str; 5] = [
+    "token-missing",
+    "token-invalid",
+    "token-expired",
+    "bad-credentials",
+    "session-ended",
+];
+
 pub const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// Every (METHOD, template) pair of the spec.
@@ -25,6 +34,20 @@ pub fn operations() -> Vec<(String, String)> {
     }
     out.sort();
     out
+}
+
+/// The names of the `in: query` parameters of an operation, its own and its path's.
+pub fn query_parameters(method: &str, template: &str) -> Vec<String> {
+    let item = &SPEC["paths"][template];
+    let own = &item[method.to_lowercase()]["parameters"];
+    [&item["parameters"], own]
+        .into_iter()
+        .filter_map(Value::as_array)
+        .flatten()
+        .map(resolve)
+        .filter(|p| p["in"] == "query")
+        .map(|p| p["name"].as_str().expect("a parameter's name").to_owned())
+        .collect()
 }
 
 /// The template of the spec that a concrete path matches (`/v1/reports/{id}`).
@@ -65,7 +88,10 @@ fn validator(key: &str, schema: &Value) -> Validator {
         root = json!({"allOf": [schema], "components": SPEC["components"]});
     }
     let compiled = Arc::new(
-        jsonschema::validator_for(&root)
+        jsonschema::options()
+            .should_validate_formats(true)
+            .with_format("date-time", is_timestamp)
+            .build(&root)
             .unwrap_or_else(|e| panic!("schema of {key} does not compile: {e}")),
     );
     VALIDATORS
@@ -73,6 +99,18 @@ fn validator(key: &str, schema: &Value) -> Validator {
         .unwrap()
         .insert(key.to_owned(), compiled.clone());
     compiled
+}
+
+/// Whether `text` is an instant in the one form the service writes (`openapi.yaml`'s
+/// description): RFC 3339 in UTC, exactly six fractional digits, `Z`, such as
+/// `2026-03-25T01:00:00.000000Z`. Every `format: date-time` of every response is held to it.
+pub fn is_timestamp(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 27
+        && bytes[19] == b'.'
+        && bytes[20..26].iter().all(u8::is_ascii_digit)
+        && bytes[26] == b'Z'
+        && chrono::DateTime::parse_from_rfc3339(text).is_ok()
 }
 
 /// Follows a `$ref` to `#/components/...`.

@@ -33,6 +33,7 @@ pub struct Account {
     email: Option<String>,
     active: bool,
     must_change_password: bool,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     created_at: DateTime<Utc>,
 }
 

@@ -19,6 +19,7 @@ use uuid::Uuid;
 #[derive(Serialize)]
 pub struct AuditEntry {
     id: Uuid,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     at: DateTime<Utc>,
     actor_id: Option<Uuid>,
     actor_username: Option<String>,
@@ -165,7 +166,7 @@ pub async fn export_csv(
             let json = |v: Option<Value>| v.map_or(String::new(), |v| v.to_string());
             file.row([
                 e.id.to_string(),
-                e.at.to_rfc3339(),
+                crate::clock::rfc3339(e.at),
                 e.actor_username.unwrap_or_default(),
                 e.ward_id.map_or(String::new(), |w| w.to_string()),
                 e.action,

@@ -59,12 +59,7 @@ async fn bearer(parts: &Parts, state: &AppState) -> Result<Caller, Problem> {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
-        .ok_or_else(|| {
-            Problem::unauthorized(
-                "Cần đăng nhập: thiếu mã truy cập (Authorization: Bearer ...).",
-                "Sign in first: the Authorization: Bearer header is missing.",
-            )
-        })?;
+        .ok_or_else(Problem::token_missing)?;
     let mut caller = accounts::caller(&state.services, token.trim()).await?;
     caller.origin = origin(parts, state);
     // Counted here, before any body is read: every write goes through this extractor.

@@ -25,7 +25,9 @@ pub struct DeviceRegistration {
 pub struct Device {
     id: Uuid,
     platform: String,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     created_at: DateTime<Utc>,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     last_seen_at: DateTime<Utc>,
 }
 

@@ -65,7 +65,11 @@ pub fn status(kind: ProblemKind) -> StatusCode {
     match kind {
         ProblemKind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
         ProblemKind::MalformedBody | ProblemKind::BadParameter => StatusCode::BAD_REQUEST,
-        ProblemKind::Unauthorized => StatusCode::UNAUTHORIZED,
+        ProblemKind::TokenMissing
+        | ProblemKind::TokenInvalid
+        | ProblemKind::TokenExpired
+        | ProblemKind::BadCredentials
+        | ProblemKind::SessionEnded => StatusCode::UNAUTHORIZED,
         ProblemKind::Forbidden | ProblemKind::PasswordChangeRequired => StatusCode::FORBIDDEN,
         ProblemKind::NotFound | ProblemKind::RouteNotFound => StatusCode::NOT_FOUND,
         ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -84,6 +88,24 @@ pub fn status(kind: ProblemKind) -> StatusCode {
         ProblemKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ProblemKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The `WWW-Authenticate` challenge of a 401 (RFC 9110 §11.6.1, RFC 6750 §3): `Bearer`, with
+/// `error="invalid_token"` when the token presented is malformed, not ours or expired, so that
+/// clients following RFC 6750 know to get a new one. Other answers have none.
+pub fn challenge(kind: ProblemKind) -> Option<&'static str> {
+    match kind {
+        ProblemKind::TokenMissing | ProblemKind::BadCredentials | ProblemKind::SessionEnded => {
+            Some(r#"Bearer realm="sos-khu-pho""#)
+        }
+        ProblemKind::TokenInvalid => Some(
+            r#"Bearer realm="sos-khu-pho", error="invalid_token", error_description="The access token is not valid""#,
+        ),
+        ProblemKind::TokenExpired => Some(
+            r#"Bearer realm="sos-khu-pho", error="invalid_token", error_description="The access token expired""#,
+        ),
+        _ => None,
     }
 }
 
@@ -139,6 +161,12 @@ impl IntoResponse for Problem {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(challenge) = challenge(self.kind) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
         if let Some(seconds) = self.retry_after_seconds {
             response
                 .headers_mut()

@@ -1,10 +1,11 @@
 //! Extractors whose rejections are problems a person can act on, in the request's language,
 //! instead of axum's plain-text defaults.
 
+use crate::http::query;
 use crate::problem::{FieldError, Problem, ProblemKind};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::{StatusCode, header, request::Parts};
 use serde::de::DeserializeOwned;
 
@@ -162,14 +163,26 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
     }
 }
 
-/// Query parameters; a value of the wrong type is a 400 problem that names it.
+/// Query parameters: those the route does not take ([`crate::http::query::TABLE`]) are a 400
+/// problem that names them; so is one given twice.
 pub struct Query<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map_or("", MatchedPath::as_str);
+        let allowed = query::allowed(parts.method.as_str(), route).ok_or_else(|| {
+            Problem::internal(anyhow::anyhow!(
+                "{} {route} reads query parameters but http::query::TABLE does not list it",
+                parts.method
+            ))
+        })?;
         let query = parts.uri.query().unwrap_or_default();
+        query::check(query, allowed)?;
         serde_urlencoded_from_str(query).map(Query)
     }
 }

@@ -37,7 +37,9 @@ struct Hotspot {
     count: usize,
     /// Reports of the cluster still waiting for the ward.
     open: usize,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     first_reported_at: DateTime<Utc>,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     last_reported_at: DateTime<Utc>,
     report_ids: Vec<Uuid>,
 }

@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod params;
 pub mod photos;
 pub mod preferences;
+pub mod query;
 pub mod reports;
 pub mod routes;
 pub mod server;

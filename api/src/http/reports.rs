@@ -310,13 +310,8 @@ pub async fn export_csv(
     caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, Problem> {
-    if query.limit.is_some() || query.cursor.is_some() {
-        return Err(Problem::field(
-            "limit",
-            "Tệp CSV chứa mọi phản ánh khớp bộ lọc; không dùng limit và cursor.",
-            "A CSV export holds every matching report; limit and cursor do not apply.",
-        ));
-    }
+    // `limit` and `cursor` are not among its parameters (`http::query`): the file holds every
+    // matching report.
     let now = services.clock.now();
     let mut asked = listing(&query, (EXPORT_PAGE, EXPORT_PAGE), now)?;
     let mut file = CsvFile::new("reports.csv", &EXPORT_COLUMNS)?;
@@ -377,7 +372,7 @@ pub async fn geojson(
                     "subcategory": r.subcategory,
                     "priority": r.priority,
                     "status": r.status,
-                    "created_at": r.created_at,
+                    "created_at": crate::clock::rfc3339(r.created_at),
                 },
             }))
         })

@@ -156,7 +156,9 @@ pub struct Backlog {
 
 #[derive(Serialize)]
 pub struct Summary {
+    #[serde(with = "crate::clock::rfc3339_serde")]
     from: DateTime<Utc>,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     to: DateTime<Utc>,
     received: i64,
     resolved: i64,
@@ -180,14 +182,8 @@ pub async fn summary(
     caller: Caller,
     Query(query): Query<StatsQuery>,
 ) -> Result<axum::Json<Summary>, Problem> {
+    // JSON only: `format` is not among its parameters (`http::query`).
     let asked = parse(&query, services.clock.now())?;
-    if asked.csv {
-        return Err(Problem::field(
-            "format",
-            "Bảng tổng hợp chỉ có dạng JSON; các bảng xếp hạng và chuỗi thời gian có CSV.",
-            "The summary is JSON only; the rankings and the time series come as CSV.",
-        ));
-    }
     let filters = &asked.filters;
     let figures = stats::summary(&services, &caller, filters).await?;
     let (counts, backlog) = (figures.counts, figures.backlog);
@@ -235,7 +231,9 @@ pub struct Row<K> {
 
 #[derive(Serialize)]
 pub struct Ranking<K> {
+    #[serde(with = "crate::clock::rfc3339_serde")]
     from: DateTime<Utc>,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     to: DateTime<Utc>,
     items: Vec<Row<K>>,
 }
@@ -450,7 +448,9 @@ pub struct Point {
 
 #[derive(Serialize)]
 pub struct Series {
+    #[serde(with = "crate::clock::rfc3339_serde")]
     from: DateTime<Utc>,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     to: DateTime<Utc>,
     interval: Interval,
     points: Vec<Point>,

@@ -137,10 +137,15 @@ pub struct Report {
     pub duplicate_of: Option<Uuid>,
     pub rating: Option<i32>,
     pub response: Option<String>,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     pub updated_at: DateTime<Utc>,
+    #[serde(with = "crate::clock::rfc3339_serde::option")]
     pub acknowledged_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::clock::rfc3339_serde::option")]
     pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::clock::rfc3339_serde::option")]
     pub closed_at: Option<DateTime<Utc>>,
     pub deadlines: Deadlines,
 }
@@ -148,6 +153,7 @@ pub struct Report {
 /// A deadline as people see it: when, and where the report stands against it now.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeadlineView {
+    #[serde(with = "crate::clock::rfc3339_serde")]
     pub due_at: DateTime<Utc>,
     pub standing: Standing,
 }
@@ -260,6 +266,7 @@ pub struct Event {
     pub visibility: Visibility,
     pub text: Option<String>,
     pub data: Value,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -299,6 +306,7 @@ pub struct Photo {
     pub id: Uuid,
     pub kind: PhotoKind,
     pub added_by: Option<UserRef>,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     pub created_at: DateTime<Utc>,
     pub format: sos_domain::photos::PhotoFormat,
     pub width: i32,
@@ -365,6 +373,7 @@ pub struct PossibleDuplicate {
     pub status: Status,
     pub description: String,
     pub distance_m: f64,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -392,7 +401,9 @@ pub struct Notification {
     pub report_id: Uuid,
     pub title: String,
     pub body: String,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::clock::rfc3339_serde::option")]
     pub read_at: Option<DateTime<Utc>>,
 }
 

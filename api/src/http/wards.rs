@@ -27,7 +27,9 @@ pub struct Ward {
     province_name: String,
     /// Put in service and not closed since: takes new reports.
     in_service: bool,
+    #[serde(with = "crate::clock::rfc3339_serde::option")]
     activated_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::clock::rfc3339_serde::option")]
     deactivated_at: Option<DateTime<Utc>>,
     contact_phone: Option<String>,
     contact_email: Option<String>,

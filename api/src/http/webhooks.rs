@@ -25,6 +25,7 @@ pub struct Webhook {
     /// Empty: every event type.
     event_types: Vec<EventType>,
     active: bool,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     created_at: DateTime<Utc>,
     /// Shown once, when the subscription is made.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,9 +109,12 @@ pub struct Delivery {
     event_type: String,
     status: DeliveryStatus,
     attempts: i32,
+    #[serde(with = "crate::clock::rfc3339_serde::option")]
     next_attempt_at: Option<DateTime<Utc>>,
     last_error: Option<String>,
+    #[serde(with = "crate::clock::rfc3339_serde")]
     created_at: DateTime<Utc>,
+    #[serde(with = "crate::clock::rfc3339_serde::option")]
     sent_at: Option<DateTime<Utc>>,
 }
 

@@ -27,6 +27,11 @@ use uuid::Uuid;
 /// How long after its expiry a token is still accepted, for clocks that differ a little.
 pub const LEEWAY_SECONDS: u64 = 5;
 
+/// How long a spent refresh token still brings back the pair it was exchanged for, so that a
+/// phone that never got the answer (a train going into a tunnel) can ask again. Later, a spent
+/// token presented again means it was copied: the whole session is revoked.
+pub const REFRESH_GRACE_SECONDS: i64 = 60;
+
 /// Who tokens are for and who issues them; both are checked on every request.
 const AUDIENCE: &str = "sos-khu-pho-api";
 const ISSUER: &str = "sos-khu-pho";
@@ -72,6 +77,8 @@ pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Derives the refresh token that follows another (see [`JwtKeys::successor`]).
+    successors: hmac::Hmac<Sha256>,
     pub access_ttl: Duration,
 }
 
@@ -87,8 +94,21 @@ impl JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            successors: hmac::KeyInit::new_from_slice(secret).expect("any key length"),
             access_ttl,
         }
+    }
+
+    /// The refresh token issued in exchange for `refresh_token`: an HMAC of it under the
+    /// service's secret, so that every replica derives the same one and the database keeps
+    /// only its hash, as of every refresh token. Without the secret it cannot be guessed.
+    pub fn successor(&self, refresh_token: &str) -> String {
+        use hmac::Mac;
+        let mut mac = self.successors.clone();
+        // A prefix no JWT signing input can have (they are base64url with one dot).
+        mac.update(b"sos-khu-pho refresh successor\n");
+        mac.update(refresh_token.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
     /// An access token issued at `now`, of the sign-in `session` when there is one.
@@ -116,10 +136,15 @@ impl JwtKeys {
         )?)
     }
 
-    pub fn verify(&self, token: &str) -> Option<Claims> {
+    /// The claims of a token of ours; `token-expired` past its expiry and the leeway,
+    /// `token-invalid` for anything else wrong with it.
+    pub fn verify(&self, token: &str) -> Outcome<Claims> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
             .map(|d| d.claims)
+            .map_err(|error| match error.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => Problem::token_expired(),
+                _ => Problem::token_invalid(),
+            })
     }
 }
 
@@ -168,21 +193,15 @@ pub fn head_actor(user: &user::Model) -> Actor {
     }
 }
 
-fn invalid_token() -> Problem {
-    Problem::unauthorized(
-        "Mã truy cập không hợp lệ hoặc đã hết hạn, hãy đăng nhập lại.",
-        "The access token is invalid or expired; sign in again.",
-    )
-}
-
 /// The caller an access token stands for: its account must still be active.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn caller(services: &Services, token: &str) -> Outcome<Caller> {
-    let claims = services.jwt.verify(token).ok_or_else(invalid_token)?;
+    let claims = services.jwt.verify(token)?;
+    // A deactivated account's sign-ins end at once, its access tokens with them.
     let user = store::user(&services.db, claims.sub)
         .await?
         .filter(|u| u.active)
-        .ok_or_else(invalid_token)?;
+        .ok_or_else(Problem::session_ended)?;
     let actor = actor_of(&services.db, &user).await?;
     let session = Session {
         id: claims.sid,
@@ -279,10 +298,7 @@ pub async fn login(
         )
         .await?;
         txn.commit().await?;
-        return Err(Problem::unauthorized(
-            "Tên đăng nhập hoặc mật khẩu không đúng.",
-            "Wrong username or password.",
-        ));
+        return Err(Problem::bad_credentials());
     };
     let pair = issue_pair(services, &*txn, &user, Uuid::now_v7()).await?;
     audit::record(&*txn, now, &author, sign_in("auth.signed_in", Some(&user))).await?;
@@ -299,8 +315,20 @@ async fn issue_pair(
     family: Uuid,
 ) -> Outcome<TokenPair> {
     let now = services.clock.now();
+    issue_pair_with(services, db, user, family, random_token(), now).await
+}
+
+/// Issues at `now` an access token and the refresh token `refresh` of `family`, stored
+/// through `db`.
+async fn issue_pair_with(
+    services: &Services,
+    db: &impl ConnectionTrait,
+    user: &user::Model,
+    family: Uuid,
+    refresh: String,
+    now: DateTime<Utc>,
+) -> Outcome<TokenPair> {
     let access_token = services.jwt.issue(user.id, *user.role, now, Some(family))?;
-    let refresh = random_token();
     let ttl = services.settings.refresh_token_ttl;
     store::insert_refresh_token(
         db,
@@ -323,39 +351,72 @@ async fn issue_pair(
     })
 }
 
-fn invalid_refresh() -> Problem {
-    Problem::unauthorized(
-        "Phiên đăng nhập đã hết hạn hoặc bị thu hồi, hãy đăng nhập lại.",
-        "The session has expired or was revoked; sign in again.",
-    )
-}
-
-/// Rotates a refresh token. A token is good once: presenting a spent one means it was copied,
-/// so the whole family of that login is revoked and both holders must sign in again.
+/// Rotates a refresh token. A token is good once: the pair it is exchanged for is issued in
+/// the transaction that spends it, its refresh token derived from the spent one
+/// ([`JwtKeys::successor`]). Presented again within [`REFRESH_GRACE_SECONDS`] while that
+/// successor is unused, it brings back the same pair (the phone never got the answer), on any
+/// replica. Presented again later, or after its successor was used, it was copied: the whole
+/// family of that login is revoked and both holders must sign in again.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn refresh(services: &Services, refresh_token: &str) -> Outcome<TokenPair> {
-    let hash = sha256_hex(refresh_token.trim().as_bytes());
+    let presented = refresh_token.trim();
+    let hash = sha256_hex(presented.as_bytes());
     let now = services.clock.now();
     let txn = services.begin_write().await?;
     let token = store::refresh_token_by_hash(&*txn, &hash)
         .await?
-        .ok_or_else(invalid_refresh)?;
+        .ok_or_else(Problem::session_ended)?;
     if token.revoked_at.is_some() || token.expires_at <= now {
-        return Err(invalid_refresh());
+        return Err(Problem::session_ended());
     }
-    if !store::spend_refresh_token(&*txn, token.id, now).await? {
-        store::revoke_family(&*txn, token.family_id, now).await?;
-        txn.commit().await?;
-        services.hub.end_sessions([token.family_id]).await;
-        tracing::warn!(family = %token.family_id, "refresh token reused: session family revoked");
-        return Err(invalid_refresh());
-    }
-    txn.commit().await?;
-    let user = store::user(&services.db, token.user_id)
+    let user = store::user(&*txn, token.user_id)
         .await?
         .filter(|u| u.active)
-        .ok_or_else(invalid_refresh)?;
-    issue_pair(services, &services.db, &user, token.family_id).await
+        .ok_or_else(Problem::session_ended)?;
+    let successor = services.jwt.successor(presented);
+    if store::spend_refresh_token(&*txn, token.id, now).await? {
+        let pair = issue_pair_with(services, &*txn, &user, token.family_id, successor, now).await?;
+        txn.commit().await?;
+        return Ok(pair);
+    }
+    // Spent already. Read again: a concurrent refresh may have spent it since the first read.
+    let spent_at = store::refresh_token_by_hash(&*txn, &hash)
+        .await?
+        .and_then(|t| t.used_at);
+    let next = store::refresh_token_by_hash(&*txn, &sha256_hex(successor.as_bytes())).await?;
+    if let (Some(spent_at), Some(next)) = (spent_at, next)
+        && now - spent_at <= chrono::Duration::seconds(REFRESH_GRACE_SECONDS)
+        && next.family_id == token.family_id
+        && next.used_at.is_none()
+        && next.revoked_at.is_none()
+    {
+        txn.commit().await?;
+        tracing::info!(family = %token.family_id, "refresh token presented again within the grace: the same pair");
+        // The access token issued at the exchange, signed again: the same bytes.
+        let access_token =
+            services
+                .jwt
+                .issue(user.id, *user.role, spent_at, Some(token.family_id))?;
+        let access_ends = spent_at + services.jwt.access_ttl;
+        return Ok(TokenPair {
+            access_token,
+            token_type: "Bearer",
+            expires_in: seconds_until(access_ends, now),
+            refresh_token: successor,
+            refresh_expires_in: seconds_until(next.expires_at, now),
+            password_change_required: user.must_change_password,
+        });
+    }
+    store::revoke_family(&*txn, token.family_id, now).await?;
+    txn.commit().await?;
+    services.hub.end_sessions([token.family_id]).await;
+    tracing::warn!(family = %token.family_id, "refresh token reused: session family revoked");
+    Err(Problem::session_ended())
+}
+
+/// Whole seconds from `now` to `end`, none when it has passed.
+fn seconds_until(end: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+    u64::try_from((end - now).num_seconds()).unwrap_or(0)
 }
 
 /// Ends the session of a refresh token (its whole family). Signing out twice is fine.
@@ -423,7 +484,7 @@ mod tests {
         assert!(
             JwtKeys::new(&[8; 32], Duration::from_secs(900))
                 .verify(&token)
-                .is_none()
+                .is_err()
         );
 
         let now = now.timestamp();
@@ -438,17 +499,47 @@ mod tests {
         let base = serde_json::json!({"sub": id, "role": "admin", "aud": AUDIENCE, "iss": ISSUER, "iat": now});
         let mut expired = base.clone();
         expired["exp"] = (now - 3600).into();
-        assert!(keys.verify(&forge(expired)).is_none(), "expired");
-        assert!(keys.verify(&forge(base.clone())).is_none(), "exp missing");
+        assert_eq!(
+            keys.verify(&forge(expired)).unwrap_err().kind,
+            ProblemKind::TokenExpired
+        );
+        // The leeway is a few seconds for clocks that differ, not jsonwebtoken's minute.
+        let mut just_over = base.clone();
+        just_over["exp"] = (now - 2).into();
+        assert!(keys.verify(&forge(just_over)).is_ok(), "within the leeway");
+        let mut past_leeway = base.clone();
+        past_leeway["exp"] = (now - LEEWAY_SECONDS as i64 - 5).into();
+        assert_eq!(
+            keys.verify(&forge(past_leeway)).unwrap_err().kind,
+            ProblemKind::TokenExpired
+        );
+        assert!(keys.verify(&forge(base.clone())).is_err(), "exp missing");
         let mut string_exp = base.clone();
         string_exp["exp"] = "never".into();
         assert!(
-            keys.verify(&forge(string_exp)).is_none(),
+            keys.verify(&forge(string_exp)).unwrap_err().kind == ProblemKind::TokenInvalid,
             "exp of the wrong type"
         );
         let mut other_audience = base;
         other_audience["exp"] = (now + 600).into();
         other_audience["aud"] = "someone-else".into();
-        assert!(keys.verify(&forge(other_audience)).is_none(), "audience");
+        assert_eq!(
+            keys.verify(&forge(other_audience)).unwrap_err().kind,
+            ProblemKind::TokenInvalid,
+            "audience"
+        );
+    }
+
+    #[test]
+    fn a_refresh_tokens_successor_is_the_same_on_every_replica_and_secret_to_others() {
+        let keys = JwtKeys::new(&[7; 32], Duration::from_secs(900));
+        let replica = JwtKeys::new(&[7; 32], Duration::from_secs(900));
+        let token = random_token();
+        let next = keys.successor(&token);
+        assert_eq!(next, replica.successor(&token));
+        assert_eq!(next.len(), token.len(), "256 bits, as a random token");
+        assert_ne!(next, keys.successor(&random_token()));
+        let stranger = JwtKeys::new(&[8; 32], Duration::from_secs(900));
+        assert_ne!(next, stranger.successor(&token));
     }
 }

@@ -25,6 +25,7 @@ pub struct Loaded {
 pub struct ModelInfo {
     /// `None` for the model built into the service.
     pub id: Option<Uuid>,
+    #[serde(with = "crate::clock::rfc3339_serde::option")]
     pub activated_at: Option<DateTime<Utc>>,
     pub trained_examples: usize,
     pub corrections: usize,

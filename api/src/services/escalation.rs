@@ -129,7 +129,7 @@ fn alert_events(
             to_status: None,
             visibility: Stored(Visibility::Internal),
             text: Some(describe(deadline, due_at)),
-            data: json!({"deadline": deadline, "due_at": due_at}),
+            data: json!({"deadline": deadline, "due_at": crate::clock::rfc3339(due_at)}),
             created_at: now,
         };
         let (title, body) = wording::inbox::entry(

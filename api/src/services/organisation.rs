@@ -31,8 +31,8 @@ fn ward_facts(w: &ward::Model) -> Value {
     json!({
         "code": w.code,
         "name": w.name,
-        "activated_at": w.activated_at,
-        "deactivated_at": w.deactivated_at,
+        "activated_at": w.activated_at.map(crate::clock::rfc3339),
+        "deactivated_at": w.deactivated_at.map(crate::clock::rfc3339),
         "contact_phone": w.contact_phone,
         "contact_email": w.contact_email,
         "contact_address": w.contact_address,

@@ -205,7 +205,7 @@ async fn webhook_rows(
             let payload = json!({
                 "id": id,
                 "type": event.event_type,
-                "occurred_at": event.created_at,
+                "occurred_at": crate::clock::rfc3339(event.created_at),
                 "report_id": event.report_id,
                 "ward_id": ward_id,
                 "neighborhood_id": neighborhood_id,

@@ -205,7 +205,10 @@ async fn changes_of(
         Command::Extend { resolve_by, .. } => {
             command::check_extension(report.resolve_due_at, *resolve_by, services.clock.now())
                 .map_err(extension_refused)?;
-            changes.data = json!({"from": report.resolve_due_at, "to": resolve_by});
+            changes.data = json!({
+                "from": report.resolve_due_at.map(crate::clock::rfc3339),
+                "to": crate::clock::rfc3339(*resolve_by),
+            });
             changes.resolve_by = Some(*resolve_by);
         }
         Command::Acknowledge
