@@ -105,7 +105,9 @@ async fn each_refused_token_says_why() {
     // Two seconds past it, within the leeway for clocks that differ: still good.
     let barely = token_issued(&app, "tnp.kp1", 62, 60).await;
     assert_eq!(app.get("/v1/me", &barely).await.status, 200);
-    assert!(sos_api::services::accounts::LEEWAY_SECONDS <= 10);
+    // Thirty seconds past it (accepted before the leeway was cut): refused.
+    let late = token_issued(&app, "tnp.kp1", 90, 60).await;
+    assert_eq!(app.get("/v1/me", &late).await.problem(), "token-expired");
 }
 
 #[tokio::test]

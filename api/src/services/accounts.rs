@@ -464,6 +464,7 @@ pub async fn profile(services: &Services, caller: Caller) -> Outcome<Profile> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::problem::ProblemKind;
 
     #[test]
     fn passwords_verify_against_their_hash_only() {
