@@ -29,6 +29,8 @@ pub struct Settings {
     pub login_attempts_per_minute_per_ip: u32,
     /// Writes (any request but a read) per account and minute, counted across replicas.
     pub writes_per_minute: u32,
+    /// The oldest phone app version served (`X-App-Version`); none: every version.
+    pub min_app_version: Option<semver::Version>,
     pub max_body_bytes: usize,
     /// Classifier confidence under which a report goes to the triage desk.
     pub triage_threshold: f32,
@@ -136,6 +138,11 @@ impl Settings {
             login_attempts_per_minute_per_ip: vars
                 .number("SOS_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP", 60)?,
             writes_per_minute: vars.number("SOS_WRITES_PER_MINUTE", 120)?,
+            min_app_version: vars
+                .raw("SOS_MIN_APP_VERSION")
+                .map(|v| v.parse())
+                .transpose()
+                .context("SOS_MIN_APP_VERSION must be a version such as 1.4.0")?,
             max_body_bytes: vars.number("SOS_MAX_BODY_BYTES", 65_536)?,
             triage_threshold: vars.number(
                 "SOS_TRIAGE_THRESHOLD",

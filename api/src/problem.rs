@@ -52,6 +52,7 @@ pub enum ProblemKind {
     HeadersTooLarge,
     UnsupportedMediaType,
     RateLimited,
+    AppTooOld,
     Unavailable,
     Internal,
 }
@@ -86,6 +87,7 @@ impl ProblemKind {
             ProblemKind::HeadersTooLarge => "headers-too-large",
             ProblemKind::UnsupportedMediaType => "unsupported-media-type",
             ProblemKind::RateLimited => "rate-limited",
+            ProblemKind::AppTooOld => "app-too-old",
             ProblemKind::Unavailable => "unavailable",
             ProblemKind::Internal => "internal",
         }
@@ -137,13 +139,14 @@ impl ProblemKind {
                 ("Định dạng không được hỗ trợ", "Unsupported media type")
             }
             ProblemKind::RateLimited => ("Quá nhiều lần thử", "Too many attempts"),
+            ProblemKind::AppTooOld => ("Ứng dụng cần được cập nhật", "The app must be updated"),
             ProblemKind::Unavailable => ("Dịch vụ tạm thời không sẵn sàng", "Service unavailable"),
             ProblemKind::Internal => ("Lỗi hệ thống", "Internal error"),
         };
         if lang == Lang::En { en } else { vi }
     }
 
-    pub const ALL: [ProblemKind; 28] = [
+    pub const ALL: [ProblemKind; 29] = [
         ProblemKind::Validation,
         ProblemKind::MalformedBody,
         ProblemKind::BadParameter,
@@ -170,6 +173,7 @@ impl ProblemKind {
         ProblemKind::HeadersTooLarge,
         ProblemKind::UnsupportedMediaType,
         ProblemKind::RateLimited,
+        ProblemKind::AppTooOld,
         ProblemKind::Unavailable,
         ProblemKind::Internal,
     ];

@@ -221,3 +221,198 @@ mod tests {
         );
     }
 }
+
+/// What a category picker shows of a subcategory beside its label: a stable icon name (from
+/// Material Symbols, which both phone platforms draw), one line of what belongs here, and
+/// phrases a neighborhood head would type, each one the classifier files under it.
+pub struct Guide {
+    pub icon: &'static str,
+    pub description: &'static str,
+    pub examples: &'static [&'static str],
+}
+
+impl Subcategory {
+    pub fn guide(self) -> Guide {
+        use Subcategory::*;
+        let (icon, description, examples): (&str, &str, &[&str]) = match self {
+            RoadDamage => (
+                "add_road",
+                "Ổ gà, sụt lún, vỉa hè bể, nắp cống hở trên đường.",
+                &[
+                    "Đường bị sụt lún thành ổ gà lớn",
+                    "Vỉa hè bể nát, người đi bộ dễ té",
+                ],
+            ),
+            Streetlight => (
+                "lightbulb",
+                "Đèn đường không sáng, chập chờn hoặc sáng cả ban ngày.",
+                &[
+                    "Đèn đường hư mấy đêm nay, hẻm tối om",
+                    "den duong khong sang",
+                ],
+            ),
+            DrainageFlooding => (
+                "flood",
+                "Ngập khi mưa, cống nghẹt, miệng cống bị che lấp.",
+                &[
+                    "Mưa xong hẻm ngập tới đầu gối",
+                    "Cống thoát nước bị nghẹt rác",
+                ],
+            ),
+            Trees => (
+                "park",
+                "Cây ngã, nhánh gãy, cây nghiêng cần cắt tỉa.",
+                &[
+                    "Cây xanh bị ngã chắn ngang đường",
+                    "Nhánh cây gãy treo lơ lửng trên đầu",
+                ],
+            ),
+            PowerLines => (
+                "electric_bolt",
+                "Dây điện đứt, võng thấp, trụ điện nghiêng, mất điện.",
+                &[
+                    "Dây điện bị đứt rơi xuống đường",
+                    "Trụ điện nghiêng sắp ngã",
+                ],
+            ),
+            WaterSupply => (
+                "water_drop",
+                "Mất nước, nước yếu, nước đục, ống nước bể.",
+                &["Khu phố mất nước từ sáng", "Ống nước bể phun lên mặt đường"],
+            ),
+            TrafficSignals => (
+                "traffic",
+                "Đèn giao thông hư, biển báo ngã hoặc bị che khuất.",
+                &[
+                    "Đèn giao thông ở ngã tư không hoạt động",
+                    "Biển báo bị ngã nằm dưới đất",
+                ],
+            ),
+            TheftRobbery => (
+                "local_police",
+                "Trộm cắp, cướp giật, đột nhập nhà.",
+                &[
+                    "Vừa bị giật điện thoại trước cửa nhà",
+                    "Trộm vào nhà lấy mất xe máy",
+                ],
+            ),
+            FightingDisturbance => (
+                "sports_kabaddi",
+                "Đánh nhau, gây rối, say xỉn quậy phá.",
+                &[
+                    "Nhóm thanh niên đánh nhau ngoài đầu hẻm",
+                    "Có người say xỉn la hét gây rối",
+                ],
+            ),
+            Noise => (
+                "volume_up",
+                "Hát karaoke, loa lớn, công trình ồn vào giờ nghỉ.",
+                &[
+                    "Hàng xóm hát karaoke tới khuya",
+                    "Công trình đục phá ồn ào lúc nửa đêm",
+                ],
+            ),
+            DrugsGambling => (
+                "gavel",
+                "Nghi sử dụng, mua bán ma túy; tụ tập cờ bạc, đá gà.",
+                &[
+                    "Nghi có nhóm tụ tập sử dụng ma túy",
+                    "Có sòng bạc đá gà trong hẻm",
+                ],
+            ),
+            Encroachment => (
+                "storefront",
+                "Buôn bán, để xe, dựng mái che lấn chiếm lòng lề đường.",
+                &[
+                    "Quán lấn chiếm hết vỉa hè",
+                    "Xe đậu tràn lòng đường gây kẹt xe",
+                ],
+            ),
+            IllegalConstruction => (
+                "construction",
+                "Xây dựng không phép, sai phép, vật liệu chắn đường.",
+                &[
+                    "Nhà bên cạnh xây thêm tầng không phép",
+                    "Cát đá xây dựng đổ chắn lối đi",
+                ],
+            ),
+            FireHazard => (
+                "local_fire_department",
+                "Cháy, khói, mùi gas, nguy cơ cháy nổ.",
+                &[
+                    "Có cháy ở căn nhà cuối hẻm",
+                    "Ngửi thấy mùi gas rò rỉ rất nặng",
+                ],
+            ),
+            IllegalDumping => (
+                "delete_forever",
+                "Đổ rác, xà bần, xả thải trái phép ra đường, kênh rạch.",
+                &[
+                    "Có người đổ xà bần ra lề đường ban đêm",
+                    "Xả rác xuống kênh",
+                ],
+            ),
+            UncollectedWaste => (
+                "delete",
+                "Rác không được thu gom, điểm tập kết rác quá tải.",
+                &[
+                    "Rác mấy ngày chưa ai thu gom",
+                    "Điểm tập kết rác tràn ra đường",
+                ],
+            ),
+            WastewaterOdor => (
+                "water_damage",
+                "Nước thải tràn, cống bốc mùi hôi.",
+                &["Nước thải tràn ra hẻm bốc mùi hôi", "Cống bốc mùi hôi thối"],
+            ),
+            AirPollution => (
+                "air",
+                "Đốt rác, khói bụi từ xưởng hoặc công trình.",
+                &["Có người đốt rác khói mù mịt", "Xưởng gần nhà xả khói bụi"],
+            ),
+            DiseaseVectors => (
+                "pest_control",
+                "Muỗi, chuột, ổ dịch sốt xuất huyết, xác động vật.",
+                &[
+                    "Nhiều muỗi, trong hẻm có người bị sốt xuất huyết",
+                    "Xác chó chết bốc mùi giữa đường",
+                ],
+            ),
+            Other => (
+                "help",
+                "Việc khác cần phường biết; phường sẽ chuyển đúng nơi.",
+                &["Cần hỏi thủ tục xin giấy phép"],
+            ),
+        };
+        Guide {
+            icon,
+            description,
+            examples,
+        }
+    }
+}
+
+#[cfg(test)]
+mod guide_tests {
+    use super::*;
+    use crate::classify::Classifier;
+    use crate::classify::model::Model;
+
+    #[test]
+    fn every_example_a_picker_shows_is_filed_under_its_own_subcategory() {
+        let model = Model::builtin();
+        let mut wrong = Vec::new();
+        for &subcategory in Subcategory::ALL {
+            let guide = subcategory.guide();
+            assert!(!guide.icon.is_empty() && !guide.description.is_empty());
+            assert!(!guide.examples.is_empty(), "{subcategory:?}");
+            for example in guide.examples {
+                let got = model.classify(example).subcategory;
+                if got != subcategory {
+                    wrong.push(format!("{example:?}: {got:?}, not {subcategory:?}"));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+}

@@ -39,6 +39,7 @@ fn every_operation_documents_its_errors_as_problems() {
             "/v1/auth/refresh",
             "/v1/auth/logout",
             "/v1/taxonomy",
+            "/v1/app",
             "/dashboard",
             "/dashboard/app.js",
             "/dashboard/app.css",
@@ -303,4 +304,75 @@ async fn every_instant_is_written_in_utc_with_six_fractional_digits() {
         let text = instant.as_str().unwrap_or_else(|| panic!("{instant}"));
         assert!(spec::is_timestamp(text), "{text}");
     }
+}
+
+#[tokio::test]
+async fn the_app_reads_the_limits_it_is_held_to_and_what_a_picker_draws() {
+    let app = TestApp::spawn().await;
+    let settings = app.request(Method::GET, "/v1/app", None, None).await;
+    assert_eq!(settings.status, 200, "{:?}", settings.body);
+    assert_eq!(settings.body["min_app_version"], serde_json::Value::Null);
+    let limits = &settings.body["limits"];
+    let most = limits["description_max_chars"].as_u64().unwrap() as usize;
+    let head = app.token("tnp.kp1").await;
+    let text = |n: usize| {
+        let start = "Rác chưa thu gom ở hẻm 5 ";
+        start.to_owned() + &"x".repeat(n - start.chars().count())
+    };
+    let longest = app
+        .post("/v1/reports", &head, json!({"description": text(most)}))
+        .await;
+    assert_eq!(longest.status, 201, "the limit read is accepted");
+    let longer = app
+        .post("/v1/reports", &head, json!({"description": text(most + 1)}))
+        .await;
+    assert_eq!(longer.status, 422, "one more is refused");
+    assert_eq!(limits["photos_per_kind"], 5);
+
+    let taxonomy = app.request(Method::GET, "/v1/taxonomy", None, None).await;
+    let mut orders = BTreeSet::new();
+    for category in taxonomy.body["categories"].as_array().unwrap() {
+        for sub in category["subcategories"].as_array().unwrap() {
+            assert!(orders.insert(sub["order"].as_u64().unwrap()), "{sub}");
+            assert!(!sub["icon"].as_str().unwrap().is_empty(), "{sub}");
+            // Each example shown is what the service files under that subcategory.
+            for example in sub["examples"].as_array().unwrap() {
+                let guess = app
+                    .post("/v1/classify", &head, json!({"text": example}))
+                    .await;
+                assert_eq!(guess.body["subcategory"], sub["code"], "{example}");
+            }
+        }
+    }
+    assert_eq!(orders.len(), 20);
+}
+
+#[tokio::test]
+async fn an_app_older_than_the_minimum_is_told_to_update_by_every_answer() {
+    let app = TestApp::spawn_with(|s| s.min_app_version = Some("2.1.0".parse().unwrap())).await;
+    let from = |version: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let mut request = app.client.get(app.url("/v1/taxonomy"));
+            if let Some(version) = version {
+                request = request.header("x-app-version", version);
+            }
+            app.send(Method::GET, "/v1/taxonomy", request).await
+        }
+    };
+    let old = from(Some("2.0.9")).await;
+    assert_eq!(old.status, 426);
+    assert_eq!(old.problem(), "app-too-old");
+    assert_eq!(old.header("x-min-app-version"), Some("2.1.0"));
+    assert_eq!(from(Some("not a version")).await.status, 426);
+    let current = from(Some("2.1.0")).await;
+    assert_eq!(current.status, 200);
+    assert_eq!(current.header("x-min-app-version"), Some("2.1.0"));
+    assert_eq!(
+        from(None).await.status,
+        200,
+        "the dashboard and scripts name no version"
+    );
+    let settings = app.request(Method::GET, "/v1/app", None, None).await;
+    assert_eq!(settings.body["min_app_version"], "2.1.0");
 }

@@ -86,6 +86,7 @@ pub fn status(kind: ProblemKind) -> StatusCode {
         ProblemKind::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ProblemKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ProblemKind::AppTooOld => StatusCode::UPGRADE_REQUIRED,
         ProblemKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -3,6 +3,7 @@
 //! stops gracefully. Handlers extract, call a use case (`services`), and render.
 
 pub mod accounts;
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod boundaries;
@@ -99,6 +100,10 @@ pub fn router(services: Services) -> Router {
             Problem::internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            app::version_gate,
+        ))
         .layer(axum::middleware::from_fn(request_limits))
         .layer(axum::middleware::from_fn(error::request_context))
         .layer(

@@ -3,9 +3,9 @@
 
 use crate::http::state::AppState;
 use crate::http::{
-    accounts, audit, boundaries, classify, dashboard, devices, health, hotspots, notifications,
-    photos, preferences, reports, sessions, stats, stream, supporters, taxonomy, wards, webhooks,
-    working_time,
+    accounts, app, audit, boundaries, classify, dashboard, devices, health, hotspots,
+    notifications, photos, preferences, reports, sessions, stats, stream, supporters, taxonomy,
+    wards, webhooks, working_time,
 };
 use axum::http::Method;
 use axum::routing::MethodRouter;
@@ -44,6 +44,7 @@ pub fn table() -> Vec<Route> {
         route!(GET "/v1/audit" => audit::list),
         route!(GET "/v1/audit.csv" => audit::export_csv),
         route!(PUT "/v1/me/preferences" => preferences::put),
+        route!(GET "/v1/app" => app::settings),
         route!(GET "/v1/taxonomy" => taxonomy::taxonomy),
         route!(GET "/v1/wards" => wards::list_wards),
         route!(POST "/v1/wards" => wards::activate),

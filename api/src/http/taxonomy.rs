@@ -1,4 +1,5 @@
-//! The codes of the taxonomy with their Vietnamese labels, for the app's pickers and filters.
+//! The codes of the taxonomy with their Vietnamese labels, for the app's pickers and filters;
+//! each subcategory with what a picker draws (order, icon, a line of description, examples).
 
 use axum::Json;
 use serde_json::{Value, json};
@@ -9,7 +10,15 @@ pub async fn taxonomy() -> Json<Value> {
         .iter()
         .map(|&category| {
             let subcategories: Vec<Value> = Subcategory::of(category)
-                .map(|s| json!({"code": s, "label": s.label(), "default_department": s.default_department()}))
+                .map(|s| {
+                    let guide = s.guide();
+                    let order = Subcategory::ALL.iter().position(|&o| o == s);
+                    json!({
+                        "code": s, "label": s.label(), "default_department": s.default_department(),
+                        "order": order, "icon": guide.icon, "description": guide.description,
+                        "examples": guide.examples,
+                    })
+                })
                 .collect();
             json!({"code": category, "label": category.label(), "subcategories": subcategories})
         })

@@ -25,8 +25,8 @@ use sos_store::reports::{self as store, Refs};
 use sos_store::{Stored, wards};
 use uuid::Uuid;
 
-const MAX_DESCRIPTION_CHARS: usize = 4000;
-const MAX_ADDRESS_CHARS: usize = 500;
+pub const MAX_DESCRIPTION_CHARS: usize = 4000;
+pub const MAX_ADDRESS_CHARS: usize = 500;
 /// A phone's reported GPS accuracy beyond this says nothing useful about the place.
 const MAX_ACCURACY_M: f64 = 100_000.0;
 
