@@ -5,8 +5,8 @@ use crate::entities::{notification, report, report_event};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 use sos_domain::access::Actor;
 use uuid::Uuid;
@@ -35,6 +35,33 @@ pub async fn page(
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, more))
+}
+
+/// How many of a user's entries are not read yet.
+pub async fn unread_count(db: &impl ConnectionTrait, user_id: Uuid) -> Result<u64, DbErr> {
+    notification::Entity::find()
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::ReadAt.is_null())
+        .count(db)
+        .await
+}
+
+/// Marks read at `at` every unread entry of a user up to `up_to` (the newest the app showed,
+/// so an entry that arrived meanwhile stays unread), or all; how many.
+pub async fn mark_all_read(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    up_to: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut update = notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(at))
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::ReadAt.is_null());
+    if let Some(newest) = up_to {
+        update = update.filter(notification::Column::Id.lte(newest));
+    }
+    Ok(update.exec(db).await?.rows_affected)
 }
 
 /// Marks a user's entry read at `at` (reading it again keeps the first time); the entry, or

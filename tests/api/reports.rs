@@ -155,6 +155,61 @@ async fn reading_a_notification_marks_it_and_the_unread_filter_follows() {
 }
 
 #[tokio::test]
+async fn the_inbox_counts_what_is_unread_and_is_read_all_at_once_up_to_what_was_shown() {
+    let app = TestApp::spawn().await;
+    let head = app.token("tnp.kp1").await;
+    let staff = app.token("tnp.infra").await;
+    let report = app
+        .file_report("tnp.kp1", json!({"description": "den duong hu o hem 5"}))
+        .await;
+    let act = |action: &'static str| {
+        let (app, staff, path) = (&app, &staff, format!("/v1/reports/{}/actions", id(&report)));
+        async move { app.post(&path, staff, json!({"action": action})).await }
+    };
+    assert_eq!(act("acknowledge").await.status, 200);
+    let inbox = app.get("/v1/notifications?limit=1", &head).await;
+    let unread = inbox.body["unread_count"].as_u64().unwrap();
+    assert!(unread >= 2, "{:?}", inbox.body);
+    assert_eq!(
+        inbox.body["items"].as_array().unwrap().len(),
+        1,
+        "the count is the inbox's"
+    );
+
+    // The app shows the inbox; a new entry arrives before the head taps "mark all read".
+    let shown = inbox.body["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(act("start").await.status, 200);
+    let marked = app
+        .post(
+            &format!("/v1/notifications/read-all?up_to={shown}"),
+            &head,
+            json!({}),
+        )
+        .await;
+    assert_eq!(marked.status, 200, "{:?}", marked.body);
+    assert_eq!(marked.body["marked"].as_u64().unwrap(), unread);
+    let after = app.get("/v1/notifications?unread=true", &head).await;
+    assert_eq!(
+        after.body["unread_count"], 1,
+        "what came after stays unread"
+    );
+    assert_eq!(after.body["items"][0]["type"], "report.in_progress");
+
+    let all = app
+        .post("/v1/notifications/read-all", &head, json!({}))
+        .await;
+    assert_eq!(all.body["marked"], 1);
+    let again = app
+        .post("/v1/notifications/read-all", &head, json!({}))
+        .await;
+    assert_eq!(again.body["marked"], 0);
+    assert_eq!(
+        app.get("/v1/notifications", &head).await.body["unread_count"],
+        0
+    );
+}
+
+#[tokio::test]
 async fn a_retried_submission_is_stored_once() {
     let app = TestApp::spawn().await;
     let token = app.token("tnp.kp2").await;

@@ -2,13 +2,13 @@
 
 use crate::http::extract::{Path, Query};
 use crate::http::params;
-use crate::http::views::{Notification, Page};
+use crate::http::views::Notification;
 use crate::problem::{FieldError, Problem};
 use crate::services::Services;
 use crate::services::accounts::Caller;
 use crate::services::inbox;
 use axum::extract::State;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Debug, Deserialize)]
@@ -19,12 +19,20 @@ pub struct InboxQuery {
     cursor: Option<String>,
 }
 
+/// A page of the inbox, with the unread entries of the whole inbox.
+#[derive(Serialize)]
+pub struct InboxPage {
+    items: Vec<Notification>,
+    next_cursor: Option<String>,
+    unread_count: u64,
+}
+
 /// Newest first. Ids are UUIDv7, time-ordered, so the id alone is the cursor.
 pub async fn list(
     State(services): State<Services>,
     caller: Caller,
     Query(query): Query<InboxQuery>,
-) -> Result<axum::Json<Page<Notification>>, Problem> {
+) -> Result<axum::Json<InboxPage>, Problem> {
     let mut errors = Vec::new();
     let unread = params::flag("unread", query.unread.as_deref(), &mut errors);
     let limit = params::limit(
@@ -33,24 +41,52 @@ pub async fn list(
         params::MAX_PAGE,
         &mut errors,
     );
-    let cursor = match query.cursor.as_deref().map(|c| Uuid::parse_str(c.trim())) {
-        None => None,
-        Some(Ok(id)) => Some(id),
-        Some(Err(_)) => {
-            errors.push(FieldError::new(
-                "cursor",
-                "Con trỏ trang không hợp lệ.",
-                "Invalid cursor.",
-            ));
-            None
-        }
-    };
+    let cursor = entry_id("cursor", query.cursor.as_deref(), &mut errors);
     Problem::check(errors)?;
-    let (rows, next) = inbox::page(&services, &caller, unread, cursor, limit).await?;
-    Ok(axum::Json(Page {
-        items: rows.iter().map(Into::into).collect(),
-        next_cursor: next.map(|id| id.to_string()),
+    let page = inbox::page(&services, &caller, unread, cursor, limit).await?;
+    Ok(axum::Json(InboxPage {
+        items: page.entries.iter().map(Into::into).collect(),
+        next_cursor: page.next.map(|id| id.to_string()),
+        unread_count: page.unread,
     }))
+}
+
+/// An entry's id given as a query parameter.
+fn entry_id(name: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Uuid> {
+    let parsed = Uuid::parse_str(value?.trim());
+    if parsed.is_err() {
+        errors.push(FieldError::new(
+            name,
+            "Mã thông báo không hợp lệ.",
+            "Not a notification id.",
+        ));
+    }
+    parsed.ok()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadAllQuery {
+    up_to: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct MarkedRead {
+    marked: u64,
+}
+
+/// Marks the whole inbox read, up to the newest entry the app showed (`up_to`) so that one
+/// arriving meanwhile stays unread.
+pub async fn mark_all_read(
+    State(services): State<Services>,
+    caller: Caller,
+    Query(query): Query<ReadAllQuery>,
+) -> Result<axum::Json<MarkedRead>, Problem> {
+    let mut errors = Vec::new();
+    let up_to = entry_id("up_to", query.up_to.as_deref(), &mut errors);
+    Problem::check(errors)?;
+    let marked = inbox::mark_all_read(&services, &caller, up_to).await?;
+    Ok(axum::Json(MarkedRead { marked }))
 }
 
 /// Marks an entry read; reading it again keeps the first time.

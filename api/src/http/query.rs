@@ -112,6 +112,7 @@ pub const TABLE: &[Allowed] = &[
         &["subcategory", "ward", "days", "radius_m", "min_reports"],
     ),
     ("GET", "/v1/notifications", &["unread", "limit", "cursor"]),
+    ("POST", "/v1/notifications/read-all", &["up_to"]),
 ];
 
 /// The query parameters `method` `route` takes; `None` for a route not in the table.

@@ -127,5 +127,6 @@ pub fn table() -> Vec<Route> {
         route!(GET "/v1/notifications" => notifications::list),
         route!(GET "/v1/stream" => stream::stream),
         route!(POST "/v1/notifications/{id}/read" => notifications::mark_read),
+        route!(POST "/v1/notifications/read-all" => notifications::mark_all_read),
     ]
 }

@@ -9,22 +9,45 @@ use sos_store::accounts;
 use sos_store::entities::{device, notification};
 use uuid::Uuid;
 
-/// A page of the caller's inbox, newest first, and the cursor of the next.
+/// A page of the caller's inbox, newest first.
+pub struct InboxPage {
+    pub entries: Vec<notification::Model>,
+    pub next: Option<Uuid>,
+    /// Of the whole inbox, not only this page: the badge on the app's icon.
+    pub unread: u64,
+}
+
+/// A page of the caller's inbox, newest first, with the cursor of the next.
 pub async fn page(
     services: &Services,
     caller: &Caller,
     unread_only: bool,
     before: Option<Uuid>,
     limit: u64,
-) -> Outcome<(Vec<notification::Model>, Option<Uuid>)> {
-    let (rows, more) =
+) -> Outcome<InboxPage> {
+    let (entries, more) =
         sos_store::inbox::page(&services.db, caller.user.id, unread_only, before, limit).await?;
     let next = if more {
-        rows.last().map(|n| n.id)
+        entries.last().map(|n| n.id)
     } else {
         None
     };
-    Ok((rows, next))
+    let unread = sos_store::inbox::unread_count(&services.db, caller.user.id).await?;
+    Ok(InboxPage {
+        entries,
+        next,
+        unread,
+    })
+}
+
+/// Marks every unread entry of the caller read, up to `up_to` when given; how many.
+pub async fn mark_all_read(
+    services: &Services,
+    caller: &Caller,
+    up_to: Option<Uuid>,
+) -> Outcome<u64> {
+    let now = services.clock.now();
+    Ok(sos_store::inbox::mark_all_read(&services.db, caller.user.id, up_to, now).await?)
 }
 
 /// Marks an entry read; reading it again keeps the first time.
