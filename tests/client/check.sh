@@ -9,6 +9,7 @@
 # Usage: tests/client/check.sh
 #   SOS_CLIENT_VENV  the venv to create or reuse (default tests/client/.venv)
 # Then, against a running server: SOS_BASE_URL=http://127.0.0.1:8080 "$SOS_CLIENT_VENV/bin/python" tests/client/journey.py
+# or, against a server of its own: tests/client/journey.sh target/release/sos
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
