@@ -14,6 +14,7 @@ pub mod evaluate;
 pub mod lifecycle;
 pub mod network;
 pub mod photos;
+pub mod picture;
 pub mod place;
 pub mod rate;
 pub mod rollup;

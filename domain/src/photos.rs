@@ -10,8 +10,22 @@ use crate::code::codes;
 pub const MAX_PHOTOS_PER_KIND: usize = 5;
 
 /// A picture larger than this (in pixels) is refused before it is decoded: a small file can
-/// claim a huge picture and exhaust memory. Phones take 12 to 50 megapixels.
-pub const MAX_PIXELS: u64 = 64_000_000;
+/// claim a huge picture and exhaust memory. Phones' default photos are 12 megapixels, an
+/// iPhone's 24 (5712×4284, 24.5 million pixels); their 48 to 200 megapixel modes are refused.
+pub const MAX_PIXELS: u64 = 25_000_000;
+
+/// The most memory the processing of one photo may take, judged from its header before it
+/// is decoded ([`crate::picture::Header::memory`]): the decoded picture, what the decoder holds
+/// beside it, and the copies made to shrink it. An iPhone's 24-megapixel JPEG takes 95 MiB; a
+/// 16-bit or transparent picture of as many pixels takes more and is refused. Each photo worker
+/// may hold this much at once.
+pub const MEMORY_BUDGET: u64 = 100 * 1024 * 1024;
+
+/// The largest colour profile kept in an original, inflated: real profiles take a few
+/// kilobytes (sRGB 3 KB, Display P3 under 1 KB), printers' tables a few hundred. A PNG's is
+/// compressed, and a few kilobytes of it can inflate to a gigabyte: it is inflated no further
+/// than this, and a larger one is dropped.
+pub const MAX_PROFILE_BYTES: u64 = 1024 * 1024;
 
 codes!(
     /// The formats the service accepts.

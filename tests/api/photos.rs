@@ -825,3 +825,158 @@ async fn a_report_is_filed_with_its_photos_in_one_form() {
     assert_eq!(too_many.status, 422);
     assert_eq!(too_many.body["errors"][0]["field"], "photo");
 }
+
+/// Whether a response is a 422 problem about the `photo` field.
+fn refused_photo(response: &TestResponse, what: &str) {
+    assert_eq!(response.status, 422, "{what}: {:?}", response.body);
+    assert_eq!(response.problem(), "validation", "{what}");
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/problem+json"),
+        "{what}"
+    );
+    assert_eq!(response.body["errors"][0]["field"], "photo", "{what}");
+}
+
+#[tokio::test]
+async fn pictures_that_would_take_more_memory_than_allowed_are_refused_before_decoding() {
+    let app = TestApp::spawn().await;
+    let report_id = file_report(&app, "tnp.kp1", "ổ gà lớn giữa đường").await;
+    // 12 megapixels at 16 bits with alpha, in 93 KB: 96 MB decoded and 36 MB more as RGB.
+    let deep = images::flat_png(4000, 3000, 6, 16);
+    assert!(deep.len() < 200_000, "{}", deep.len());
+    let refused = upload_as(&app, "tnp.kp1", &report_id, deep, None).await;
+    refused_photo(&refused, "16-bit RGBA 4000×3000");
+    let said = refused.body["errors"][0]["message"].as_str().unwrap();
+    assert!(said.contains("4000×3000") && said.contains("MiB"), "{said}");
+    // The file of the finding: 7900×7900 at 16 bits with alpha, 485 KB (499 MB decoded).
+    let huge = images::flat_png(7900, 7900, 6, 16);
+    assert!(huge.len() < 600_000, "{}", huge.len());
+    let refused = upload_as(&app, "tnp.kp1", &report_id, huge, None).await;
+    refused_photo(&refused, "16-bit RGBA 7900×7900");
+    assert!(
+        refused.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("62410000"),
+        "{}",
+        refused.body["errors"][0]["message"]
+    );
+    assert_eq!(photo_count(&app, "tnp.kp1", &report_id).await, 0);
+    assert!(stored_files(&app).is_empty());
+
+    // The same pixels in 8 bits, and 16 bits with alpha at a size that fits, are kept.
+    let rgb = upload_as(
+        &app,
+        "tnp.kp1",
+        &report_id,
+        images::flat_png(4000, 3000, 2, 8),
+        None,
+    )
+    .await;
+    assert_eq!(rgb.status, 201, "{:?}", rgb.body);
+    assert_eq!(rgb.body["width"], 4000);
+    let small_deep = upload_as(
+        &app,
+        "tnp.kp1",
+        &report_id,
+        images::flat_png(1200, 900, 6, 16),
+        None,
+    )
+    .await;
+    assert_eq!(small_deep.status, 201, "{:?}", small_deep.body);
+    let screen = app
+        .get(
+            small_deep.body["files"]["screen"].as_str().unwrap(),
+            &app.token("tnp.kp1").await,
+        )
+        .await;
+    // Fully transparent black, shown on white.
+    let picture = image::load_from_memory(&screen.bytes).unwrap().into_rgb8();
+    assert!(picture.get_pixel(600, 450).0.iter().all(|c| *c > 240));
+    // An iPhone's default photo, 24 MP, is kept.
+    let iphone = image::RgbImage::from_pixel(5712, 4284, image::Rgb([90, 120, 60]));
+    let iphone = upload_as(
+        &app,
+        "tnp.kp1",
+        &report_id,
+        images::jpeg_of(&iphone, 80),
+        None,
+    )
+    .await;
+    assert_eq!(iphone.status, 201, "{:?}", iphone.body);
+}
+
+#[tokio::test]
+async fn a_colour_profile_that_would_inflate_to_hundreds_of_megabytes_is_dropped_uninflated() {
+    let app = TestApp::spawn().await;
+    let report_id = file_report(&app, "tnp.kp1", "rac thai chat dong dau hem").await;
+    let token = app.token("tnp.kp1").await;
+    // A 64×48 PNG whose profile inflates to 64 MiB, and one to 600 MB, in a few hundred
+    // kilobytes: the decoder used to inflate them (up to 400 MiB) before the first pixel.
+    for inflated in [64u64 << 20, 600_000_000] {
+        let bomb = images::png_with_profile_bomb(inflated);
+        assert!(bomb.len() < 700_000, "{}", bomb.len());
+        let added = upload_as(&app, "tnp.kp1", &report_id, bomb, None).await;
+        assert_eq!(added.status, 201, "{inflated}: {:?}", added.body);
+        let original = app
+            .get(added.body["files"]["original"].as_str().unwrap(), &token)
+            .await;
+        assert!(
+            !images::contains(&original.bytes, b"iCCP"),
+            "the profile is dropped"
+        );
+        assert_eq!(images::dimensions(&original.bytes), (64, 48));
+    }
+    // A profile of a real size stays with the picture.
+    let profiled = images::with_png_profile(
+        &images::flat_png(64, 48, 2, 8),
+        &images::zlib_of_zeros(3144),
+    );
+    let added = upload_as(&app, "tnp.kp1", &report_id, profiled, None).await;
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    let original = app
+        .get(added.body["files"]["original"].as_str().unwrap(), &token)
+        .await;
+    assert!(images::contains(&original.bytes, b"iCCP"));
+}
+
+#[tokio::test]
+async fn a_picture_whose_data_is_far_too_short_for_its_size_is_refused_as_truncated() {
+    let app = TestApp::spawn().await;
+    let report_id = file_report(&app, "tnp.kp1", "den duong hu ca tuan").await;
+    // The finding's JPEG: a few hundred bytes claiming 7990×7990, which a decoder would fill
+    // with grey; and the same claiming 12 megapixels.
+    for (width, height) in [(7990, 7990), (4000, 3000)] {
+        let claim = images::jpeg_claiming(width, height);
+        assert!(claim.len() < 1000, "{}", claim.len());
+        let refused = upload_as(&app, "tnp.kp1", &report_id, claim, None).await;
+        refused_photo(&refused, &format!("JPEG claiming {width}×{height}"));
+        assert!(
+            refused.body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("chưa trọn"),
+            "{}",
+            refused.body["errors"][0]["message"]
+        );
+    }
+    // A PNG whose image data stops early and then ends properly.
+    let cut = images::png_cut_short(2000, 1500, 40);
+    let refused = upload_as(&app, "tnp.kp1", &report_id, cut, None).await;
+    refused_photo(&refused, "PNG cut short");
+    // Filing with photos: the report is not filed.
+    let filed = file_with_photos(
+        &app,
+        "tnp.kp1",
+        json!({"description": "cay nga chan ngang duong"}),
+        vec![
+            images::phone_jpeg(320, 240, UPRIGHT),
+            images::jpeg_claiming(7990, 7990),
+        ],
+    )
+    .await;
+    refused_photo(&filed, "filing with a truncated JPEG");
+    assert_eq!(photo_count(&app, "tnp.kp1", &report_id).await, 0);
+    assert!(stored_files(&app).is_empty());
+}

@@ -196,3 +196,105 @@ pub fn dimensions(file: &[u8]) -> (u32, u32) {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// A PNG chunk: length, type, data and the CRC of type and data.
+pub fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut crc = flate2::Crc::new();
+    crc.update(kind);
+    crc.update(data);
+    let length = u32::try_from(data.len()).expect("a chunk under 4 GiB");
+    [
+        length.to_be_bytes().as_slice(),
+        kind,
+        data,
+        &crc.sum().to_be_bytes(),
+    ]
+    .concat()
+}
+
+/// `len` zero bytes squeezed by zlib as hard as it goes (about a thousand to one), fed in
+/// pieces so that the zeros are never all in memory.
+pub fn zlib_of_zeros(len: u64) -> Vec<u8> {
+    use std::io::Write;
+    const PIECE: u64 = 1 << 20;
+    let zeros = vec![0u8; PIECE as usize];
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(PIECE);
+        encoder.write_all(&zeros[..n as usize]).expect("compress");
+        left -= n;
+    }
+    encoder.finish().expect("compress")
+}
+
+/// A PNG of a black picture, complete and valid, in a file a thousand times smaller than its
+/// pixels: `color_type` 0 (grey), 2 (RGB) or 6 (RGBA), `bit_depth` 8 or 16. Rows are unfiltered
+/// zeros, so the whole image data is one run of zeros.
+pub fn flat_png(width: u32, height: u32, color_type: u8, bit_depth: u8) -> Vec<u8> {
+    let channels: u64 = match color_type {
+        0 => 1,
+        2 => 3,
+        4 => 2,
+        6 => 4,
+        other => panic!("colour type {other} is not made here"),
+    };
+    let row = 1 + (u64::from(width) * channels * u64::from(bit_depth)).div_ceil(8);
+    let mut header = Vec::with_capacity(13);
+    header.extend_from_slice(&width.to_be_bytes());
+    header.extend_from_slice(&height.to_be_bytes());
+    header.extend_from_slice(&[bit_depth, color_type, 0, 0, 0]);
+    [
+        b"\x89PNG\r\n\x1a\n".to_vec(),
+        png_chunk(b"IHDR", &header),
+        png_chunk(b"IDAT", &zlib_of_zeros(row * u64::from(height))),
+        png_chunk(b"IEND", &[]),
+    ]
+    .concat()
+}
+
+/// The PNG with an `iCCP` chunk (a colour profile) holding `profile`, compressed, after its
+/// header.
+pub fn with_png_profile(png: &[u8], profile_zlib: &[u8]) -> Vec<u8> {
+    // Signature (8) and IHDR (4 + 4 + 13 + 4).
+    let (head, rest) = png.split_at(8 + 25);
+    let data = [b"ICC Profile\0\0".as_slice(), profile_zlib].concat();
+    [head, &png_chunk(b"iCCP", &data), rest].concat()
+}
+
+/// A small PNG whose colour profile inflates to `inflated` bytes: a compression bomb in a
+/// chunk that decoders inflate before the first pixel.
+pub fn png_with_profile_bomb(inflated: u64) -> Vec<u8> {
+    with_png_profile(&flat_png(64, 48, 2, 8), &zlib_of_zeros(inflated))
+}
+
+/// A JPEG of a few hundred bytes whose header claims `width`×`height`: its image data is that
+/// of a 16×16 grey picture, far too short for the size it claims.
+pub fn jpeg_claiming(width: u16, height: u16) -> Vec<u8> {
+    let tiny = image::GrayImage::from_pixel(16, 16, image::Luma([128]));
+    let mut jpeg = Vec::new();
+    JpegEncoder::new_with_quality(&mut jpeg, 50)
+        .write_image(tiny.as_raw(), 16, 16, ExtendedColorType::L8)
+        .expect("encode JPEG");
+    // SOF0: FF C0, length (2), precision (1), height (2), width (2).
+    let sof = jpeg
+        .windows(2)
+        .position(|pair| pair == [0xFF, 0xC0])
+        .expect("a baseline frame header");
+    jpeg[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    jpeg[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    jpeg
+}
+
+/// A `width`×`height` RGB PNG whose image data stops after `kept` bytes of its deflate
+/// stream, then ends properly (`IEND`): what a careless or hostile sender makes of a cut file.
+pub fn png_cut_short(width: u32, height: u32, kept: usize) -> Vec<u8> {
+    let whole = flat_png(width, height, 2, 8);
+    let idat = zlib_of_zeros((1 + u64::from(width) * 3) * u64::from(height));
+    [
+        &whole[..8 + 25],
+        &png_chunk(b"IDAT", &idat[..kept.min(idat.len())]),
+        &png_chunk(b"IEND", &[]),
+    ]
+    .concat()
+}

@@ -11,6 +11,7 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use image::metadata::Orientation;
 use image::{DynamicImage, ExtendedColorType, ImageDecoder, ImageReader, RgbImage};
 use sos_domain::photos::{self, PhotoFormat, Sniffed, Variant};
+use sos_domain::picture::{self, Header, Unfit};
 use sos_domain::spatial::LatLon;
 use std::io::Cursor;
 use std::sync::Arc;
@@ -19,8 +20,6 @@ use tokio::sync::Semaphore;
 /// JPEG quality of the made versions: no visible loss on a phone, a third of the size of 95.
 const SCREEN_QUALITY: u8 = 82;
 const THUMB_QUALITY: u8 = 75;
-/// What a decoder may hold at once: a 64-megapixel RGB picture and its working buffers.
-const MAX_DECODE_BYTES: u64 = 400 * 1024 * 1024;
 
 /// Why an upload cannot be kept.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +30,8 @@ pub enum Rejected {
     Heif,
     #[error("the picture is {0} pixels, more than allowed")]
     TooLarge(u64),
+    #[error("the {width}×{height} picture would take {bytes} bytes of memory, more than allowed")]
+    TooCostly { width: u32, height: u32, bytes: u64 },
     #[error("the picture cannot be decoded: {0}")]
     Corrupt(String),
 }
@@ -94,16 +95,37 @@ pub fn process(upload: &Bytes) -> Result<Processed, Rejected> {
         Sniffed::Heif => return Err(Rejected::Heif),
         Sniffed::Unknown => return Err(Rejected::Unsupported),
     };
+    // Judged by its header before any decoder allocates: its size, depth and channels, and
+    // whether its data can hold the picture it claims.
+    let header = picture::read(format, upload).map_err(|unfit| refused(unfit, None))?;
+    picture::judge(&header).map_err(|unfit| refused(unfit, Some(&header)))?;
+    // A PNG decoder reads only the chunks that make the pixels (and EXIF): a colour profile
+    // or compressed text is never inflated.
+    let decodable = match format {
+        PhotoFormat::Png => png_pixels_only(upload)?,
+        PhotoFormat::Jpeg | PhotoFormat::Webp => upload.clone(),
+    };
     let corrupt = |e: image::ImageError| Rejected::Corrupt(e.to_string());
-    let mut reader = ImageReader::with_format(Cursor::new(upload.as_ref()), image_format(format));
+    let mut reader =
+        ImageReader::with_format(Cursor::new(decodable.as_ref()), image_format(format));
     let mut limits = image::Limits::default();
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    limits.max_alloc = Some(photos::MEMORY_BUDGET);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
     let (width, height) = decoder.dimensions();
-    let pixels = u64::from(width) * u64::from(height);
-    if pixels > photos::MAX_PIXELS {
-        return Err(Rejected::TooLarge(pixels));
+    // The header read here and the decoder's must describe the same picture, or the budget
+    // was judged on another.
+    if (width, height) != (header.width, header.height)
+        || decoder.total_bytes() > header.decoded_bytes()
+    {
+        return Err(Rejected::Corrupt(format!(
+            "the decoder reads a {width}×{height} {:?} picture where the header says {}×{} with {} channel(s) of {} byte(s)",
+            decoder.color_type(),
+            header.width,
+            header.height,
+            header.channels,
+            header.sample_bytes
+        )));
     }
     let exif = decoder
         .exif_metadata()
@@ -146,6 +168,48 @@ pub fn process(upload: &Bytes) -> Result<Processed, Rejected> {
         thumb,
         camera_position,
     })
+}
+
+fn refused(unfit: Unfit, header: Option<&Header>) -> Rejected {
+    match unfit {
+        Unfit::TooManyPixels(pixels) => Rejected::TooLarge(pixels),
+        Unfit::TooMuchMemory(bytes) => Rejected::TooCostly {
+            width: header.map_or(0, |h| h.width),
+            height: header.map_or(0, |h| h.height),
+            bytes,
+        },
+        Unfit::Unreadable(why) | Unfit::Truncated(why) => Rejected::Corrupt(why.to_owned()),
+    }
+}
+
+/// The chunks of a PNG that make its pixels (header, palette, transparency, data, end) and its
+/// EXIF, where the camera's position is read; nothing else reaches the decoder.
+fn png_pixels_only(upload: &Bytes) -> Result<Bytes, Rejected> {
+    let mut png = img_parts::png::Png::from_bytes(upload.clone())
+        .map_err(|e| Rejected::Corrupt(e.to_string()))?;
+    png.chunks_mut().retain(|chunk| {
+        matches!(
+            &chunk.kind(),
+            b"IHDR" | b"PLTE" | b"tRNS" | b"IDAT" | b"IEND" | b"eXIf"
+        )
+    });
+    Ok(png.encoder().bytes())
+}
+
+/// Whether a PNG colour profile (an `iCCP` chunk) inflates to at most
+/// [`photos::MAX_PROFILE_BYTES`]: it is inflated into nothing, a piece at a time, and never
+/// past one byte more than that.
+fn png_profile_fits(chunk: &[u8]) -> bool {
+    use std::io::Read;
+    let Some(stream) = picture::png_profile_stream(chunk) else {
+        return false;
+    };
+    let bound = photos::MAX_PROFILE_BYTES + 1;
+    let mut inflating = flate2::read::ZlibDecoder::new(stream).take(bound);
+    match std::io::copy(&mut inflating, &mut std::io::sink()) {
+        Ok(inflated) => inflated < bound,
+        Err(_) => false,
+    }
 }
 
 fn image_format(format: PhotoFormat) -> image::ImageFormat {
@@ -203,19 +267,30 @@ fn camera_position(exif: &exif::Exif) -> Option<LatLon> {
     )
 }
 
-/// Eight-bit RGB; transparent parts are shown on white, as on a page.
+/// Eight-bit RGB; transparent parts are shown on white, as on a page. Made in one copy beside
+/// the decoded picture (none for 8-bit RGB), never through an 8-bit RGBA copy.
 fn flatten(image: DynamicImage) -> RgbImage {
     if !image.color().has_alpha() {
         return image.into_rgb8();
     }
-    let rgba = image.into_rgba8();
-    let (width, height) = rgba.dimensions();
+    let (width, height) = (image.width(), image.height());
     let mut rgb = RgbImage::new(width, height);
-    for (out, pixel) in rgb.pixels_mut().zip(rgba.pixels()) {
+    let on_white = |out: &mut image::Rgb<u8>, pixel: [u8; 4]| {
         let alpha = u16::from(pixel[3]);
         for channel in 0..3 {
             let value = u16::from(pixel[channel]) * alpha + 255 * (255 - alpha);
             out[channel] = ((value + 127) / 255) as u8;
+        }
+    };
+    if let DynamicImage::ImageRgba8(rgba) = &image {
+        for (out, pixel) in rgb.pixels_mut().zip(rgba.pixels()) {
+            on_white(out, pixel.0);
+        }
+    } else {
+        // Grey with alpha, 16-bit: each pixel converted on its way.
+        use image::GenericImageView;
+        for (x, y, out) in rgb.enumerate_pixels_mut() {
+            on_white(out, image.get_pixel(x, y).0);
         }
     }
     rgb
@@ -258,7 +333,8 @@ fn encode(image: RgbImage, quality: u8) -> Result<Made, Rejected> {
 }
 
 /// The upload without EXIF (the camera's position, its serial number, the time), XMP, IPTC
-/// or comments, its pixels untouched. Colour profiles stay: they are not about anyone.
+/// or comments, its pixels untouched. Colour profiles stay (they are not about anyone) when
+/// they take at most [`photos::MAX_PROFILE_BYTES`]; a larger one is dropped.
 fn strip_metadata(
     upload: &Bytes,
     format: PhotoFormat,
@@ -269,12 +345,23 @@ fn strip_metadata(
     match format {
         PhotoFormat::Jpeg => {
             let mut jpeg = img_parts::jpeg::Jpeg::from_bytes(upload.clone()).map_err(unreadable)?;
+            let is_profile = |segment: &img_parts::jpeg::JpegSegment| {
+                segment.marker() == 0xE2 && segment.contents().starts_with(b"ICC_PROFILE\0")
+            };
+            let profile: u64 = jpeg
+                .segments()
+                .iter()
+                .filter(|segment| is_profile(segment))
+                .map(|segment| segment.contents().len() as u64)
+                .sum();
+            let keep_profile = profile <= photos::MAX_PROFILE_BYTES;
             // APP0 (JFIF), APP2 (ICC profile) and APP14 (Adobe colour transform) describe the
             // pixels; every other APPn segment and comments are metadata.
             jpeg.segments_mut().retain(|segment| {
                 let marker = segment.marker();
                 let metadata = (0xE0..=0xEF).contains(&marker) || marker == 0xFE;
-                !metadata || matches!(marker, 0xE0 | 0xE2 | 0xEE)
+                (!metadata || matches!(marker, 0xE0 | 0xE2 | 0xEE))
+                    && (keep_profile || !is_profile(segment))
             });
             end_at_eoi(&mut jpeg)?;
             if orientation != Orientation::NoTransforms {
@@ -284,17 +371,18 @@ fn strip_metadata(
         }
         PhotoFormat::Png => {
             let mut png = img_parts::png::Png::from_bytes(upload.clone()).map_err(unreadable)?;
-            png.chunks_mut().retain(|chunk| {
-                !matches!(
-                    &chunk.kind(),
-                    b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME"
-                )
+            png.chunks_mut().retain(|chunk| match &chunk.kind() {
+                b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME" => false,
+                b"iCCP" => png_profile_fits(chunk.contents()),
+                _ => true,
             });
             Ok(png.encoder().bytes())
         }
         PhotoFormat::Webp => {
             let mut webp = img_parts::webp::WebP::from_bytes(upload.clone()).map_err(unreadable)?;
-            let icc = webp.icc_profile();
+            let icc = webp
+                .icc_profile()
+                .filter(|profile| profile.len() as u64 <= photos::MAX_PROFILE_BYTES);
             webp.remove_chunks_by_id(*b"XMP ");
             // Setting these again brings the header's flags in line with the chunks left.
             webp.set_exif(None);
@@ -345,4 +433,35 @@ fn orientation_only_exif(orientation: Orientation) -> Result<Bytes, Rejected> {
         .write(&mut out, false)
         .map_err(|e| Rejected::Corrupt(e.to_string()))?;
     Ok(out.into_inner().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn profile_chunk(profile: &[u8]) -> Vec<u8> {
+        [b"ICC Profile\0\0".as_slice(), &zlib(profile)].concat()
+    }
+
+    #[test]
+    fn a_png_profile_is_inflated_no_further_than_its_bound() {
+        assert!(png_profile_fits(&profile_chunk(&[7; 3144])));
+        let bound = photos::MAX_PROFILE_BYTES as usize;
+        assert!(png_profile_fits(&profile_chunk(&vec![0; bound])));
+        assert!(!png_profile_fits(&profile_chunk(&vec![0; bound + 1])));
+        // 64 MiB of zeros in 64 KB: refused after inflating one MiB of it.
+        let bomb = profile_chunk(&vec![0; 64 << 20]);
+        assert!(bomb.len() < 100_000, "{}", bomb.len());
+        assert!(!png_profile_fits(&bomb));
+        // Not zlib, or without its name.
+        assert!(!png_profile_fits(b"ICC Profile\0\0not deflate"));
+        assert!(!png_profile_fits(&zlib(&[0; 10])));
+    }
 }

@@ -40,14 +40,30 @@ fn rejection(rejected: Rejected) -> Problem {
         Rejected::TooLarge(pixels) => Problem::field(
             "photo",
             format!(
-                "Ảnh có {pixels} điểm ảnh, vượt mức {} cho phép.",
-                rules::MAX_PIXELS
+                "Ảnh có {pixels} điểm ảnh, vượt mức {} triệu cho phép; hãy chụp ở độ phân giải mặc định hoặc gửi ảnh nhỏ hơn.",
+                rules::MAX_PIXELS / 1_000_000
             ),
             format!(
-                "The picture has {pixels} pixels, more than the {} allowed.",
-                rules::MAX_PIXELS
+                "The picture has {pixels} pixels, more than the {} million allowed; take it at the camera's default resolution or send a smaller one.",
+                rules::MAX_PIXELS / 1_000_000
             ),
         ),
+        Rejected::TooCostly {
+            width,
+            height,
+            bytes,
+        } => {
+            let (needed, allowed) = (bytes.div_ceil(1 << 20), rules::MEMORY_BUDGET >> 20);
+            Problem::field(
+                "photo",
+                format!(
+                    "Ảnh {width}×{height} cần khoảng {needed} MiB bộ nhớ để xử lý (ảnh 16 bit hoặc có kênh trong suốt tốn nhiều hơn), vượt mức {allowed} MiB; hãy gửi ảnh JPEG hoặc ảnh nhỏ hơn."
+                ),
+                format!(
+                    "Processing this {width}×{height} picture would take about {needed} MiB of memory (16-bit depth and transparency take more), more than the {allowed} MiB allowed; send a JPEG or a smaller picture."
+                ),
+            )
+        }
         Rejected::Corrupt(why) => {
             tracing::info!(%why, "undecodable photo refused");
             Problem::field(
