@@ -3,7 +3,7 @@
 use crate::http::extract::{Path, Query};
 use crate::http::params;
 use crate::http::views::Notification;
-use crate::problem::{FieldError, Problem};
+use crate::problem::Problem;
 use crate::services::Services;
 use crate::services::accounts::Caller;
 use crate::services::inbox;
@@ -41,7 +41,7 @@ pub async fn list(
         params::MAX_PAGE,
         &mut errors,
     );
-    let cursor = entry_id("cursor", query.cursor.as_deref(), &mut errors);
+    let cursor = params::uuid("cursor", query.cursor.as_deref(), &mut errors);
     Problem::check(errors)?;
     let page = inbox::page(&services, &caller, unread, cursor, limit).await?;
     Ok(axum::Json(InboxPage {
@@ -49,19 +49,6 @@ pub async fn list(
         next_cursor: page.next.map(|id| id.to_string()),
         unread_count: page.unread,
     }))
-}
-
-/// An entry's id given as a query parameter.
-fn entry_id(name: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Uuid> {
-    let parsed = Uuid::parse_str(value?.trim());
-    if parsed.is_err() {
-        errors.push(FieldError::new(
-            name,
-            "Mã thông báo không hợp lệ.",
-            "Not a notification id.",
-        ));
-    }
-    parsed.ok()
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,7 +70,7 @@ pub async fn mark_all_read(
     Query(query): Query<ReadAllQuery>,
 ) -> Result<axum::Json<MarkedRead>, Problem> {
     let mut errors = Vec::new();
-    let up_to = entry_id("up_to", query.up_to.as_deref(), &mut errors);
+    let up_to = params::uuid("up_to", query.up_to.as_deref(), &mut errors);
     Problem::check(errors)?;
     let marked = inbox::mark_all_read(&services, &caller, up_to).await?;
     Ok(axum::Json(MarkedRead { marked }))
