@@ -890,7 +890,8 @@ async fn neighborhoods_are_added_closed_and_merged_with_their_history() {
         let app = &app;
         async move { app.post(&path, &admin, body).await }
     };
-    let today = chrono::Utc::now().date_naive();
+    // The ward's day, not UTC's: between 17:00 and 24:00 UTC it is already tomorrow there.
+    let today = sos_api::clock::Clock::system().today();
     assert_eq!(
         merge(json!({"into": kp5, "from": today})).await.status,
         422,
