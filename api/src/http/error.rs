@@ -63,7 +63,9 @@ fn current_request_id() -> Option<String> {
 /// The status of each kind of problem.
 pub fn status(kind: ProblemKind) -> StatusCode {
     match kind {
-        ProblemKind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
+        ProblemKind::Validation | ProblemKind::IdempotencyKeyReused => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         ProblemKind::MalformedBody | ProblemKind::BadParameter => StatusCode::BAD_REQUEST,
         ProblemKind::TokenMissing
         | ProblemKind::TokenInvalid
@@ -75,6 +77,7 @@ pub fn status(kind: ProblemKind) -> StatusCode {
         ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ProblemKind::TransitionRefused
         | ProblemKind::IdempotencyConflict
+        | ProblemKind::IdempotencyInProgress
         | ProblemKind::Stale
         | ProblemKind::Conflict
         | ProblemKind::TooManyPhotos
