@@ -43,6 +43,9 @@ fn every_operation_documents_its_errors_as_problems() {
             "/dashboard",
             "/dashboard/app.js",
             "/dashboard/app.css",
+            "/console",
+            "/console/console.js",
+            "/console/console.css",
         ];
         if !public.contains(&template.as_str()) {
             assert!(responses.contains_key("401"), "{method} {template}: 401");

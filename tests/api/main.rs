@@ -6,6 +6,7 @@ mod access;
 mod administration;
 mod auth;
 mod classifier;
+mod console;
 mod contract;
 mod dashboard;
 mod deadlines;

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod boundaries;
 pub mod classify;
 pub mod conditional;
+pub mod console;
 pub mod csv;
 pub mod dashboard;
 pub mod devices;

@@ -3,7 +3,7 @@
 
 use crate::http::state::AppState;
 use crate::http::{
-    accounts, app, audit, boundaries, classify, dashboard, devices, health, hotspots,
+    accounts, app, audit, boundaries, classify, console, dashboard, devices, health, hotspots,
     notifications, photos, preferences, reports, sessions, stats, stream, supporters, taxonomy,
     wards, webhooks, working_time,
 };
@@ -43,6 +43,9 @@ pub fn table() -> Vec<Route> {
         route!(GET "/dashboard" => dashboard::page),
         route!(GET "/dashboard/app.js" => dashboard::script),
         route!(GET "/dashboard/app.css" => dashboard::style),
+        route!(GET "/console" => console::page),
+        route!(GET "/console/console.js" => console::script),
+        route!(GET "/console/console.css" => console::style),
         route!(POST "/v1/auth/login" => sessions::login),
         route!(POST "/v1/auth/refresh" => sessions::refresh),
         route!(POST "/v1/auth/logout" => sessions::logout),
