@@ -35,6 +35,7 @@ const TEXTS = {
     resolveDeadline: "Giải quyết (đơn vị)", wardAcknowledge: "Tiếp nhận (cam kết của phường)",
     wardResolve: "Giải quyết (cam kết của phường)", rating: "Đánh giá", supporters: "Người cùng báo",
     changedMeanwhile: "Phản ánh vừa có thay đổi mới; nội dung sẽ được tải lại sau khi bạn gửi.",
+    map: "Bản đồ", noPosition: "Phản ánh không có vị trí.",
   },
   en: {
     app: "Ward desk", skip: "Skip to the main content", queue: "Queue", signIn: "Sign in",
@@ -60,6 +61,7 @@ const TEXTS = {
     resolveDeadline: "Resolve (department)", wardAcknowledge: "Acknowledge (ward's promise)",
     wardResolve: "Resolve (ward's promise)", rating: "Rating", supporters: "Also reported by",
     changedMeanwhile: "The report just changed; it will be reloaded once you send.",
+    map: "Map", noPosition: "The report has no position.",
   },
 };
 
@@ -194,6 +196,7 @@ function show(view) {
 function translatePage() {
   document.documentElement.lang = state.language;
   for (const node of document.querySelectorAll("[data-text]")) node.textContent = t(node.dataset.text);
+  for (const node of document.querySelectorAll("[data-label]")) node.setAttribute("aria-label", t(node.dataset.label));
   const other = state.language === "vi" ? "en" : "vi";
   $("language").textContent = other === "en" ? "English" : "Tiếng Việt";
   $("language").lang = other;
@@ -274,6 +277,7 @@ async function loadQueue(more = false) {
   state.cursor = page.next_cursor;
   state.selected = Math.min(state.selected, Math.max(state.reports.length - 1, 0));
   drawQueue();
+  await drawQueueMap();
 }
 
 function drawQueue() {
@@ -355,7 +359,7 @@ async function showReport(report) {
   drawTimeline(report.timeline ?? []);
   drawActions(report);
   notice("");
-  await drawPhotos(report);
+  await Promise.all([drawPhotos(report), drawReportMap(report)]);
 }
 
 function drawClassification(report) {
@@ -510,6 +514,90 @@ async function showProblem(response) {
   const problem = await response.json().catch(() => ({}));
   const fields = (problem.errors ?? []).map((e) => e.detail ?? e.message).filter(Boolean);
   $("action-error").textContent = [problem.detail || problem.title || `HTTP ${response.status}`, ...fields].join(" ");
+}
+
+// --- Map -----------------------------------------------------------------------------
+
+const maps = {};
+const wardShapes = {};
+
+/** The map drawn in `#id`, made on first use; none when the map library did not load (the
+ *  console works without it). */
+function mapIn(id) {
+  if (!window.L) return null;
+  if (!maps[id]) {
+    // No animations: a moving map is no help at a desk, and a hidden tab never finishes one.
+    // The zoom limits are needed by the marker clusters (a tile layer would set them).
+    const still = {
+      attributionControl: false, zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false,
+      minZoom: 10, maxZoom: 19,
+    };
+    const map = L.map(id, still).setView([10.8, 106.7], 12);
+    maps[id] = { map, shapes: L.layerGroup().addTo(map), pins: L.layerGroup().addTo(map) };
+  }
+  return maps[id];
+}
+
+/** Draws the ward's boundary and its neighborhoods'; their bounds, if the ward has any. */
+async function drawWard(entry, wardId) {
+  if (!wardId) return null;
+  wardShapes[wardId] ??= json(`/v1/wards/${wardId}/boundaries.geojson`).catch(() => null);
+  const shapes = await wardShapes[wardId];
+  entry.shapes.clearLayers();
+  if (!shapes?.features?.length) return null;
+  const layer = L.geoJSON(shapes, {
+    style: (f) => f.properties.level === "ward"
+      ? { color: "#0b5cab", weight: 2, fill: false }
+      : { color: "#4a5560", weight: 1, dashArray: "4", fillOpacity: 0.04 },
+    onEachFeature: (f, shape) => shape.bindTooltip(f.properties.neighborhood_name ?? f.properties.ward_name),
+  });
+  entry.shapes.addLayer(layer);
+  return layer.getBounds();
+}
+
+function pin(report) {
+  const standing = current(report)?.standing ?? "none";
+  const marker = L.marker([report.location.lat, report.location.lon], {
+    icon: L.divIcon({ className: "", html: `<span class="pin ${standing}"></span>`, iconSize: [14, 14] }),
+    title: report.description,
+    keyboard: false,
+  });
+  marker.bindTooltip(`${standing === "none" ? "" : `${t(standing)} · `}${label(report.subcategory)}`);
+  marker.on("click", () => { location.hash = `#/reports/${report.id}`; });
+  return marker;
+}
+
+/** The reports of the queue on the map, clustered where dense, coloured by standing. */
+async function drawQueueMap() {
+  const entry = mapIn("queue-map");
+  if (!entry) return;
+  entry.map.invalidateSize();
+  const bounds = await drawWard(entry, state.me?.ward?.id);
+  entry.pins.clearLayers();
+  const placed = state.reports.filter((r) => r.location);
+  const cluster = L.markerClusterGroup
+    ? L.markerClusterGroup({ showCoverageOnHover: false, animate: false, removeOutsideVisibleBounds: false })
+    : L.layerGroup();
+  for (const report of placed) cluster.addLayer(pin(report));
+  entry.pins.addLayer(cluster);
+  const view = bounds ?? (placed.length ? L.latLngBounds(placed.map((r) => [r.location.lat, r.location.lon])) : null);
+  if (view?.isValid()) entry.map.fitBounds(view, { padding: [12, 12], maxZoom: 17, animate: false });
+}
+
+/** The report's place within its ward. */
+async function drawReportMap(report) {
+  const entry = mapIn("report-map");
+  if (!entry) return;
+  entry.map.invalidateSize();
+  const bounds = await drawWard(entry, report.ward?.id);
+  entry.pins.clearLayers();
+  if (report.location) {
+    entry.pins.addLayer(pin(report));
+    entry.map.setView([report.location.lat, report.location.lon], 17, { animate: false });
+  } else if (bounds?.isValid()) {
+    entry.map.fitBounds(bounds, { animate: false });
+    notice(t("noPosition"));
+  }
 }
 
 // --- Live ----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! The ward's desk in a real headless Chromium (`sos_tests::browser`): a report filed from a
-//! phone appears in the department's queue without a reload; staff open it, see its photo,
-//! work it with the keyboard and resolve it with an answer and an "after" photo, which reaches
-//! the head's inbox; the triage desk corrects a classification in one click.
+//! phone appears in the department's queue and on its map without a reload; staff open it,
+//! see its photo and place, work it with the keyboard and resolve it with an answer and an
+//! "after" photo, which reaches the head's inbox; the triage desk corrects a classification
+//! in one click.
 
 use fantoccini::{Client, Locator};
 use reqwest::Method;
@@ -104,7 +105,13 @@ async fn staff_see_a_new_report_live_and_resolve_it_with_an_answer_and_a_photo()
     // Filed from a phone while the queue is open: it appears without a reload.
     let description = "den duong hu truoc nha so 12, toi om";
     let filed = app
-        .file_report("tnp.kp1", json!({"description": description}))
+        .file_report(
+            "tnp.kp1",
+            json!({
+                "description": description,
+                "location": {"lat": 10.844, "lon": 106.79, "accuracy_m": 8.0},
+            }),
+        )
         .await;
     let report_id = filed["id"].as_str().unwrap().to_owned();
     add_photo(&app, "tnp.kp1", &report_id).await;
@@ -112,6 +119,19 @@ async fn staff_see_a_new_report_live_and_resolve_it_with_an_answer_and_a_photo()
         &browser,
         "the new report in the queue",
         &page_shows(description),
+    )
+    .await;
+    // On the map: the ward and its five neighborhoods, and the report's pin.
+    wait_for(
+        &browser,
+        "the ward's shapes",
+        "document.querySelectorAll('#queue-map path.leaflet-interactive').length >= 6",
+    )
+    .await;
+    wait_for(
+        &browser,
+        "the report's pin",
+        "document.querySelector('#queue-map .pin.on_time') !== null",
     )
     .await;
     screenshot(&browser, "console-queue-1366x768").await;
@@ -137,6 +157,12 @@ async fn staff_see_a_new_report_live_and_resolve_it_with_an_answer_and_a_photo()
         &browser,
         "the deciding words",
         "document.querySelector('#report-classification mark') !== null",
+    )
+    .await;
+    wait_for(
+        &browser,
+        "its place on the map",
+        "document.querySelector('#report-map .pin') !== null",
     )
     .await;
 

@@ -46,6 +46,7 @@ pub fn table() -> Vec<Route> {
         route!(GET "/console" => console::page),
         route!(GET "/console/console.js" => console::script),
         route!(GET "/console/console.css" => console::style),
+        route!(GET "/console/vendor/{file}" => console::vendored),
         route!(POST "/v1/auth/login" => sessions::login),
         route!(POST "/v1/auth/refresh" => sessions::refresh),
         route!(POST "/v1/auth/logout" => sessions::logout),
