@@ -9,7 +9,9 @@ use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use sos_tests::TestApp;
-use sos_tests::browser::{browser, page_errors, record_page_errors, screenshot, wait_for};
+use sos_tests::browser::{
+    accessibility_problems, browser, page_errors, record_page_errors, screenshot, wait_for,
+};
 use sos_tests::images::{CameraTags, phone_jpeg};
 
 async fn sign_in(browser: &Client, app: &TestApp, username: &str) {
@@ -20,6 +22,11 @@ async fn sign_in(browser: &Client, app: &TestApp, username: &str) {
         .await
         .unwrap();
     record_page_errors(browser).await;
+    assert_eq!(
+        accessibility_problems(browser).await,
+        Vec::<String>::new(),
+        "sign-in"
+    );
     for (id, text) in [("username", username), ("password", "sos-demo")] {
         browser
             .find(Locator::Id(id))
@@ -135,6 +142,11 @@ async fn staff_see_a_new_report_live_and_resolve_it_with_an_answer_and_a_photo()
     )
     .await;
     screenshot(&browser, "console-queue-1366x768").await;
+    assert_eq!(
+        accessibility_problems(&browser).await,
+        Vec::<String>::new(),
+        "the queue"
+    );
     browser.set_window_size(390, 844).await.unwrap();
     screenshot(&browser, "console-queue-390x844").await;
     browser.set_window_size(1366, 768).await.unwrap();
@@ -182,6 +194,11 @@ async fn staff_see_a_new_report_live_and_resolve_it_with_an_answer_and_a_photo()
     )
     .await;
     screenshot(&browser, "console-report-1366x768").await;
+    assert_eq!(
+        accessibility_problems(&browser).await,
+        Vec::<String>::new(),
+        "the report"
+    );
 
     let answer = "Đã thay bóng đèn mới lúc 15h.";
     let form = browser

@@ -4,7 +4,7 @@
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use sos_tests::TestApp;
-use sos_tests::browser::browser;
+use sos_tests::browser::{accessibility_problems, browser};
 use std::time::Duration;
 
 async fn text_of(browser: &Client, id: &str) -> String {
@@ -120,5 +120,6 @@ async fn a_leader_signs_in_and_sees_the_figures_of_the_api() {
         .await
         .unwrap();
     assert_eq!(fits, json!(true));
+    assert_eq!(accessibility_problems(&browser).await, Vec::<String>::new());
     browser.close().await.unwrap();
 }

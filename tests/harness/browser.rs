@@ -126,3 +126,27 @@ pub async fn page_errors(browser: &Client) -> Vec<String> {
         .expect("page errors");
     serde_json::from_value(errors).unwrap_or_default()
 }
+
+/// axe-core, vendored for the tests (`tests/vendor/README.md`).
+const AXE: &str = include_str!("../vendor/axe-core/axe.min.js");
+
+/// The serious and critical WCAG 2.1 A/AA violations axe-core finds on the page as it is now,
+/// one line each: rule, help, and the elements at fault.
+pub async fn accessibility_problems(browser: &Client) -> Vec<String> {
+    browser.execute(AXE, vec![]).await.expect("load axe-core");
+    let found = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {
+               runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+               resultTypes: ['violations'],
+             }).then((r) => done(r.violations
+                 .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                 .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)),
+               (e) => done([`axe failed: ${e}`]));",
+            vec![],
+        )
+        .await
+        .expect("run axe-core");
+    serde_json::from_value(found).unwrap_or_default()
+}
