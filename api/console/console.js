@@ -75,6 +75,8 @@ const state = {
   report: null,
   unseen: 0,
   stream: null,
+  /** The operator's street tiles, if any (`GET /v1/app`). */
+  tiles: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -227,6 +229,7 @@ async function start() {
   state.me = await json("/v1/me");
   $("who").textContent = [state.me.display_name, state.me.ward?.name].filter(Boolean).join(" · ");
   await loadLabels();
+  state.tiles = (await json("/v1/app")).map;
   if (state.me.ward) {
     const neighborhoods = await json(`/v1/wards/${state.me.ward.id}/neighborhoods`);
     $("filter-neighborhood").replaceChildren(element("option", { value: "" }, t("all")),
@@ -533,6 +536,10 @@ function mapIn(id) {
       minZoom: 10, maxZoom: 19,
     };
     const map = L.map(id, still).setView([10.8, 106.7], 12);
+    if (state.tiles) {
+      map.attributionControl = L.control.attribution({ prefix: false }).addTo(map);
+      L.tileLayer(state.tiles.tile_url, { attribution: state.tiles.attribution, maxZoom: 19 }).addTo(map);
+    }
     maps[id] = { map, shapes: L.layerGroup().addTo(map), pins: L.layerGroup().addTo(map) };
   }
   return maps[id];

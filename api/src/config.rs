@@ -31,6 +31,9 @@ pub struct Settings {
     pub writes_per_minute: u32,
     /// The oldest phone app version served (`X-App-Version`); none: every version.
     pub min_app_version: Option<semver::Version>,
+    /// The street map under the console's and dashboard's maps (`SOS_MAP_TILE_URL`); none:
+    /// boundaries and reports on a plain background, which needs no internet.
+    pub map_tiles: Option<MapTiles>,
     pub max_body_bytes: usize,
     /// Classifier confidence under which a report goes to the triage desk.
     pub triage_threshold: f32,
@@ -115,6 +118,43 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// A source of map tiles, as Leaflet reads it: `https://tiles.example.org/{z}/{x}/{y}.png`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapTiles {
+    pub url: String,
+    /// The credit the tiles' licence asks for, shown on the map.
+    pub attribution: String,
+}
+
+impl MapTiles {
+    pub fn parse(url: &str, attribution: Option<String>) -> anyhow::Result<MapTiles> {
+        let url = url.trim();
+        let usable = (url.starts_with("https://") || url.starts_with("http://"))
+            && ["{z}", "{x}", "{y}"].iter().all(|part| url.contains(part))
+            && !url
+                .chars()
+                .any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | ';'));
+        anyhow::ensure!(
+            usable,
+            "SOS_MAP_TILE_URL must be an http(s) address with {{z}}, {{x}} and {{y}}, such as \
+             https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png"
+        );
+        Ok(MapTiles {
+            url: url.to_owned(),
+            attribution: attribution.unwrap_or_default(),
+        })
+    }
+
+    /// Scheme, host and port: what the pages' Content-Security-Policy must allow images from.
+    pub fn origin(&self) -> &str {
+        let after_scheme = self.url.find("://").map_or(0, |at| at + 3);
+        let end = self.url[after_scheme..]
+            .find('/')
+            .map_or(self.url.len(), |at| after_scheme + at);
+        &self.url[..end]
+    }
+}
+
 impl Settings {
     /// Reads the environment. The JWT secret is resolved separately by [`Settings::resolve_secret`]
     /// because the embedded mode may create one on disk.
@@ -143,6 +183,10 @@ impl Settings {
                 .map(|v| v.parse())
                 .transpose()
                 .context("SOS_MIN_APP_VERSION must be a version such as 1.4.0")?,
+            map_tiles: vars
+                .raw("SOS_MAP_TILE_URL")
+                .map(|url| MapTiles::parse(&url, vars.raw("SOS_MAP_TILE_ATTRIBUTION")))
+                .transpose()?,
             max_body_bytes: vars.number("SOS_MAX_BODY_BYTES", 65_536)?,
             triage_threshold: vars.number(
                 "SOS_TRIAGE_THRESHOLD",
@@ -411,6 +455,32 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn a_tile_source_needs_its_placeholders_and_names_its_origin() {
+        assert!(settings(&[]).unwrap().map_tiles.is_none());
+        let osm = settings(&[
+            (
+                "SOS_MAP_TILE_URL",
+                "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            ),
+            ("SOS_MAP_TILE_ATTRIBUTION", "© OpenStreetMap"),
+        ])
+        .unwrap()
+        .map_tiles
+        .unwrap();
+        assert_eq!(osm.origin(), "https://tile.openstreetmap.org");
+        assert_eq!(osm.attribution, "© OpenStreetMap");
+        let local = MapTiles::parse("http://127.0.0.1:8081/{z}/{x}/{y}.png", None).unwrap();
+        assert_eq!(local.origin(), "http://127.0.0.1:8081");
+        for bad in [
+            "tile.openstreetmap.org/{z}/{x}/{y}.png",
+            "https://tiles.example.org/{z}/{x}.png",
+            "https://tiles.example.org/{z}/{x}/{y}.png; script-src *",
+        ] {
+            assert!(MapTiles::parse(bad, None).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -8,11 +8,14 @@ use fantoccini::{Client, Locator};
 use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
+use sos_api::config::MapTiles;
 use sos_tests::TestApp;
 use sos_tests::browser::{
     accessibility_problems, browser, page_errors, record_page_errors, screenshot, wait_for,
 };
 use sos_tests::images::{CameraTags, phone_jpeg};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 async fn sign_in(browser: &Client, app: &TestApp, username: &str) {
     browser.goto(&app.url("/console")).await.unwrap();
@@ -331,6 +334,62 @@ async fn the_triage_desk_corrects_a_classification_in_one_click() {
     }
     assert_eq!(after["subcategory"], choice.as_str(), "{after:#}");
     assert_ne!(after["department"]["code"], "ward_office");
+    assert_eq!(page_errors(&browser).await, Vec::<String>::new());
+    browser.close().await.unwrap();
+}
+
+/// A street-map tile server on loopback, counting the tiles it serves.
+async fn tile_server() -> (String, Arc<AtomicUsize>) {
+    let served = Arc::new(AtomicUsize::new(0));
+    let counter = served.clone();
+    let tile = sos_tests::images::flat_png(256, 256, 2, 8);
+    let app = axum::Router::new().route(
+        "/tiles/{z}/{x}/{file}",
+        axum::routing::get(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let tile = tile.clone();
+            async move { ([("content-type", "image/png")], tile) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (origin, served)
+}
+
+#[tokio::test]
+async fn the_map_draws_the_street_tiles_the_operator_chose() {
+    let Some((_driver, browser)) = browser(1366, 768).await else {
+        return;
+    };
+    let (origin, served) = tile_server().await;
+    let url = format!("{origin}/tiles/{{z}}/{{x}}/{{y}}.png");
+    let app = TestApp::spawn_with(|settings| {
+        settings.map_tiles = Some(MapTiles::parse(&url, Some("Bản đồ thử".into())).unwrap());
+    })
+    .await;
+    let page = app
+        .request(Method::GET, "/console", None, None::<Value>)
+        .await;
+    let policy = page.header("content-security-policy").unwrap();
+    assert!(
+        policy.contains(&format!("img-src 'self' data: blob: {origin};")),
+        "{policy}"
+    );
+    assert!(
+        policy.contains("default-src 'self'"),
+        "scripts stay this service's own"
+    );
+
+    sign_in(&browser, &app, "tnp.infra").await;
+    wait_for(
+        &browser,
+        "street tiles under the queue's map",
+        "document.querySelectorAll('#queue-map img.leaflet-tile-loaded').length > 0",
+    )
+    .await;
+    assert!(served.load(Ordering::SeqCst) > 0);
+    wait_for(&browser, "the tiles' credit", &page_shows("Bản đồ thử")).await;
     assert_eq!(page_errors(&browser).await, Vec::<String>::new());
     browser.close().await.unwrap();
 }

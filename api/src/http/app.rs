@@ -24,6 +24,10 @@ pub async fn settings(State(state): State<AppState>) -> Json<Value> {
     let settings = &state.services.settings;
     Json(json!({
         "min_app_version": settings.min_app_version.as_ref().map(ToString::to_string),
+        "map": settings.map_tiles.as_ref().map(|tiles| json!({
+            "tile_url": tiles.url,
+            "attribution": tiles.attribution,
+        })),
         "limits": {
             "photo_max_bytes": settings.max_photo_bytes,
             "photo_max_pixels": MAX_PIXELS,

@@ -2,17 +2,19 @@
 //! administrators (the queue, a report, every action as a form), built into the binary like
 //! the dashboard. It reads and writes the API with the signed-in person's own token.
 
-use crate::http::dashboard::file;
+use crate::http::dashboard::{file, page_with_tiles};
 use crate::http::extract::Path;
+use crate::http::state::AppState;
 use crate::problem::Problem;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
 const PAGE: &str = include_str!("../../console/index.html");
 const SCRIPT: &str = include_str!("../../console/console.js");
 const STYLE: &str = include_str!("../../console/console.css");
 
-pub async fn page() -> Response {
-    file(PAGE, "text/html; charset=utf-8")
+pub async fn page(State(state): State<AppState>) -> Response {
+    page_with_tiles(PAGE, state.services.settings.map_tiles.as_ref())
 }
 
 pub async fn script() -> Response {
