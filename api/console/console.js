@@ -36,6 +36,13 @@ const TEXTS = {
     wardResolve: "Giải quyết (cam kết của phường)", rating: "Đánh giá", supporters: "Người cùng báo",
     changedMeanwhile: "Phản ánh vừa có thay đổi mới; nội dung sẽ được tải lại sau khi bạn gửi.",
     map: "Bản đồ", noPosition: "Phản ánh không có vị trí.",
+    admin: "Quản trị", accounts: "Tài khoản", importTitle: "Nhập danh sách từ bảng tính",
+    importHint: "Tệp CSV lưu từ Excel: dòng đầu là tên cột (tên đăng nhập, họ và tên, vai trò, khu phố, đơn vị, số điện thoại, email). Kiểm tra trước; khi không còn dòng nào lỗi, nhập tất cả một lần.",
+    file: "Tệp", check: "Kiểm tra", importApply: "Nhập tài khoản", line: "Dòng", column: "Cột", problem: "Lỗi",
+    displayName: "Họ và tên", oneTimePassword: "Mật khẩu dùng một lần", role: "Vai trò", active: "Hoạt động",
+    yes: "Có", no: "Không", checked: (valid, invalid) => `${valid} dòng hợp lệ, ${invalid} dòng có lỗi.`,
+    imported: (n) => `Đã tạo ${n} tài khoản. Mật khẩu chỉ hiện một lần: hãy trao cho từng người.`,
+    sentTo: (address) => `đã gửi tới ${address}`,
   },
   en: {
     app: "Ward desk", skip: "Skip to the main content", queue: "Queue", signIn: "Sign in",
@@ -62,6 +69,13 @@ const TEXTS = {
     wardResolve: "Resolve (ward's promise)", rating: "Rating", supporters: "Also reported by",
     changedMeanwhile: "The report just changed; it will be reloaded once you send.",
     map: "Map", noPosition: "The report has no position.",
+    admin: "Administration", accounts: "Accounts", importTitle: "Import people from a spreadsheet",
+    importHint: "A CSV file saved by Excel, its first line naming the columns (username, display name, role, neighborhood, department, phone, e-mail). Check it first; once no row is wrong, import them all at once.",
+    file: "File", check: "Check", importApply: "Import accounts", line: "Line", column: "Column", problem: "Problem",
+    displayName: "Display name", oneTimePassword: "One-time password", role: "Role", active: "Active",
+    yes: "Yes", no: "No", checked: (valid, invalid) => `${valid} rows valid, ${invalid} with problems.`,
+    imported: (n) => `${n} accounts made. Passwords are shown once: hand each to its owner.`,
+    sentTo: (address) => `sent to ${address}`,
   },
 };
 
@@ -189,7 +203,7 @@ async function signIn(event) {
 // --- Views ---------------------------------------------------------------------------
 
 function show(view) {
-  for (const name of ["login", "queue", "report"]) $(`${name}-view`).hidden = name !== view;
+  for (const name of ["login", "queue", "report", "admin"]) $(`${name}-view`).hidden = name !== view;
   $("nav").hidden = view === "login";
   $("logout").hidden = view === "login";
   if (view === "login") $("who").textContent = "";
@@ -219,6 +233,7 @@ async function loadLabels() {
   remember(taxonomy.departments);
   remember(taxonomy.priorities);
   remember(taxonomy.statuses);
+  remember(taxonomy.roles);
   state.labels = labels;
   const categories = $("filter-category");
   categories.replaceChildren(element("option", { value: "" }, t("all")),
@@ -230,6 +245,7 @@ async function start() {
   $("who").textContent = [state.me.display_name, state.me.ward?.name].filter(Boolean).join(" · ");
   await loadLabels();
   state.tiles = (await json("/v1/app")).map;
+  $("nav-admin").hidden = state.me.role !== "admin";
   if (state.me.ward) {
     const neighborhoods = await json(`/v1/wards/${state.me.ward.id}/neighborhoods`);
     $("filter-neighborhood").replaceChildren(element("option", { value: "" }, t("all")),
@@ -242,7 +258,9 @@ async function start() {
 async function route() {
   if (!session()) { show("login"); return; }
   const match = location.hash.match(/^#\/reports\/([0-9a-f-]{36})$/);
+  const admin = state.me?.role === "admin";
   if (match) await openReport(match[1]);
+  else if (location.hash === "#/admin" || (admin && location.hash !== "#/queue")) await openAdmin();
   else await openQueue();
 }
 
@@ -394,8 +412,18 @@ function drawTimeline(events) {
   $("report-timeline").replaceChildren(...events.map((e) => element("li", { class: e.visibility },
     element("div", { class: "when" }, when(e.created_at), " · ", e.actor?.display_name ?? "",
       " ", element("span", { class: `badge ${e.visibility}` }, t(e.visibility))),
-    element("div", {}, label(e.to_status ?? "") !== "" && e.to_status ? `${label(e.type)} → ${label(e.to_status)}` : label(e.type)),
+    element("div", {}, eventName(e)),
     e.text ? element("p", {}, e.text) : null)));
+}
+
+/** What an event did, in words: the state it led to, or the action it records. */
+function eventName(e) {
+  const actions = {
+    "report.commented": "comment", "report.rerouted": "reroute", "report.deadline_extended": "extend",
+    "report.duplicate": "mark_duplicate", "report.reopened": "reopen",
+  };
+  if (actions[e.type]) return t(actions[e.type]);
+  return e.to_status ? label(e.to_status) : e.type;
 }
 
 async function drawPhotos(report) {
@@ -517,6 +545,59 @@ async function showProblem(response) {
   const problem = await response.json().catch(() => ({}));
   const fields = (problem.errors ?? []).map((e) => e.detail ?? e.message).filter(Boolean);
   $("action-error").textContent = [problem.detail || problem.title || `HTTP ${response.status}`, ...fields].join(" ");
+}
+
+// --- Administration ------------------------------------------------------------------
+
+async function openAdmin() {
+  show("admin");
+  state.report = null;
+  updateTitle();
+  await loadAccounts();
+}
+
+async function loadAccounts() {
+  const ward = state.me?.ward?.id;
+  const page = await json(`/v1/accounts?${new URLSearchParams({ limit: "100", ...(ward ? { ward_id: ward } : {}) })}`);
+  $("account-rows").replaceChildren(...page.items.map((a) => element("tr", {},
+    element("td", {}, a.username), element("td", {}, a.display_name), element("td", {}, label(a.role)),
+    element("td", {}, a.active ? t("yes") : t("no")))));
+}
+
+/** Sends the chosen spreadsheet: a dry run names each wrong row; an import makes them all. */
+async function sendRoster(dryRun) {
+  const file = $("import-file").files[0];
+  if (!file || !state.me?.ward) return;
+  const path = `/v1/wards/${state.me.ward.id}/accounts/import${dryRun ? "?dry_run=true" : ""}`;
+  const response = await write(path, await file.arrayBuffer(), "text/csv");
+  const body = await response.json().catch(() => ({}));
+  const rows = $("import-rows"), created = $("import-created");
+  rows.hidden = true;
+  created.hidden = true;
+  if (response.status === 200 && body.dry_run) {
+    $("import-summary").textContent = t("checked")(body.valid, body.invalid);
+    showRosterProblems(body.rows.flatMap((row) => row.problems.map((p) => [row.line, p.field, p.message])));
+  } else if (response.status === 201) {
+    $("import-summary").textContent = t("imported")(body.created.length);
+    created.tBodies[0].replaceChildren(...body.created.map((a) => element("tr", {},
+      element("td", {}, a.username), element("td", {}, a.display_name),
+      element("td", {}, a.initial_password ? element("code", {}, a.initial_password) : t("sentTo")(a.password_sent_to)))));
+    created.hidden = false;
+    await loadAccounts();
+  } else {
+    $("import-summary").textContent = body.detail || body.title || `HTTP ${response.status}`;
+    // A refused import names each wrong cell as /lines/{line}/{column}.
+    showRosterProblems((body.errors ?? []).map((e) => {
+      const [, line = "", column = ""] = (e.field ?? "").match(/^\/lines\/(\d+)\/?(.*)$/) ?? [];
+      return [line, column ? `/${column}` : e.field, e.message];
+    }));
+  }
+}
+
+function showRosterProblems(problems) {
+  const rows = $("import-rows");
+  rows.tBodies[0].replaceChildren(...problems.map((cells) => element("tr", {}, ...cells.map((c) => element("td", {}, c)))));
+  rows.hidden = problems.length === 0;
 }
 
 // --- Map -----------------------------------------------------------------------------
@@ -705,6 +786,8 @@ document.addEventListener("DOMContentLoaded", () => {
   let typing = null;
   $("filter-text").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(() => loadQueue().catch((e) => notice(e.message)), 300); });
   $("queue-more").addEventListener("click", () => loadQueue(true).catch((e) => notice(e.message)));
+  $("import-form").addEventListener("submit", (e) => { e.preventDefault(); sendRoster(true).catch((error) => notice(error.message)); });
+  $("import-apply").addEventListener("click", () => sendRoster(false).catch((error) => notice(error.message)));
   document.addEventListener("keydown", onKey);
   document.addEventListener("visibilitychange", () => { if (!document.hidden && !$("queue-view").hidden) { state.unseen = 0; updateTitle(); } });
   window.addEventListener("hashchange", () => route().catch((e) => notice(e.message)));

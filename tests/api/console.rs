@@ -18,6 +18,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 async fn sign_in(browser: &Client, app: &TestApp, username: &str) {
+    sign_in_to(browser, app, username, "queue-view").await;
+}
+
+/// Signs in and waits for the view the person lands on.
+async fn sign_in_to(browser: &Client, app: &TestApp, username: &str, view: &str) {
     browser.goto(&app.url("/console")).await.unwrap();
     browser
         .wait()
@@ -48,8 +53,8 @@ async fn sign_in(browser: &Client, app: &TestApp, username: &str) {
         .unwrap();
     wait_for(
         browser,
-        "the queue",
-        "!document.getElementById('queue-view').hidden",
+        view,
+        &format!("!document.getElementById('{view}').hidden"),
     )
     .await;
 }
@@ -390,6 +395,108 @@ async fn the_map_draws_the_street_tiles_the_operator_chose() {
     .await;
     assert!(served.load(Ordering::SeqCst) > 0);
     wait_for(&browser, "the tiles' credit", &page_shows("Bản đồ thử")).await;
+    assert_eq!(page_errors(&browser).await, Vec::<String>::new());
+    browser.close().await.unwrap();
+}
+
+/// Writes `lines` as a spreadsheet saved by Excel ("CSV UTF-8", CRLF) and returns its path.
+fn spreadsheet(lines: &[&str]) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("sos-roster-{}.csv", uuid::Uuid::new_v4()));
+    let text = lines.join("\r\n") + "\r\n";
+    std::fs::write(
+        &path,
+        [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+    )
+    .unwrap();
+    path
+}
+
+async fn choose_file(browser: &Client, path: &std::path::Path) {
+    let input = browser.find(Locator::Id("import-file")).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(path.to_str().unwrap()).await.unwrap();
+}
+
+async fn click(browser: &Client, id: &str) {
+    browser
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_ward_admin_imports_accounts_and_sees_the_row_that_is_wrong() {
+    let Some((_driver, browser)) = browser(1366, 768).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    sign_in_to(&browser, &app, "tnp.admin", "admin-view").await;
+    wait_for(&browser, "the ward's accounts", &page_shows("tnp.kp1")).await;
+
+    let header = "Tên đăng nhập,Họ và tên,Vai trò,Khu phố";
+    let good = "tnp.kp1.9,Nguyễn Văn Chín,Trưởng khu phố,Khu phố 1";
+    let wrong = spreadsheet(&[header, good, "tnp.kp2.9,Lê Thị Mười,Thủ quỹ,Khu phố 2"]);
+    choose_file(&browser, &wrong).await;
+    click(&browser, "import-check").await;
+    wait_for(
+        &browser,
+        "the dry run's verdict",
+        "!document.getElementById('import-rows').hidden",
+    )
+    .await;
+    let problems: Value = browser
+        .execute(
+            "return [...document.querySelectorAll('#import-rows tbody tr')].map((r) => [...r.cells].map((c) => c.textContent));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let problems = problems.as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0][0], "3", "the third line of the file");
+    assert_eq!(problems[0][1], "/role");
+    assert!(
+        !problems[0][2].as_str().unwrap().is_empty(),
+        "the problem in words"
+    );
+    screenshot(&browser, "console-admin-1366x768").await;
+    assert_eq!(accessibility_problems(&browser).await, Vec::<String>::new());
+
+    // Importing the wrong file makes nobody; the right one makes the account at once.
+    click(&browser, "import-apply").await;
+    wait_for(
+        &browser,
+        "the refusal",
+        "document.querySelectorAll('#import-rows tbody tr').length === 1",
+    )
+    .await;
+    let admin = app.token("tnp.admin").await;
+    let before = app.get("/v1/accounts?q=tnp.kp1.9", &admin).await;
+    assert_eq!(before.body["items"].as_array().unwrap().len(), 0);
+
+    let right = spreadsheet(&[header, good]);
+    choose_file(&browser, &right).await;
+    click(&browser, "import-apply").await;
+    wait_for(
+        &browser,
+        "the one-time password",
+        "document.querySelector('#import-created code') !== null",
+    )
+    .await;
+    let made = app.get("/v1/accounts?q=tnp.kp1.9", &admin).await;
+    assert_eq!(made.body["items"][0]["username"], "tnp.kp1.9");
+    wait_for(
+        &browser,
+        "the list, with the new account",
+        &page_shows("Nguyễn Văn Chín"),
+    )
+    .await;
+    for file in [wrong, right] {
+        let _ = std::fs::remove_file(file);
+    }
     assert_eq!(page_errors(&browser).await, Vec::<String>::new());
     browser.close().await.unwrap();
 }
