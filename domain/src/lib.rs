@@ -11,6 +11,7 @@ pub mod code;
 pub mod command;
 pub mod delivery;
 pub mod evaluate;
+pub mod language;
 pub mod lifecycle;
 pub mod network;
 pub mod photos;
