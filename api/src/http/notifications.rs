@@ -1,5 +1,7 @@
-//! The inbox of the signed-in user: what happened to the reports of their neighborhood.
+//! The inbox of the signed-in user: what happened to the reports of their neighborhood, in the
+//! request's language.
 
+use crate::http::error::current_lang;
 use crate::http::extract::{Path, Query};
 use crate::http::params;
 use crate::http::views::Notification;
@@ -44,8 +46,13 @@ pub async fn list(
     let cursor = params::uuid("cursor", query.cursor.as_deref(), &mut errors);
     Problem::check(errors)?;
     let page = inbox::page(&services, &caller, unread, cursor, limit).await?;
+    let lang = current_lang();
     Ok(axum::Json(InboxPage {
-        items: page.entries.iter().map(Into::into).collect(),
+        items: page
+            .entries
+            .iter()
+            .map(|entry| Notification::new(entry, lang))
+            .collect(),
         next_cursor: page.next.map(|id| id.to_string()),
         unread_count: page.unread,
     }))
@@ -83,5 +90,5 @@ pub async fn mark_read(
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<Notification>, Problem> {
     let entry = inbox::mark_read(&services, &caller, id).await?;
-    Ok(axum::Json((&entry).into()))
+    Ok(axum::Json(Notification::new(&entry, current_lang())))
 }
