@@ -155,7 +155,10 @@ function svg(tag, attributes) {
 
 function drawTrend(points) {
   const width = 640, height = 220, pad = 28;
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
+  const chart = svg("svg", {
+    viewBox: `0 0 ${width} ${height}`, role: "img",
+    "aria-label": "Số phản ánh tiếp nhận (cột) và đã giải quyết (đường) theo thời gian",
+  });
   const top = Math.max(1, ...points.map((p) => Math.max(p.received, p.resolved)));
   const step = (width - 2 * pad) / Math.max(1, points.length);
   const y = (value) => height - pad - (value / top) * (height - 2 * pad);

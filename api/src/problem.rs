@@ -37,6 +37,10 @@ pub enum ProblemKind {
     TransitionRefused,
     /// A client-chosen id already used for something else.
     IdempotencyConflict,
+    /// An `Idempotency-Key` already used for another request.
+    IdempotencyKeyReused,
+    /// The request an `Idempotency-Key` names is still running.
+    IdempotencyInProgress,
     /// Someone changed the report meanwhile.
     Stale,
     Conflict,
@@ -76,6 +80,8 @@ impl ProblemKind {
             ProblemKind::MethodNotAllowed => "method-not-allowed",
             ProblemKind::TransitionRefused => "transition-refused",
             ProblemKind::IdempotencyConflict => "idempotency-conflict",
+            ProblemKind::IdempotencyKeyReused => "idempotency-key-reused",
+            ProblemKind::IdempotencyInProgress => "idempotency-in-progress",
             ProblemKind::Stale => "stale",
             ProblemKind::Conflict => "conflict",
             ProblemKind::TooManyPhotos => "too-many-photos",
@@ -123,6 +129,13 @@ impl ProblemKind {
             ProblemKind::IdempotencyConflict => {
                 ("Mã phản ánh đã được dùng", "Report id already used")
             }
+            ProblemKind::IdempotencyKeyReused => (
+                "Idempotency-Key đã dùng cho yêu cầu khác",
+                "Idempotency-Key used for another request",
+            ),
+            ProblemKind::IdempotencyInProgress => {
+                ("Yêu cầu đang được xử lý", "Request still in progress")
+            }
             ProblemKind::Stale => (
                 "Phản ánh vừa được người khác cập nhật",
                 "Report changed meanwhile",
@@ -146,7 +159,7 @@ impl ProblemKind {
         if lang == Lang::En { en } else { vi }
     }
 
-    pub const ALL: [ProblemKind; 29] = [
+    pub const ALL: [ProblemKind; 31] = [
         ProblemKind::Validation,
         ProblemKind::MalformedBody,
         ProblemKind::BadParameter,
@@ -162,6 +175,8 @@ impl ProblemKind {
         ProblemKind::MethodNotAllowed,
         ProblemKind::TransitionRefused,
         ProblemKind::IdempotencyConflict,
+        ProblemKind::IdempotencyKeyReused,
+        ProblemKind::IdempotencyInProgress,
         ProblemKind::Stale,
         ProblemKind::Conflict,
         ProblemKind::TooManyPhotos,

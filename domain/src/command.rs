@@ -291,6 +291,13 @@ impl Command {
         }
     }
 
+    /// Whether the command leaves the report's state and fields as they are, so that it
+    /// needs no guard against a change made since the report was read: comments sent in
+    /// parallel all land, where a state change would be refused as stale.
+    pub fn commutes(&self) -> bool {
+        matches!(self, Command::Comment { .. })
+    }
+
     /// Who reads the event that records the command: internal notes and extensions stay
     /// with the ward's staff.
     pub fn visibility(&self) -> Visibility {

@@ -14,6 +14,7 @@ mod m20261124_000008_devices;
 mod m20261124_000009_preferences;
 mod m20261205_000010_administration;
 mod m20261205_000011_rate_windows;
+mod m20261205_000012_idempotency_keys;
 mod m20261205_000013_languages;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000009_preferences::Migration),
             Box::new(m20261205_000010_administration::Migration),
             Box::new(m20261205_000011_rate_windows::Migration),
+            Box::new(m20261205_000012_idempotency_keys::Migration),
             Box::new(m20261205_000013_languages::Migration),
         ]
     }

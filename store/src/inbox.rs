@@ -5,8 +5,8 @@ use crate::entities::{notification, report, report_event};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 use sos_domain::access::Actor;
 use uuid::Uuid;
@@ -17,12 +17,21 @@ pub async fn page(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     unread_only: bool,
+    changed_since: Option<DateTime<Utc>>,
     before: Option<Uuid>,
     limit: u64,
 ) -> Result<(Vec<notification::Model>, bool), DbErr> {
     let mut select = notification::Entity::find().filter(notification::Column::UserId.eq(user_id));
     if unread_only {
         select = select.filter(notification::Column::ReadAt.is_null());
+    }
+    // An entry changes twice: when it arrives, and when it is read (on any of the phones).
+    if let Some(since) = changed_since {
+        select = select.filter(
+            Condition::any()
+                .add(notification::Column::CreatedAt.gte(since))
+                .add(notification::Column::ReadAt.gte(since)),
+        );
     }
     if let Some(cursor) = before {
         select = select.filter(notification::Column::Id.lt(cursor));

@@ -23,6 +23,7 @@ pub mod db;
 pub mod entities;
 pub mod facts;
 pub mod geography;
+pub mod idempotency;
 pub mod inbox;
 pub mod notify;
 pub mod outbox;

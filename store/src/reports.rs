@@ -9,7 +9,7 @@ use crate::entities::{
 };
 use crate::{index, like_pattern};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Select, Set, TryInsertResult,
@@ -455,6 +455,44 @@ pub async fn update_versioned(
     Ok(result.rows_affected == 1)
 }
 
+/// Marks a report changed at `at` (a new version) whatever its version was: for what adds
+/// to a report without changing it, such as a comment. False if there is no such report.
+pub async fn touch(
+    txn: &impl ConnectionTrait,
+    report_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = report::Entity::update_many()
+        .col_expr(
+            report::Column::Version,
+            Expr::col(report::Column::Version).add(1),
+        )
+        .col_expr(report::Column::UpdatedAt, at.into())
+        .filter(report::Column::Id.eq(report_id))
+        .exec(txn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Marks reports changed at `at` (events were recorded on them), for the phones that fetch
+/// what changed since they last looked; their version stays, nothing in them changed.
+pub async fn mark_updated(
+    txn: &impl ConnectionTrait,
+    report_ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if report_ids.is_empty() {
+        return Ok(());
+    }
+    report::Entity::update_many()
+        .col_expr(report::Column::UpdatedAt, at.into())
+        .filter(report::Column::Id.is_in(report_ids.iter().copied()))
+        .filter(report::Column::UpdatedAt.lt(at))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 /// Sets the position of a report that has none; false when it has one.
 pub async fn set_position(
     txn: &impl ConnectionTrait,
@@ -543,6 +581,8 @@ pub struct ListFilter {
     /// Filed in `[created_from, created_to)`.
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    /// Changed at or after: what a phone coming back online fetches.
+    pub updated_since: Option<DateTime<Utc>>,
     /// Folded text (`sos_domain::text::fold`) the description or address contains.
     pub text: Option<String>,
     /// `[min_lon, min_lat, max_lon, max_lat]`.
@@ -593,6 +633,9 @@ fn filtered(mut select: Select<report::Entity>, filter: &ListFilter) -> Select<r
     }
     if let Some(to) = filter.created_to {
         select = select.filter(report::Column::CreatedAt.lt(to));
+    }
+    if let Some(since) = filter.updated_since {
+        select = select.filter(report::Column::UpdatedAt.gte(since));
     }
     if let Some(text) = &filter.text {
         select = select.filter(

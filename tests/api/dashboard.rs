@@ -1,85 +1,11 @@
-//! The dashboard in a real headless Chromium: a leader signs in and sees the figures the API
-//! gives. Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them); outside
-//! CI, a machine without them skips this test with a notice.
+//! The dashboard in a real headless Chromium (`sos_tests::browser`): a leader signs in and
+//! sees the figures the API gives.
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use sos_tests::TestApp;
-use std::process::{Child, Command, Stdio};
+use sos_tests::browser::{accessibility_problems, browser};
 use std::time::Duration;
-
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// chromedriver on a free port, stopped when dropped.
-struct Driver {
-    process: Child,
-    port: u16,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A browser session, or `None` (with a notice) where Chromium is not installed outside CI.
-async fn browser() -> Option<(Driver, Client)> {
-    let installed =
-        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists();
-    if !installed {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install chromium and chromium-driver for the dashboard test"
-        );
-        eprintln!("skipping the browser test: {CHROMIUM} and {CHROMEDRIVER} are not installed");
-        return None;
-    }
-    let port = free_port();
-    let process = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let driver = Driver { process, port };
-    let profile =
-        std::env::temp_dir().join(format!("sos-chromium-{}", uuid::Uuid::new_v4().simple()));
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=390,844",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-        }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let url = format!("http://127.0.0.1:{}", driver.port);
-    for _ in 0..50 {
-        match ClientBuilder::new(connector.clone())
-            .capabilities(capabilities.clone())
-            .connect(&url)
-            .await
-        {
-            Ok(client) => return Some((driver, client)),
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    panic!("chromedriver did not answer on {url}");
-}
 
 async fn text_of(browser: &Client, id: &str) -> String {
     browser
@@ -105,7 +31,7 @@ async fn wait_for_figure(browser: &Client, id: &str) -> String {
 
 #[tokio::test]
 async fn a_leader_signs_in_and_sees_the_figures_of_the_api() {
-    let Some((_driver, browser)) = browser().await else {
+    let Some((_driver, browser)) = browser(390, 844).await else {
         return;
     };
     let app = TestApp::spawn().await;
@@ -194,5 +120,6 @@ async fn a_leader_signs_in_and_sees_the_figures_of_the_api() {
         .await
         .unwrap();
     assert_eq!(fits, json!(true));
+    assert_eq!(accessibility_problems(&browser).await, Vec::<String>::new());
     browser.close().await.unwrap();
 }

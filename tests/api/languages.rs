@@ -84,6 +84,26 @@ async fn the_taxonomy_is_in_english_when_the_phone_asks_for_it() {
     // No preference: Vietnamese.
     let default = app.request(Method::GET, "/v1/taxonomy", None, None).await;
     assert_eq!(default.body, vietnamese.body);
+
+    // A phone switched to Vietnamese does not keep its English copy: the tags differ, and
+    // an unchanged answer (304) still says that it depends on the language.
+    let english_tag = english.header("etag").expect("tagged").to_owned();
+    let switched = app
+        .client
+        .get(app.url("/v1/taxonomy"))
+        .header("accept-language", "vi")
+        .header("if-none-match", &english_tag);
+    let switched = app.send(Method::GET, "/v1/taxonomy", switched).await;
+    assert_eq!(switched.status, 200);
+    assert_eq!(switched.body, vietnamese.body);
+    let unchanged = app
+        .client
+        .get(app.url("/v1/taxonomy"))
+        .header("accept-language", "en")
+        .header("if-none-match", &english_tag);
+    let unchanged = app.send(Method::GET, "/v1/taxonomy", unchanged).await;
+    assert_eq!(unchanged.status, 304);
+    assert!(varies_by_language(&unchanged), "{:?}", unchanged.headers);
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex};
 use uuid::Uuid;
 
+pub mod browser;
 pub mod fcm;
 pub mod images;
 pub mod smtp;

@@ -8,7 +8,7 @@ use crate::services::audit::Origin;
 use crate::services::limits;
 use axum::extract::ConnectInfo;
 use axum::extract::FromRequestParts;
-use axum::http::{header, request::Parts};
+use axum::http::{HeaderMap, header, request::Parts};
 use sos_domain::access;
 use std::net::{IpAddr, SocketAddr};
 
@@ -49,18 +49,22 @@ impl FromRequestParts<AppState> for Origin {
     }
 }
 
-/// The person a request's bearer token stands for, whatever the state of their password.
-async fn bearer(parts: &Parts, state: &AppState) -> Result<Caller, Problem> {
-    let token = parts
-        .headers
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
-        .ok_or_else(Problem::token_missing)?;
-    let mut caller = accounts::caller(&state.services, token.trim()).await?;
+        .map(str::trim)
+}
+
+/// The person a request's bearer token stands for, whatever the state of their password.
+async fn bearer(parts: &Parts, state: &AppState) -> Result<Caller, Problem> {
+    let token = bearer_token(&parts.headers).ok_or_else(Problem::token_missing)?;
+    let mut caller = accounts::caller(&state.services, token).await?;
     caller.origin = origin(parts, state);
     // Counted here, before any body is read: every write goes through this extractor.
     if !parts.method.is_safe() {

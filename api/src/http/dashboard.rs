@@ -12,7 +12,7 @@ const STYLE: &str = include_str!("../../dashboard/app.css");
 /// Only this service's own files run on the page.
 const POLICY: &str = "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-fn file(body: &'static str, content_type: &'static str) -> Response {
+pub fn file(body: &'static str, content_type: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),

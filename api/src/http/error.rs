@@ -43,28 +43,32 @@ pub async fn request_context(request: Request, next: Next) -> Response {
     };
     let lang = context.lang;
     let mut response = REQUEST.scope(context, next.run(request)).await;
+    let status = response.status();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_LANGUAGE,
         HeaderValue::from_static(lang.as_str()),
     );
-    if speaks(headers) {
+    if speaks(status, headers) {
         vary_by_language(headers);
     }
     response
 }
 
 /// Whether an answer carries words in the request's language: JSON (answers, problems) and
-/// live events. Photos, spreadsheets and pages are the same for every language.
-fn speaks(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|media| {
-            let media = media.trim();
-            media.ends_with("/json") || media.ends_with("+json") || media == "text/event-stream"
-        })
+/// live events, and a 304 standing for a JSON answer (conditional reads are of JSON only),
+/// which repeats the `Vary` of the answer it stands for. Photos, spreadsheets and pages are
+/// the same for every language.
+fn speaks(status: StatusCode, headers: &HeaderMap) -> bool {
+    status == StatusCode::NOT_MODIFIED
+        || headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|media| {
+                let media = media.trim();
+                media.ends_with("/json") || media.ends_with("+json") || media == "text/event-stream"
+            })
 }
 
 /// Adds `Accept-Language` to the answer's `Vary`, keeping what it already names (`Origin`…).
@@ -108,7 +112,9 @@ fn current_request_id() -> Option<String> {
 /// The status of each kind of problem.
 pub fn status(kind: ProblemKind) -> StatusCode {
     match kind {
-        ProblemKind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
+        ProblemKind::Validation | ProblemKind::IdempotencyKeyReused => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         ProblemKind::MalformedBody | ProblemKind::BadParameter => StatusCode::BAD_REQUEST,
         ProblemKind::TokenMissing
         | ProblemKind::TokenInvalid
@@ -120,6 +126,7 @@ pub fn status(kind: ProblemKind) -> StatusCode {
         ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ProblemKind::TransitionRefused
         | ProblemKind::IdempotencyConflict
+        | ProblemKind::IdempotencyInProgress
         | ProblemKind::Stale
         | ProblemKind::Conflict
         | ProblemKind::TooManyPhotos

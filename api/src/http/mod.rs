@@ -8,6 +8,8 @@ pub mod audit;
 pub mod auth;
 pub mod boundaries;
 pub mod classify;
+pub mod conditional;
+pub mod console;
 pub mod csv;
 pub mod dashboard;
 pub mod devices;
@@ -15,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod hotspots;
+pub mod idempotency;
 pub mod notifications;
 pub mod params;
 pub mod photos;
@@ -99,6 +102,12 @@ pub fn router(services: Services) -> Router {
         .layer(CatchPanicLayer::custom(|_panic| -> Response {
             Problem::internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
+        .layer(axum::middleware::from_fn(conditional::tag))
+        // Outside the panic catcher, so that a write that panicked frees its key.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::remember,
+        ))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

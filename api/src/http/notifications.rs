@@ -10,13 +10,16 @@ use crate::services::Services;
 use crate::services::accounts::Caller;
 use crate::services::inbox;
 use axum::extract::State;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sos_domain::sync;
 use uuid::Uuid;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InboxQuery {
     unread: Option<String>,
+    updated_since: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
 }
@@ -27,9 +30,16 @@ pub struct InboxPage {
     items: Vec<Notification>,
     next_cursor: Option<String>,
     unread_count: u64,
+    /// On the first page only: what to send as `updated_since` next time.
+    #[serde(
+        with = "crate::clock::rfc3339_serde::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    synced_at: Option<DateTime<Utc>>,
 }
 
-/// Newest first. Ids are UUIDv7, time-ordered, so the id alone is the cursor.
+/// Newest first. Ids are UUIDv7, time-ordered, so the id alone is the cursor. With
+/// `updated_since`, only the entries that arrived or were read since.
 pub async fn list(
     State(services): State<Services>,
     caller: Caller,
@@ -43,9 +53,12 @@ pub async fn list(
         params::MAX_PAGE,
         &mut errors,
     );
+    let since = params::time("updated_since", query.updated_since.as_deref(), &mut errors);
     let cursor = params::uuid("cursor", query.cursor.as_deref(), &mut errors);
     Problem::check(errors)?;
-    let page = inbox::page(&services, &caller, unread, cursor, limit).await?;
+    // Taken before reading, so that whatever changes while the app pages comes next time.
+    let synced_at = cursor.is_none().then(|| sync::mark(services.clock.now()));
+    let page = inbox::page(&services, &caller, unread, since, cursor, limit).await?;
     let lang = current_lang();
     Ok(axum::Json(InboxPage {
         items: page
@@ -55,6 +68,7 @@ pub async fn list(
             .collect(),
         next_cursor: page.next.map(|id| id.to_string()),
         unread_count: page.unread,
+        synced_at,
     }))
 }
 

@@ -8,7 +8,7 @@
 use crate::problem::{FieldError, Problem, ProblemKind};
 
 /// The filters of the report list, its map and its export.
-const REPORT_FILTERS: [&str; 12] = [
+const REPORT_FILTERS: [&str; 13] = [
     "status",
     "category",
     "subcategory",
@@ -21,8 +21,9 @@ const REPORT_FILTERS: [&str; 12] = [
     "q",
     "bbox",
     "late",
+    "updated_since",
 ];
-const REPORT_PAGE: [&str; 14] = concat(REPORT_FILTERS, ["limit", "cursor"]);
+const REPORT_PAGE: [&str; 15] = concat(REPORT_FILTERS, ["limit", "cursor"]);
 
 const STATS: [&str; 5] = ["from", "to", "ward", "department", "category"];
 const STATS_TABLE: [&str; 6] = concat(STATS, ["format"]);
@@ -111,7 +112,11 @@ pub const TABLE: &[Allowed] = &[
         "/v1/hotspots",
         &["subcategory", "ward", "days", "radius_m", "min_reports"],
     ),
-    ("GET", "/v1/notifications", &["unread", "limit", "cursor"]),
+    (
+        "GET",
+        "/v1/notifications",
+        &["unread", "updated_since", "limit", "cursor"],
+    ),
     ("POST", "/v1/notifications/read-all", &["up_to"]),
 ];
 
@@ -173,7 +178,7 @@ mod tests {
                 assert!(!names[..j].contains(name), "{method} {route}: {name} twice");
             }
         }
-        assert_eq!(allowed("GET", "/v1/reports.csv").unwrap().len(), 12);
+        assert_eq!(allowed("GET", "/v1/reports.csv").unwrap().len(), 13);
         assert_eq!(allowed("GET", "/v1/stats/timeseries").unwrap().len(), 7);
         assert!(allowed("GET", "/v1/me").is_none());
     }

@@ -22,7 +22,7 @@ use serde_json::json;
 use sos_domain::code::Visibility;
 use sos_domain::command::Request;
 use sos_domain::taxonomy::{Action, Category, Priority, Status, Subcategory};
-use sos_domain::text;
+use sos_domain::{sync, text};
 use sos_store::reports::{ListCursor, ListFilter};
 use uuid::Uuid;
 
@@ -113,6 +113,7 @@ pub struct ListQuery {
     bbox: Option<String>,
     /// `true`: open reports past a deadline of the department holding them.
     late: Option<String>,
+    updated_since: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
 }
@@ -177,6 +178,7 @@ fn listing(query: &ListQuery, page: (u64, u64), now: DateTime<Utc>) -> Result<Li
         ward: params::uuid("ward", query.ward.as_deref(), &mut errors),
         created_from: params::time("created_from", query.created_from.as_deref(), &mut errors),
         created_to: params::time("created_to", query.created_to.as_deref(), &mut errors),
+        updated_since: params::time("updated_since", query.updated_since.as_deref(), &mut errors),
         text: query.q.as_deref().map(text::fold).filter(|q| !q.is_empty()),
         bbox: parse_bbox(query.bbox.as_deref(), &mut errors),
         located: false,
@@ -236,10 +238,13 @@ pub async fn list(
 ) -> Result<axum::Json<Page<views::Report>>, Problem> {
     let now = services.clock.now();
     let asked = listing(&query, (params::DEFAULT_PAGE, params::MAX_PAGE), now)?;
+    // Taken before reading, so that whatever changes while the app pages comes next time.
+    let synced_at = asked.after.is_none().then(|| sync::mark(now));
     let page = listing::page(&services, &caller, &asked.filter, asked.limit, asked.after).await?;
     Ok(axum::Json(Page {
         items: views::reports(&page, now)?,
         next_cursor: page.next.map(encode_cursor),
+        synced_at,
     }))
 }
 

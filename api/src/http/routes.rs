@@ -3,7 +3,7 @@
 
 use crate::http::state::AppState;
 use crate::http::{
-    accounts, app, audit, boundaries, classify, dashboard, devices, health, hotspots,
+    accounts, app, audit, boundaries, classify, console, dashboard, devices, health, hotspots,
     notifications, photos, preferences, reports, sessions, stats, stream, supporters, taxonomy,
     wards, webhooks, working_time,
 };
@@ -23,6 +23,19 @@ macro_rules! route {
     };
 }
 
+const ROSTER_BYTES: usize = crate::services::roster::MAX_FILE_BYTES;
+const BOUNDARIES_BYTES: usize = boundaries::MAX_IMPORT_BYTES;
+
+/// The routes whose body may be larger than the service's limit for JSON, and theirs. Photo
+/// uploads are not here: they read their body as a stream, part by part, with limits of their own.
+pub fn larger_body_limit(path: &str) -> Option<usize> {
+    match path {
+        "/v1/wards/{id}/accounts/import" => Some(ROSTER_BYTES),
+        "/v1/boundaries" => Some(BOUNDARIES_BYTES),
+        _ => None,
+    }
+}
+
 pub fn table() -> Vec<Route> {
     vec![
         route!(GET "/healthz" => health::healthz),
@@ -30,6 +43,10 @@ pub fn table() -> Vec<Route> {
         route!(GET "/dashboard" => dashboard::page),
         route!(GET "/dashboard/app.js" => dashboard::script),
         route!(GET "/dashboard/app.css" => dashboard::style),
+        route!(GET "/console" => console::page),
+        route!(GET "/console/console.js" => console::script),
+        route!(GET "/console/console.css" => console::style),
+        route!(GET "/console/vendor/{file}" => console::vendored),
         route!(POST "/v1/auth/login" => sessions::login),
         route!(POST "/v1/auth/refresh" => sessions::refresh),
         route!(POST "/v1/auth/logout" => sessions::logout),
@@ -56,9 +73,8 @@ pub fn table() -> Vec<Route> {
             Method::POST,
             "/v1/wards/{id}/accounts/import",
             // A spreadsheet of a ward's people is larger than any JSON body.
-            axum::routing::post(accounts::import).layer(axum::extract::DefaultBodyLimit::max(
-                crate::services::roster::MAX_FILE_BYTES,
-            )),
+            axum::routing::post(accounts::import)
+                .layer(axum::extract::DefaultBodyLimit::max(ROSTER_BYTES)),
         ),
         route!(PATCH "/v1/wards/{id}/neighborhoods/{neighborhood_id}" => wards::update_neighborhood),
         route!(POST "/v1/wards/{id}/neighborhoods/{neighborhood_id}/merge" => wards::merge_neighborhood),
@@ -72,9 +88,8 @@ pub fn table() -> Vec<Route> {
             Method::POST,
             "/v1/boundaries",
             // Boundary files are far larger than any other body.
-            axum::routing::post(boundaries::import).layer(axum::extract::DefaultBodyLimit::max(
-                boundaries::MAX_IMPORT_BYTES,
-            )),
+            axum::routing::post(boundaries::import)
+                .layer(axum::extract::DefaultBodyLimit::max(BOUNDARIES_BYTES)),
         ),
         route!(GET "/v1/wards/{id}/webhooks" => webhooks::list),
         route!(POST "/v1/wards/{id}/webhooks" => webhooks::create),

@@ -392,6 +392,12 @@ pub struct ReportFiled {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+    /// On the first page only: what to send as `updated_since` next time.
+    #[serde(
+        with = "crate::clock::rfc3339_serde::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub synced_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize)]

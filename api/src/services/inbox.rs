@@ -4,6 +4,7 @@
 use crate::problem::{FieldError, Outcome, Problem};
 use crate::services::Services;
 use crate::services::accounts::Caller;
+use chrono::{DateTime, Utc};
 use sos_domain::delivery::Preferences;
 use sos_domain::language::Lang;
 use sos_store::entities::{device, notification};
@@ -23,11 +24,19 @@ pub async fn page(
     services: &Services,
     caller: &Caller,
     unread_only: bool,
+    changed_since: Option<DateTime<Utc>>,
     before: Option<Uuid>,
     limit: u64,
 ) -> Outcome<InboxPage> {
-    let (entries, more) =
-        sos_store::inbox::page(&services.db, caller.user.id, unread_only, before, limit).await?;
+    let (entries, more) = sos_store::inbox::page(
+        &services.db,
+        caller.user.id,
+        unread_only,
+        changed_since,
+        before,
+        limit,
+    )
+    .await?;
     let next = if more {
         entries.last().map(|n| n.id)
     } else {

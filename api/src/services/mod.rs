@@ -12,6 +12,7 @@ pub mod deliveries;
 pub mod digest;
 pub mod escalation;
 pub mod geography;
+pub mod idempotency;
 pub mod inbox;
 pub mod input;
 pub mod intake;

@@ -178,6 +178,8 @@ async fn insert(services: &Services, row: &report_photo::Model) -> Outcome<()> {
             ));
         }
     }
+    // Its photos are part of the report: those who sync fetch it again.
+    reports::mark_updated(&*txn, &[row.report_id], services.clock.now()).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -324,6 +326,7 @@ pub async fn delete(
         .collect();
     let txn = services.begin_write().await?;
     store::delete(&*txn, photo.id).await?;
+    reports::mark_updated(&*txn, &[report.id], services.clock.now()).await?;
     txn.commit().await?;
     // After the row: a file without a row is unreachable; a row without its file would fail.
     delete_files(services, &keys).await;

@@ -9,7 +9,7 @@
 //! rows).
 
 use crate::services::Services;
-use crate::services::{classifier, deliveries, digest, escalation, limits, stats};
+use crate::services::{classifier, deliveries, digest, escalation, idempotency, limits, stats};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use std::future::Future;
@@ -123,8 +123,10 @@ async fn send_digests(services: Services) -> anyhow::Result<Ran> {
     Ok(Ran::Idle)
 }
 
+/// Forgets what limits and retried writes no longer need: old rate windows, expired keys.
 async fn forget_old_limits(services: Services) -> anyhow::Result<Ran> {
     limits::forget_old(&services).await?;
+    idempotency::forget_old(&services).await?;
     Ok(Ran::Idle)
 }
 

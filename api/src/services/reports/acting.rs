@@ -400,7 +400,12 @@ async fn store_change(
         },
     };
     let mut unit = UnitOfWork::new(services.begin_write().await?, at);
-    if !store::update_versioned(unit.txn(), updated, report.version).await? {
+    let stored = if command.commutes() {
+        store::touch(unit.txn(), report.id, at).await?
+    } else {
+        store::update_versioned(unit.txn(), updated, report.version).await?
+    };
+    if !stored {
         return Err(Problem::of(
             ProblemKind::Stale,
             "Phản ánh vừa được người khác cập nhật; hãy tải lại và thử lại.",

@@ -46,7 +46,10 @@ pub async fn join(services: &Services, caller: &Caller, id: Uuid) -> Outcome<Joi
     } else {
         let txn = services.begin_write().await?;
         // A second request of the same head may get there first.
-        let inserted = store::join(&*txn, report.id, user_id, services.clock.now()).await?;
+        let now = services.clock.now();
+        let inserted = store::join(&*txn, report.id, user_id, now).await?;
+        // Its count of supporters is part of the report: those who sync fetch it again.
+        store::mark_updated(&*txn, &[report.id], now).await?;
         txn.commit().await?;
         inserted
     };
@@ -62,6 +65,7 @@ pub async fn join(services: &Services, caller: &Caller, id: Uuid) -> Outcome<Joi
 pub async fn leave(services: &Services, caller: &Caller, id: Uuid) -> Outcome<()> {
     let txn = services.begin_write().await?;
     let left = store::leave(&*txn, id, caller.user.id).await?;
+    store::mark_updated(&*txn, &[id], services.clock.now()).await?;
     txn.commit().await?;
     if !left {
         return Err(Problem::not_found(
