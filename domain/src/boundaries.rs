@@ -18,8 +18,8 @@ use uuid::Uuid;
 crate::code::codes!(
     /// What a file of boundaries describes.
     Level, "boundary level" {
-        Ward => "ward", "Phường, xã";
-        Neighborhood => "neighborhood", "Khu phố";
+        Ward => "ward", "Phường, xã", "Ward or commune";
+        Neighborhood => "neighborhood", "Khu phố", "Neighborhood";
     }
 );
 

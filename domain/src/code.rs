@@ -36,10 +36,10 @@ pub trait Code:
     fn all() -> &'static [Self];
 }
 
-/// Declares a closed set of codes with their Vietnamese labels, string conversions, serde and
-/// [`Code`].
+/// Declares a closed set of codes with their labels in Vietnamese and English, string
+/// conversions, serde and [`Code`].
 macro_rules! codes {
-    ($(#[$meta:meta])* $name:ident, $kind:literal { $($(#[$vmeta:meta])* $variant:ident => $code:literal, $label:literal;)+ }) => {
+    ($(#[$meta:meta])* $name:ident, $kind:literal { $($(#[$vmeta:meta])* $variant:ident => $code:literal, $label:literal, $label_en:literal;)+ }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($(#[$vmeta])* $variant,)+ }
@@ -65,9 +65,12 @@ macro_rules! codes {
                 match self { $($name::$variant => $code,)+ }
             }
 
-            /// The Vietnamese label shown to people.
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label,)+ }
+            /// The label shown to people who read `lang`.
+            pub fn label(self, lang: $crate::language::Lang) -> &'static str {
+                match lang {
+                    $crate::language::Lang::Vi => match self { $($name::$variant => $label,)+ },
+                    $crate::language::Lang::En => match self { $($name::$variant => $label_en,)+ },
+                }
             }
         }
 
@@ -105,9 +108,9 @@ codes!(
     /// Who may read an event of a report's timeline.
     Visibility, "visibility" {
         /// The neighborhood's heads and everyone who may read the report.
-        Public => "public", "Công khai";
+        Public => "public", "Công khai", "Public";
         /// The ward's staff only: internal notes, deadline alerts.
-        Internal => "internal", "Nội bộ";
+        Internal => "internal", "Nội bộ", "Internal";
     }
 );
 
@@ -134,6 +137,7 @@ mod tests {
         round_trip::<Action>();
         round_trip::<EventType>();
         round_trip::<Visibility>();
+        round_trip::<crate::language::Lang>();
         round_trip::<crate::photos::PhotoKind>();
         round_trip::<crate::photos::PhotoFormat>();
         round_trip::<crate::sla::DayKind>();

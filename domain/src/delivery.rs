@@ -15,10 +15,10 @@ crate::code::codes!(
     /// How a delivery of the outbox leaves the service.
     DeliveryChannel, "delivery channel" {
         /// A POST to a ward's subscribed outside system.
-        Webhook => "webhook", "Webhook";
-        Email => "email", "E-mail";
+        Webhook => "webhook", "Webhook", "Webhook";
+        Email => "email", "E-mail", "E-mail";
         /// A mobile push through FCM.
-        Push => "push", "Thông báo đẩy";
+        Push => "push", "Thông báo đẩy", "Push notification";
     }
 );
 
@@ -26,10 +26,10 @@ crate::code::codes!(
     /// Where a delivery stands.
     DeliveryStatus, "delivery status" {
         /// Waiting for its next attempt (or being sent).
-        Pending => "pending", "Đang chờ gửi";
-        Sent => "sent", "Đã gửi";
+        Pending => "pending", "Đang chờ gửi", "Waiting to be sent";
+        Sent => "sent", "Đã gửi", "Sent";
         /// Given up after its attempts: an admin may send it again.
-        Dead => "dead", "Đã dừng gửi";
+        Dead => "dead", "Đã dừng gửi", "Given up";
     }
 );
 

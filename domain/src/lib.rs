@@ -12,6 +12,7 @@ pub mod command;
 pub mod delivery;
 pub mod evaluate;
 pub mod idempotency;
+pub mod language;
 pub mod lifecycle;
 pub mod network;
 pub mod photos;

@@ -30,9 +30,9 @@ pub const MAX_PROFILE_BYTES: u64 = 1024 * 1024;
 codes!(
     /// The formats the service accepts.
     PhotoFormat, "photo format" {
-        Jpeg => "jpeg", "JPEG";
-        Png => "png", "PNG";
-        Webp => "webp", "WebP";
+        Jpeg => "jpeg", "JPEG", "JPEG";
+        Png => "png", "PNG", "PNG";
+        Webp => "webp", "WebP", "WebP";
     }
 );
 
@@ -94,8 +94,8 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
 codes!(
     /// Before the work (the problem) or after it (the fix).
     PhotoKind, "photo kind" {
-        Before => "before", "Trước khi xử lý";
-        After => "after", "Sau khi xử lý";
+        Before => "before", "Trước khi xử lý", "Before the work";
+        After => "after", "Sau khi xử lý", "After the work";
     }
 );
 
@@ -103,11 +103,11 @@ codes!(
     /// The files kept of one photo.
     Variant, "photo variant" {
         /// The upload itself, its metadata removed (no re-encoding: no quality lost).
-        Original => "original", "Ảnh gốc";
+        Original => "original", "Ảnh gốc", "Original";
         /// For a phone or a desk screen.
-        Screen => "screen", "Ảnh màn hình";
+        Screen => "screen", "Ảnh màn hình", "Screen size";
         /// For lists.
-        Thumb => "thumb", "Ảnh thu nhỏ";
+        Thumb => "thumb", "Ảnh thu nhỏ", "Thumbnail";
     }
 );
 

@@ -15,6 +15,7 @@ mod m20261124_000009_preferences;
 mod m20261205_000010_administration;
 mod m20261205_000011_rate_windows;
 mod m20261205_000012_idempotency_keys;
+mod m20261205_000013_languages;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000010_administration::Migration),
             Box::new(m20261205_000011_rate_windows::Migration),
             Box::new(m20261205_000012_idempotency_keys::Migration),
+            Box::new(m20261205_000013_languages::Migration),
         ]
     }
 }

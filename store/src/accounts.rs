@@ -1,17 +1,19 @@
 //! People: accounts, their sessions (refresh tokens), their phones and their choices of what
 //! they hear.
 
+use crate::Stored;
 use crate::entities::{department, device, notification_preference, refresh_token, user};
 use crate::index;
 use crate::like_pattern;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, LikeExpr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, NotSet,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sos_domain::access::WardScope;
 use sos_domain::delivery::{self, Preferences};
+use sos_domain::language::Lang;
 use sos_domain::taxonomy::Role;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -337,11 +339,13 @@ pub async fn move_device(
     existing: device::Model,
     user_id: Uuid,
     platform: &str,
+    language: Option<Lang>,
     at: DateTime<Utc>,
 ) -> Result<device::Model, DbErr> {
     let mut active: device::ActiveModel = existing.into();
     active.user_id = Set(user_id);
     active.platform = Set(platform.to_owned());
+    active.language = Set(language.map(Stored));
     active.last_seen_at = Set(at);
     active.update(txn).await
 }
@@ -421,12 +425,14 @@ pub async fn preferences_of(
         .collect())
 }
 
-/// Replaces a person's choices and the address their mail goes to.
+/// Replaces a person's choices and the address their mail goes to; sets their language when
+/// one is given.
 pub async fn set_preferences(
     txn: &impl ConnectionTrait,
     user_id: Uuid,
     chosen: &Preferences,
     address: Option<&str>,
+    language: Option<Lang>,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     notification_preference::Entity::insert(notification_preference::ActiveModel {
@@ -453,6 +459,7 @@ pub async fn set_preferences(
     user::ActiveModel {
         id: Set(user_id),
         email: Set(address.map(str::to_owned)),
+        language: language.map_or(NotSet, |language| Set(Stored(language))),
         ..Default::default()
     }
     .update(txn)

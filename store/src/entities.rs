@@ -138,6 +138,7 @@ pub mod routing_rule {
 pub mod user {
     use crate::code::Stored;
     use sea_orm::entity::prelude::*;
+    use sos_domain::language::Lang;
     use sos_domain::taxonomy::Role;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -161,6 +162,9 @@ pub mod user {
         pub must_change_password: bool,
         /// What a search matches: see `sos_domain::accounts::search_text`.
         pub search_text: String,
+        /// The language of the letters the person gets, and of pushes to phones that did
+        /// not choose one.
+        pub language: Stored<Lang>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -283,6 +287,7 @@ pub mod report_event {
 pub mod notification {
     use crate::code::Stored;
     use sea_orm::entity::prelude::*;
+    use sos_domain::language::Lang;
     use sos_domain::taxonomy::EventType;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -295,10 +300,32 @@ pub mod notification {
         pub event_id: Uuid,
         #[sea_orm(column_name = "type")]
         pub event_type: Stored<EventType>,
+        /// In Vietnamese.
         pub title: String,
         pub body: String,
+        /// In English; none for entries made before the service wrote English.
+        pub title_en: Option<String>,
+        pub body_en: Option<String>,
         pub created_at: DateTimeUtc,
         pub read_at: Option<DateTimeUtc>,
+    }
+
+    impl Model {
+        /// The title for people who read `lang`; Vietnamese when it was not written in theirs.
+        pub fn title_in(&self, lang: Lang) -> &str {
+            match (lang, &self.title_en) {
+                (Lang::En, Some(title)) => title,
+                _ => &self.title,
+            }
+        }
+
+        /// The body for people who read `lang`; Vietnamese when it was not written in theirs.
+        pub fn body_in(&self, lang: Lang) -> &str {
+            match (lang, &self.body_en) {
+                (Lang::En, Some(body)) => body,
+                _ => &self.body,
+            }
+        }
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -611,7 +638,9 @@ pub mod report_day_change {
 }
 
 pub mod device {
+    use crate::code::Stored;
     use sea_orm::entity::prelude::*;
+    use sos_domain::language::Lang;
 
     /// A phone (or browser) that receives push notifications for its user.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -624,6 +653,8 @@ pub mod device {
         pub platform: String,
         pub created_at: DateTimeUtc,
         pub last_seen_at: DateTimeUtc,
+        /// The language of its pushes; none: its user's.
+        pub language: Option<Stored<Lang>>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ mod deadlines;
 mod errors;
 mod geography;
 mod hardening;
+mod languages;
 mod mail;
 mod photos;
 mod preferences;

@@ -7,7 +7,7 @@ use sos_tests::TestApp;
 use sos_tests::smtp::{SmtpServer, decode_header};
 use std::time::Duration;
 
-async fn with_smtp() -> (TestApp, SmtpServer) {
+pub(crate) async fn with_smtp() -> (TestApp, SmtpServer) {
     let server = SmtpServer::start().await;
     let url = server.url.clone();
     let app = TestApp::spawn_with(|s| {
@@ -18,7 +18,7 @@ async fn with_smtp() -> (TestApp, SmtpServer) {
     (app, server)
 }
 
-async fn choose(app: &TestApp, who: &str, preferences: Value) -> (u16, Value) {
+pub(crate) async fn choose(app: &TestApp, who: &str, preferences: Value) -> (u16, Value) {
     let token = app.token(who).await;
     let response = app.put("/v1/me/preferences", &token, preferences).await;
     (response.status, response.body)
@@ -33,7 +33,8 @@ async fn preferences_start_from_sensible_defaults_and_refuse_what_cannot_work() 
     assert_eq!(head.status, 200);
     assert_eq!(
         head.body,
-        json!({ "push": true, "email": false, "daily_digest": false, "event_types": [], "email_address": null })
+        json!({ "push": true, "email": false, "daily_digest": false, "event_types": [],
+                "email_address": null, "language": "vi" })
     );
     let leader = app
         .get("/v1/me/preferences", &app.token("tnp.leader").await)

@@ -7,7 +7,7 @@ use sos_tests::TestApp;
 use sos_tests::fcm::FakeFcm;
 use std::time::Duration;
 
-async fn with_fcm() -> (TestApp, FakeFcm, tempfile_path::KeyFile) {
+pub(crate) async fn with_fcm() -> (TestApp, FakeFcm, tempfile_path::KeyFile) {
     let fcm = FakeFcm::start().await;
     let key = tempfile_path::KeyFile::write(&fcm.service_account());
     let path = key.0.clone();
@@ -22,7 +22,7 @@ async fn with_fcm() -> (TestApp, FakeFcm, tempfile_path::KeyFile) {
 }
 
 /// A service-account key file that is removed when the test ends.
-mod tempfile_path {
+pub(crate) mod tempfile_path {
     pub struct KeyFile(pub std::path::PathBuf);
 
     impl KeyFile {
@@ -51,7 +51,7 @@ async fn register(app: &TestApp, who: &str, token: &str) -> (u16, Value) {
     (response.status, response.body)
 }
 
-async fn wait_for(fcm: &FakeFcm, what: &str, done: impl Fn(&FakeFcm) -> bool) {
+pub(crate) async fn wait_for(fcm: &FakeFcm, what: &str, done: impl Fn(&FakeFcm) -> bool) {
     for _ in 0..200 {
         if done(fcm) {
             return;

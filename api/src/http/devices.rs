@@ -1,6 +1,7 @@
 //! Phones registering for push notifications. A token belongs to one user at a time: the app
 //! registers it after each sign-in (a phone handed over moves to its new user) and removes it
-//! on sign-out.
+//! on sign-out. A phone may choose the language of its pushes (a shared phone, a phone set to
+//! English); otherwise they come in its user's language.
 
 use crate::http::extract::{Json, Path};
 use crate::problem::Problem;
@@ -11,6 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sos_domain::language::Lang;
 use sos_store::entities::device;
 use uuid::Uuid;
 
@@ -19,12 +21,16 @@ use uuid::Uuid;
 pub struct DeviceRegistration {
     token: String,
     platform: String,
+    /// The language of this phone's pushes; absent: the account's.
+    #[serde(default)]
+    language: Option<Lang>,
 }
 
 #[derive(Serialize)]
 pub struct Device {
     id: Uuid,
     platform: String,
+    language: Option<Lang>,
     #[serde(with = "crate::clock::rfc3339_serde")]
     created_at: DateTime<Utc>,
     #[serde(with = "crate::clock::rfc3339_serde")]
@@ -36,6 +42,7 @@ impl From<device::Model> for Device {
         Device {
             id: row.id,
             platform: row.platform,
+            language: row.language.map(|chosen| *chosen),
             created_at: row.created_at,
             last_seen_at: row.last_seen_at,
         }
@@ -50,7 +57,8 @@ pub async fn register(
     Json(body): Json<DeviceRegistration>,
 ) -> Result<(StatusCode, axum::Json<Device>), Problem> {
     let (created, row) =
-        inbox::register_device(&services, &caller, body.token, body.platform).await?;
+        inbox::register_device(&services, &caller, body.token, body.platform, body.language)
+            .await?;
     let status = if created {
         StatusCode::CREATED
     } else {

@@ -5,7 +5,7 @@
 use crate::i18n::Lang;
 use crate::problem::{Problem, ProblemKind};
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -24,7 +24,9 @@ tokio::task_local! {
     static REQUEST: RequestContext;
 }
 
-/// Middleware: makes the request's language and id known to whatever renders its response.
+/// Middleware: makes the request's language and id known to whatever renders its response, and
+/// says which language the answer is in (`Content-Language`) and that JSON answers depend on
+/// `Accept-Language` (`Vary`), so that a cache never serves one person's language to another.
 pub async fn request_context(request: Request, next: Next) -> Response {
     let accept = request
         .headers()
@@ -41,11 +43,58 @@ pub async fn request_context(request: Request, next: Next) -> Response {
     };
     let lang = context.lang;
     let mut response = REQUEST.scope(context, next.run(request)).await;
-    response.headers_mut().insert(
+    let status = response.status();
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_LANGUAGE,
-        HeaderValue::from_static(lang.tag()),
+        HeaderValue::from_static(lang.as_str()),
     );
+    if speaks(status, headers) {
+        vary_by_language(headers);
+    }
     response
+}
+
+/// Whether an answer carries words in the request's language: JSON (answers, problems) and
+/// live events, and a 304 standing for a JSON answer (conditional reads are of JSON only),
+/// which repeats the `Vary` of the answer it stands for. Photos, spreadsheets and pages are
+/// the same for every language.
+fn speaks(status: StatusCode, headers: &HeaderMap) -> bool {
+    status == StatusCode::NOT_MODIFIED
+        || headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|media| {
+                let media = media.trim();
+                media.ends_with("/json") || media.ends_with("+json") || media == "text/event-stream"
+            })
+}
+
+/// Adds `Accept-Language` to the answer's `Vary`, keeping what it already names (`Origin`…).
+fn vary_by_language(headers: &mut HeaderMap) {
+    let named: Vec<String> = headers
+        .get_all(header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .collect();
+    if named
+        .iter()
+        .any(|name| name == "*" || name.eq_ignore_ascii_case("accept-language"))
+    {
+        return;
+    }
+    let mut vary = named.join(", ");
+    if !vary.is_empty() {
+        vary.push_str(", ");
+    }
+    vary.push_str("Accept-Language");
+    if let Ok(value) = HeaderValue::from_str(&vary) {
+        headers.insert(header::VARY, value);
+    }
 }
 
 /// The language of the request being answered.

@@ -1,5 +1,7 @@
-//! The inbox of the signed-in user: what happened to the reports of their neighborhood.
+//! The inbox of the signed-in user: what happened to the reports of their neighborhood, in the
+//! request's language.
 
+use crate::http::error::current_lang;
 use crate::http::extract::{Path, Query};
 use crate::http::params;
 use crate::http::views::Notification;
@@ -57,8 +59,13 @@ pub async fn list(
     // Taken before reading, so that whatever changes while the app pages comes next time.
     let synced_at = cursor.is_none().then(|| sync::mark(services.clock.now()));
     let page = inbox::page(&services, &caller, unread, since, cursor, limit).await?;
+    let lang = current_lang();
     Ok(axum::Json(InboxPage {
-        items: page.entries.iter().map(Into::into).collect(),
+        items: page
+            .entries
+            .iter()
+            .map(|entry| Notification::new(entry, lang))
+            .collect(),
         next_cursor: page.next.map(|id| id.to_string()),
         unread_count: page.unread,
         synced_at,
@@ -97,5 +104,5 @@ pub async fn mark_read(
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<Notification>, Problem> {
     let entry = inbox::mark_read(&services, &caller, id).await?;
-    Ok(axum::Json((&entry).into()))
+    Ok(axum::Json(Notification::new(&entry, current_lang())))
 }

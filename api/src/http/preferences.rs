@@ -1,5 +1,5 @@
 //! Each person's choice of what they hear beyond their inbox: pushes to their phones, e-mail,
-//! and for leaders the morning digest.
+//! and for leaders the morning digest; and the language it comes in.
 
 use crate::http::extract::Json;
 use crate::problem::Problem;
@@ -9,6 +9,7 @@ use crate::services::inbox;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use sos_domain::delivery::Preferences as Chosen;
+use sos_domain::language::Lang;
 use sos_domain::taxonomy::EventType;
 
 #[derive(Serialize)]
@@ -19,6 +20,8 @@ pub struct Preferences {
     /// Empty: every event type the inbox gets.
     event_types: Vec<EventType>,
     email_address: Option<String>,
+    /// Of letters, and of pushes to phones that did not choose one.
+    language: Lang,
 }
 
 #[derive(Deserialize)]
@@ -30,15 +33,19 @@ pub struct PreferencesUpdate {
     #[serde(default)]
     event_types: Vec<EventType>,
     email_address: Option<String>,
+    /// Absent: unchanged, so that an app that does not know of languages keeps the one chosen.
+    #[serde(default)]
+    language: Option<Lang>,
 }
 
-fn view(chosen: Chosen, email_address: Option<String>) -> Preferences {
+fn view(chosen: Chosen, email_address: Option<String>, language: Lang) -> Preferences {
     Preferences {
         push: chosen.push,
         email: chosen.email,
         daily_digest: chosen.daily_digest,
         event_types: chosen.event_types,
         email_address,
+        language,
     }
 }
 
@@ -47,10 +54,15 @@ pub async fn get(
     caller: Caller,
 ) -> Result<axum::Json<Preferences>, Problem> {
     let mine = inbox::preferences(&services, &caller).await?;
-    Ok(axum::Json(view(mine, caller.user.email.clone())))
+    Ok(axum::Json(view(
+        mine,
+        caller.user.email.clone(),
+        *caller.user.language,
+    )))
 }
 
-/// Replaces the caller's choices (and the address their mail goes to).
+/// Replaces the caller's choices (and the address their mail goes to, and their language when
+/// given).
 pub async fn put(
     State(services): State<Services>,
     caller: Caller,
@@ -62,7 +74,14 @@ pub async fn put(
         daily_digest: body.daily_digest,
         event_types: body.event_types,
     };
-    let address =
-        inbox::set_preferences(&services, &caller, &chosen, body.email_address.as_deref()).await?;
-    Ok(axum::Json(view(chosen, address)))
+    let address = inbox::set_preferences(
+        &services,
+        &caller,
+        &chosen,
+        body.email_address.as_deref(),
+        body.language,
+    )
+    .await?;
+    let language = body.language.unwrap_or(*caller.user.language);
+    Ok(axum::Json(view(chosen, address, language)))
 }

@@ -2,7 +2,9 @@
 //! reports staff and leaders may read (`ReportNews`), as they come; with `Last-Event-ID`, first
 //! what came after it (see `services::stream`).
 
+use crate::http::error::current_lang;
 use crate::http::views::{self, Notification};
+use crate::i18n::Lang;
 use crate::problem::Problem;
 use crate::services::Services;
 use crate::services::accounts::Caller;
@@ -28,12 +30,13 @@ pub struct ReportNews {
     event: views::Event,
 }
 
-fn event(news: News) -> Event {
+/// One piece of news as an event; inbox entries in `lang`.
+fn event(news: News, lang: Lang) -> Event {
     let id = news.id().to_string();
     let event = match news {
         News::Inbox(entry) => Event::default()
             .event(entry.event_type.as_str())
-            .json_data(Notification::from(&entry)),
+            .json_data(Notification::new(&entry, lang)),
         News::Report {
             event,
             ward_id,
@@ -59,7 +62,10 @@ pub async fn stream(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| Uuid::parse_str(v.trim()).ok());
     let reader = stream::open(&services, &caller, last_seen).await?;
-    let events =
-        futures_util::stream::unfold(reader, stream::Reader::next).map(|news| Ok(event(news)));
+    // The stream is read after this handler returns, outside the request's context: the
+    // language is taken now.
+    let lang = current_lang();
+    let events = futures_util::stream::unfold(reader, stream::Reader::next)
+        .map(move |news| Ok(event(news, lang)));
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT)))
 }

@@ -1,11 +1,16 @@
-//! The codes of the taxonomy with their Vietnamese labels, for the app's pickers and filters;
-//! each subcategory with what a picker draws (order, icon, a line of description, examples).
+//! The codes of the taxonomy with their labels in the request's language, for the app's
+//! pickers and filters; each subcategory with what a picker draws (order, icon, a line of
+//! description, examples). Examples stay Vietnamese in every language: they show what to write,
+//! and reports are written and classified in Vietnamese.
 
+use crate::http::error::current_lang;
 use axum::Json;
 use serde_json::{Value, json};
+use sos_domain::code::Code;
 use sos_domain::taxonomy::{Category, DepartmentCode, Priority, Role, Status, Subcategory};
 
 pub async fn taxonomy() -> Json<Value> {
+    let lang = current_lang();
     let categories: Vec<Value> = Category::ALL
         .iter()
         .map(|&category| {
@@ -14,26 +19,29 @@ pub async fn taxonomy() -> Json<Value> {
                     let guide = s.guide();
                     let order = Subcategory::ALL.iter().position(|&o| o == s);
                     json!({
-                        "code": s, "label": s.label(), "default_department": s.default_department(),
-                        "order": order, "icon": guide.icon, "description": guide.description,
-                        "examples": guide.examples,
+                        "code": s, "label": s.label(lang),
+                        "default_department": s.default_department(),
+                        "order": order, "icon": guide.icon,
+                        "description": guide.description(lang), "examples": guide.examples,
                     })
                 })
                 .collect();
-            json!({"code": category, "label": category.label(), "subcategories": subcategories})
+            json!({"code": category, "label": category.label(lang), "subcategories": subcategories})
         })
         .collect();
-    let codes = |pairs: Vec<(&str, &str)>| -> Vec<Value> {
-        pairs
-            .into_iter()
-            .map(|(code, label)| json!({"code": code, "label": label}))
-            .collect()
-    };
     Json(json!({
         "categories": categories,
-        "departments": codes(DepartmentCode::ALL.iter().map(|d| (d.as_str(), d.label())).collect()),
-        "priorities": codes(Priority::ALL.iter().map(|p| (p.as_str(), p.label())).collect()),
-        "statuses": codes(Status::ALL.iter().map(|s| (s.as_str(), s.label())).collect()),
-        "roles": codes(Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect()),
+        "departments": labelled(DepartmentCode::ALL, |d| d.label(lang)),
+        "priorities": labelled(Priority::ALL, |p| p.label(lang)),
+        "statuses": labelled(Status::ALL, |s| s.label(lang)),
+        "roles": labelled(Role::ALL, |r| r.label(lang)),
     }))
+}
+
+/// Each code with its label.
+fn labelled<C: Code>(codes: &[C], label: impl Fn(C) -> &'static str) -> Vec<Value> {
+    codes
+        .iter()
+        .map(|&code| json!({"code": code.code(), "label": label(code)}))
+        .collect()
 }

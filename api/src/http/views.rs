@@ -1,6 +1,7 @@
 //! The JSON shapes of responses (`openapi.yaml` components), built from stored rows and what
 //! the use cases return.
 
+use crate::i18n::Lang;
 use crate::problem::Problem;
 use crate::services::reports::filing::Filing;
 use crate::services::reports::{Detail, Nearby, listing};
@@ -413,14 +414,15 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-impl From<&notification::Model> for Notification {
-    fn from(n: &notification::Model) -> Self {
+impl Notification {
+    /// An inbox entry for someone who reads `lang`.
+    pub fn new(n: &notification::Model, lang: Lang) -> Self {
         Notification {
             id: n.id,
             event_type: *n.event_type,
             report_id: n.report_id,
-            title: n.title.clone(),
-            body: n.body.clone(),
+            title: n.title_in(lang).to_owned(),
+            body: n.body_in(lang).to_owned(),
             created_at: n.created_at,
             read_at: n.read_at,
         }

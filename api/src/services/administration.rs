@@ -13,6 +13,7 @@ use sos_domain::access::{self, WardScope};
 use sos_domain::accounts::{
     self as rules, Attachment, AttachmentProblem, PasswordProblem, UsernameProblem,
 };
+use sos_domain::language::Lang;
 use sos_domain::taxonomy::Role;
 use sos_store::accounts::{self as store, AccountFilter};
 use sos_store::entities::user;
@@ -360,6 +361,8 @@ pub async fn checked_account(
         phone,
         must_change_password: true,
         search_text: String::new(),
+        // The person chooses theirs in the app (`PUT /v1/me/preferences`).
+        language: Stored(Lang::Vi),
     };
     check_attachment(db, &account, errors).await?;
     refresh_search_text(&mut account);

@@ -88,7 +88,8 @@ pub async fn send_due(services: &Services, now: DateTime<Utc>) -> Outcome<usize>
         };
         let yesterday = today.pred_opt().expect("a day before");
         let figures = figures(services, leader, yesterday, now).await?;
-        let mail = wording::mail::daily_digest(&leader.display_name, address, &figures);
+        let mail =
+            wording::mail::daily_digest(*leader.language, &leader.display_name, address, &figures);
         let id = Uuid::now_v7();
         // `now` decides the day and the figures; the letter is queued at the clock's time.
         let queued_at = services.clock.now();

@@ -4,8 +4,9 @@
 //! row of `deadline_alerts`, unique per report, deadline, stage and due time, inserted in the
 //! same transaction as its event and inbox entries.
 
+use crate::i18n::{Lang, Text};
 use crate::services::Services;
-use crate::services::record::UnitOfWork;
+use crate::services::record::{self, UnitOfWork};
 use crate::wording;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -30,13 +31,21 @@ fn open_states(deadline: DeadlineKind) -> &'static [Status] {
     }
 }
 
-/// "(tiếp nhận trước 16:00 ngày 09/03/2026)"
-fn describe(deadline: DeadlineKind, due: DateTime<Utc>) -> String {
+/// "(tiếp nhận trước 16:00 ngày 09/03/2026)", "(acknowledge by 16:00 on 9 March 2026)": the
+/// ward's local time, with the month named in English, where 09/03 could be read either way.
+fn describe(deadline: DeadlineKind, due: DateTime<Utc>) -> Text {
     let local = due.with_timezone(&TIME_ZONE);
-    format!(
-        "({} trước {})",
-        deadline.label(),
-        local.format("%H:%M ngày %d/%m/%Y")
+    Text::new(
+        format!(
+            "({} trước {})",
+            deadline.label(Lang::Vi),
+            local.format("%H:%M ngày %d/%m/%Y")
+        ),
+        format!(
+            "({} by {})",
+            deadline.label(Lang::En),
+            local.format("%H:%M on %-d %B %Y")
+        ),
     )
 }
 
@@ -120,6 +129,7 @@ fn alert_events(
     let mut inbox = Vec::new();
     for report in reports {
         let due_at = alerts::due_at(report, deadline).unwrap_or(now);
+        let due = describe(deadline, due_at);
         let event = report_event::Model {
             id: Uuid::now_v7(),
             report_id: report.id,
@@ -128,32 +138,18 @@ fn alert_events(
             from_status: None,
             to_status: None,
             visibility: Stored(Visibility::Internal),
-            text: Some(describe(deadline, due_at)),
+            // The timeline keeps the Vietnamese words; `data` has the deadline for any other.
+            text: Some(due.vi.clone()),
             data: json!({"deadline": deadline, "due_at": crate::clock::rfc3339(due_at)}),
             created_at: now,
         };
-        let (title, body) = wording::inbox::entry(
-            event_of(stage),
-            &report.description,
-            event.text.as_deref(),
-            None,
-        );
+        let wording = wording::inbox::entry(event_of(stage), &report.description, Some(&due), None);
         let key = match stage {
             AlertStage::Warning => report.department_id,
             AlertStage::Escalation => Some(report.ward_id),
         };
         for user_id in key.and_then(|k| recipients.get(&k)).into_iter().flatten() {
-            inbox.push(notification::Model {
-                id: Uuid::now_v7(),
-                user_id: *user_id,
-                report_id: report.id,
-                event_id: event.id,
-                event_type: event.event_type,
-                title: title.clone(),
-                body: body.clone(),
-                created_at: now,
-                read_at: None,
-            });
+            inbox.push(record::inbox_entry(*user_id, report.id, &event, &wording));
         }
         events.push(event);
     }

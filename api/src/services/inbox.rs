@@ -6,8 +6,9 @@ use crate::services::Services;
 use crate::services::accounts::Caller;
 use chrono::{DateTime, Utc};
 use sos_domain::delivery::Preferences;
-use sos_store::accounts;
+use sos_domain::language::Lang;
 use sos_store::entities::{device, notification};
+use sos_store::{Stored, accounts};
 use uuid::Uuid;
 
 /// A page of the caller's inbox, newest first.
@@ -82,13 +83,15 @@ fn valid_token(token: &str) -> bool {
         && token.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// Registers the caller's phone; `true` the first time, `false` when it was already theirs or
-/// moves to them from another user (phones change hands).
+/// Registers the caller's phone, with the language of its pushes (none: the account's); `true`
+/// the first time, `false` when it was already theirs or moves to them from another user
+/// (phones change hands). Registering again replaces the platform and the language.
 pub async fn register_device(
     services: &Services,
     caller: &Caller,
     token: String,
     platform: String,
+    language: Option<Lang>,
 ) -> Outcome<(bool, device::Model)> {
     let mut errors = Vec::new();
     if !valid_token(&token) {
@@ -111,7 +114,7 @@ pub async fn register_device(
     let registered = match accounts::device_by_token(&*txn, &token).await? {
         Some(existing) => (
             false,
-            accounts::move_device(&*txn, existing, caller.user.id, &platform, at).await?,
+            accounts::move_device(&*txn, existing, caller.user.id, &platform, language, at).await?,
         ),
         None => {
             let row = device::Model {
@@ -121,6 +124,7 @@ pub async fn register_device(
                 platform,
                 created_at: at,
                 last_seen_at: at,
+                language: language.map(Stored),
             };
             accounts::insert_device(&*txn, &row).await?;
             (true, row)
@@ -155,12 +159,14 @@ pub async fn preferences(services: &Services, caller: &Caller) -> Outcome<Prefer
 
 const MAX_EMAIL_CHARS: usize = 254;
 
-/// Replaces the caller's choices and the address their mail goes to; returns the address kept.
+/// Replaces the caller's choices and the address their mail goes to, and sets their language
+/// when one is given; returns the address kept.
 pub async fn set_preferences(
     services: &Services,
     caller: &Caller,
     chosen: &Preferences,
     email_address: Option<&str>,
+    language: Option<Lang>,
 ) -> Outcome<Option<String>> {
     let address = email_address
         .map(str::trim)
@@ -192,6 +198,7 @@ pub async fn set_preferences(
         caller.user.id,
         chosen,
         address.as_deref(),
+        language,
         services.clock.now(),
     )
     .await?;

@@ -70,8 +70,9 @@ fn of_event(event: &report_event::Model) -> (Uuid, Uuid, &'static str) {
 }
 
 /// For each inbox entry, what its user chose beyond the inbox: a push per phone, and a
-/// letter. The push carries the entry's title and text, and what the app needs to open the
-/// report (the delivery id lets it drop a repeat).
+/// letter. The push carries the entry's title and text in the phone's language (its user's
+/// unless the phone chose one), and what the app needs to open the report (the delivery id
+/// lets it drop a repeat); the letter is in its user's language.
 async fn personal_rows(
     txn: &impl ConnectionTrait,
     events: &[report_event::Model],
@@ -121,9 +122,10 @@ async fn personal_rows(
         if chosen.wants(Channel::Push, event_type) {
             for phone in devices.iter().filter(|d| d.user_id == entry.user_id) {
                 let id = Uuid::now_v7();
+                let lang = phone.language.as_deref().copied().unwrap_or(*user.language);
                 let message = PushMessage {
-                    title: entry.title.clone(),
-                    body: entry.body.clone(),
+                    title: entry.title_in(lang).to_owned(),
+                    body: entry.body_in(lang).to_owned(),
                     data: [
                         ("delivery_id", id.to_string()),
                         ("notification_id", entry.id.to_string()),
@@ -141,11 +143,13 @@ async fn personal_rows(
         if let Some(address) = user.email.as_deref()
             && chosen.wants(Channel::Email, event_type)
         {
+            let lang = *user.language;
             let mail = wording::mail::inbox_notice(
+                lang,
                 &user.display_name,
                 address,
-                &entry.title,
-                &entry.body,
+                entry.title_in(lang),
+                entry.body_in(lang),
                 entry.report_id,
             );
             let payload = serde_json::to_string(&mail).unwrap_or_default();

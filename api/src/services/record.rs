@@ -4,6 +4,7 @@
 //! commits, and only then tells live streams (a stream never hears of a change that rolled
 //! back, and a crash after the commit loses nothing: streams read from the database).
 
+use crate::i18n::Text;
 use crate::infra::hub::Hub;
 use crate::services::Services;
 use crate::wording;
@@ -70,23 +71,17 @@ pub fn prepare(
             created_at: at,
         };
         if lifecycle::notifies_heads(event.event_type, public, by_a_head) {
-            let (title, body) = wording::inbox::entry(
+            let wording = wording::inbox::entry(
                 event.event_type,
                 &report.description,
-                row.text.as_deref(),
+                row.text.as_deref().map(Text::same).as_ref(),
                 department_name,
             );
-            inbox.extend(heads.iter().map(|head| notification::Model {
-                id: Uuid::now_v7(),
-                user_id: head.id,
-                report_id: report.id,
-                event_id: row.id,
-                event_type: row.event_type,
-                title: title.clone(),
-                body: body.clone(),
-                created_at: at,
-                read_at: None,
-            }));
+            inbox.extend(
+                heads
+                    .iter()
+                    .map(|head| inbox_entry(head.id, report.id, &row, &wording)),
+            );
         }
         rows.push(row);
     }
@@ -105,21 +100,33 @@ pub fn followers_inbox(
         .flat_map(|(duplicate, heads)| heads.iter().map(move |head| (duplicate, head)))
         .filter(|(_, head)| heads_seen.insert(head.id))
         .map(|(duplicate, head)| {
-            let (title, body) =
+            let wording =
                 wording::inbox::merged_answer(&duplicate.description, resolved.text.as_deref());
-            notification::Model {
-                id: Uuid::now_v7(),
-                user_id: head.id,
-                report_id: duplicate.id,
-                event_id: resolved.id,
-                event_type: resolved.event_type,
-                title,
-                body,
-                created_at: resolved.created_at,
-                read_at: None,
-            }
+            inbox_entry(head.id, duplicate.id, resolved, &wording)
         })
         .collect()
+}
+
+/// An unread inbox entry of `user_id` about `event`, opening `report_id`, in both languages.
+pub fn inbox_entry(
+    user_id: Uuid,
+    report_id: Uuid,
+    event: &report_event::Model,
+    wording: &wording::inbox::Entry,
+) -> notification::Model {
+    notification::Model {
+        id: Uuid::now_v7(),
+        user_id,
+        report_id,
+        event_id: event.id,
+        event_type: event.event_type,
+        title: wording.title.vi.clone(),
+        body: wording.body.vi.clone(),
+        title_en: Some(wording.title.en.clone()),
+        body_en: Some(wording.body.en.clone()),
+        created_at: event.created_at,
+        read_at: None,
+    }
 }
 
 /// Writes events as they happen, in the caller's transaction: the events, their inbox

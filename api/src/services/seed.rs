@@ -7,6 +7,7 @@ use crate::services::accounts::hash_password;
 use crate::services::geography::{self, Import, Importer};
 use chrono::{DateTime, Datelike, Utc};
 use sos_domain::boundaries::Level;
+use sos_domain::language::Lang;
 use sos_domain::sla::holidays;
 use sos_domain::taxonomy::{DepartmentCode, Role, Subcategory};
 use sos_store::entities::{calendar_day, department, neighborhood, province, user, ward};
@@ -316,6 +317,7 @@ fn account(
         phone: None,
         must_change_password: false,
         search_text: sos_domain::accounts::search_text(username, display_name, None, None),
+        language: Stored(Lang::Vi),
     }
 }
 
@@ -345,12 +347,13 @@ pub fn template_departments(
         triage_desk,
         created_at: at,
     };
+    // A department's name is the ward's own, as the ward writes it: in Vietnamese.
     let mut rows: Vec<department::Model> = DepartmentCode::ALL
         .iter()
         .map(|t| {
             department(
                 t.as_str(),
-                t.label(),
+                t.label(Lang::Vi),
                 false,
                 None,
                 *t == DepartmentCode::WardOffice,

@@ -1,6 +1,8 @@
-//! The service's letters, in Vietnamese, as HTML and plain text: to the outside companies of
-//! a ward, to people who chose mail, and the leaders' morning digest.
+//! The service's letters, as HTML and plain text: to the outside companies of a ward (in
+//! Vietnamese), to people who chose mail and the leaders' morning digest (in the language of
+//! the account), and the welcome of a new account (in both).
 
+use crate::i18n::Lang;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sos_store::entities::{department, neighborhood, report, ward};
@@ -48,7 +50,9 @@ fn escape(text: &str) -> String {
 }
 
 /// To an outside company (power, water, public works), when a report of its kind is routed in
-/// a ward: what, where, and that the ward's department stays in charge.
+/// a ward: what, where, and that the ward's department stays in charge. Always in Vietnamese:
+/// these are Vietnamese companies written to by a Vietnamese ward, with no account that could
+/// choose another language.
 pub fn agency_notice(
     report: &report::Model,
     agency: &department::Model,
@@ -56,7 +60,7 @@ pub fn agency_notice(
     neighborhood: Option<&neighborhood::Model>,
     address: &str,
 ) -> OutgoingMail {
-    let kind = report.subcategory.label();
+    let kind = report.subcategory.label(Lang::Vi);
     let place = match neighborhood {
         Some(n) => format!("{}, {}", n.name, ward.name),
         None => ward.name.clone(),
@@ -117,26 +121,90 @@ pub fn agency_notice(
     }
 }
 
-/// To a head or leader who chose mail: their inbox entry, as a letter.
+/// The words of a letter to a person that are not theirs nor a report's, in each language.
+struct Phrases {
+    hello: &'static str,
+    report_id: &'static str,
+    why_inbox_mail: &'static str,
+    digest_subject: &'static str,
+    digest_intro: &'static str,
+    received: &'static str,
+    resolved: &'static str,
+    acknowledged_on_time: &'static str,
+    resolved_on_time: &'static str,
+    open: &'static str,
+    overdue: &'static str,
+    most_overdue: &'static str,
+    dashboard: &'static str,
+}
+
+const VI: Phrases = Phrases {
+    hello: "Chào",
+    report_id: "Mã phản ánh",
+    why_inbox_mail: "Bạn nhận thư này vì đã chọn nhận thông báo qua e-mail trong SOS Khu Phố; \
+                     có thể tắt trong phần cài đặt thông báo.",
+    digest_subject: "Tình hình phản ánh ngày",
+    digest_intro: "Tình hình phản ánh của phường ngày",
+    received: "Phản ánh nhận được",
+    resolved: "Đã xử lý xong",
+    acknowledged_on_time: "Tỉ lệ tiếp nhận đúng hạn",
+    resolved_on_time: "Tỉ lệ xử lý đúng hạn",
+    open: "Đang chờ xử lý (hiện nay)",
+    overdue: "Trong đó quá hạn",
+    most_overdue: "Quá hạn lâu nhất:",
+    dashboard: "Xem chi tiết trên bảng điều khiển",
+};
+
+const EN: Phrases = Phrases {
+    hello: "Hello",
+    report_id: "Report ID",
+    why_inbox_mail: "You get this letter because you chose e-mail notifications in SOS Khu Phố; \
+                     you can turn them off in your notification settings.",
+    digest_subject: "Ward reports for",
+    digest_intro: "Reports in your ward on",
+    received: "Reports received",
+    resolved: "Reports resolved",
+    acknowledged_on_time: "Acknowledged on time",
+    resolved_on_time: "Resolved on time",
+    open: "Waiting to be handled (now)",
+    overdue: "Of which overdue",
+    most_overdue: "Most overdue:",
+    dashboard: "See the details on the dashboard",
+};
+
+fn phrases(lang: Lang) -> &'static Phrases {
+    match lang {
+        Lang::Vi => &VI,
+        Lang::En => &EN,
+    }
+}
+
+/// To a head or leader who chose mail: their inbox entry, as a letter in their language (the
+/// title and body given are already in it).
 pub fn inbox_notice(
+    lang: Lang,
     name: &str,
     address: &str,
     title: &str,
     body: &str,
     report: Uuid,
 ) -> OutgoingMail {
+    let words = phrases(lang);
     let subject = format!("[SOS Khu Phố] {title}");
     let text = format!(
-        "Chào {name},\n\n{body}\n\nMã phản ánh: {report}\n\n\
-         Bạn nhận thư này vì đã chọn nhận thông báo qua e-mail trong SOS Khu Phố; \
-         có thể tắt trong phần cài đặt thông báo.\n"
+        "{hello} {name},\n\n{body}\n\n{report_id}: {report}\n\n{why}\n",
+        hello = words.hello,
+        report_id = words.report_id,
+        why = words.why_inbox_mail,
     );
     let html = format!(
-        "<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><body>\
-         <p>Chào {name},</p><p><strong>{title}</strong></p><p>{body}</p>\
-         <p>Mã phản ánh: {report}</p>\
-         <p><small>Bạn nhận thư này vì đã chọn nhận thông báo qua e-mail trong SOS Khu Phố; \
-         có thể tắt trong phần cài đặt thông báo.</small></p></body></html>",
+        "<!doctype html><html lang=\"{lang}\"><meta charset=\"utf-8\"><body>\
+         <p>{hello} {name},</p><p><strong>{title}</strong></p><p>{body}</p>\
+         <p>{report_id}: {report}</p>\
+         <p><small>{why}</small></p></body></html>",
+        hello = words.hello,
+        report_id = words.report_id,
+        why = words.why_inbox_mail,
         name = escape(name),
         title = escape(title),
         body = escape(body),
@@ -150,36 +218,53 @@ pub fn inbox_notice(
     }
 }
 
-/// A rate as Vietnamese write it: `87,5 %`, or a dash when nothing was decided.
-fn percent(rate: Option<f64>) -> String {
-    rate.map_or("–".to_owned(), |r| {
-        format!("{:.1} %", r * 100.0).replace('.', ",")
+/// A rate as each language writes it: `87,5 %` in Vietnamese, `87.5%` in English; a dash when
+/// nothing was decided.
+fn percent(lang: Lang, rate: Option<f64>) -> String {
+    rate.map_or("–".to_owned(), |r| match lang {
+        Lang::Vi => format!("{:.1} %", r * 100.0).replace('.', ","),
+        Lang::En => format!("{:.1}%", r * 100.0),
     })
 }
 
-/// To a ward leader each morning: the day before in their ward.
-pub fn daily_digest(name: &str, address: &str, figures: &DayFigures) -> OutgoingMail {
-    let day = figures.day.format("%d/%m/%Y");
-    let subject = format!("[SOS Khu Phố] Tình hình phản ánh ngày {day}");
+/// A day as each language writes it: `09/03/2026`; `9 March 2026`, since English readers may
+/// take 09/03 for the 3rd of September.
+fn date(lang: Lang, day: NaiveDate) -> String {
+    match lang {
+        Lang::Vi => day.format("%d/%m/%Y").to_string(),
+        Lang::En => day.format("%-d %B %Y").to_string(),
+    }
+}
+
+/// To a ward leader each morning, in their language: the day before in their ward.
+pub fn daily_digest(lang: Lang, name: &str, address: &str, figures: &DayFigures) -> OutgoingMail {
+    let words = phrases(lang);
+    let day = date(lang, figures.day);
+    let subject = format!("[SOS Khu Phố] {} {day}", words.digest_subject);
     let rows = [
-        ("Phản ánh nhận được", figures.received.to_string()),
-        ("Đã xử lý xong", figures.resolved.to_string()),
+        (words.received, figures.received.to_string()),
+        (words.resolved, figures.resolved.to_string()),
         (
-            "Tỉ lệ tiếp nhận đúng hạn",
-            percent(figures.acknowledge_on_time_rate),
+            words.acknowledged_on_time,
+            percent(lang, figures.acknowledge_on_time_rate),
         ),
         (
-            "Tỉ lệ xử lý đúng hạn",
-            percent(figures.resolve_on_time_rate),
+            words.resolved_on_time,
+            percent(lang, figures.resolve_on_time_rate),
         ),
-        ("Đang chờ xử lý (hiện nay)", figures.open.to_string()),
-        ("Trong đó quá hạn", figures.overdue.to_string()),
+        (words.open, figures.open.to_string()),
+        (words.overdue, figures.overdue.to_string()),
     ];
-    let mut text = format!("Chào {name},\n\nTình hình phản ánh của phường ngày {day}:\n\n");
+    let mut text = format!(
+        "{} {name},\n\n{} {day}:\n\n",
+        words.hello, words.digest_intro
+    );
     let mut html = format!(
-        "<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><body>\
-         <p>Chào {},</p><p>Tình hình phản ánh của phường ngày {day}:</p><table>",
-        escape(name)
+        "<!doctype html><html lang=\"{lang}\"><meta charset=\"utf-8\"><body>\
+         <p>{} {},</p><p>{} {day}:</p><table>",
+        words.hello,
+        escape(name),
+        words.digest_intro,
     );
     for (label, value) in &rows {
         text.push_str(&format!("{label}: {value}\n"));
@@ -189,18 +274,19 @@ pub fn daily_digest(name: &str, address: &str, figures: &DayFigures) -> Outgoing
     }
     html.push_str("</table>");
     if !figures.late.is_empty() {
-        text.push_str("\nQuá hạn lâu nhất:\n");
-        html.push_str("<p>Quá hạn lâu nhất:</p><ol>");
+        text.push_str(&format!("\n{}\n", words.most_overdue));
+        html.push_str(&format!("<p>{}</p><ol>", words.most_overdue));
         for report in &figures.late {
             text.push_str(&format!("- {report}\n"));
             html.push_str(&format!("<li>{}</li>", escape(report)));
         }
         html.push_str("</ol>");
     }
-    text.push_str("\nXem chi tiết trên bảng điều khiển /dashboard.\n");
-    html.push_str(
-        "<p>Xem chi tiết trên bảng điều khiển <code>/dashboard</code>.</p></body></html>",
-    );
+    text.push_str(&format!("\n{} /dashboard.\n", words.dashboard));
+    html.push_str(&format!(
+        "<p>{} <code>/dashboard</code>.</p></body></html>",
+        words.dashboard
+    ));
     OutgoingMail {
         to: address.to_owned(),
         to_name: name.to_owned(),
@@ -256,6 +342,15 @@ pub fn welcome(name: &str, address: &str, username: &str, password: &str) -> Out
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_are_written_the_way_each_language_writes_them() {
+        assert_eq!(percent(Lang::Vi, Some(0.875)), "87,5 %");
+        assert_eq!(percent(Lang::En, Some(0.875)), "87.5%");
+        let day = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        assert_eq!(date(Lang::Vi, day), "09/03/2026");
+        assert_eq!(date(Lang::En, day), "9 March 2026");
+    }
 
     #[test]
     fn report_text_is_escaped_in_html() {

@@ -122,10 +122,10 @@ crate::code::codes!(
     /// A date that differs from the usual week.
     DayKind, "day kind" {
         /// A public holiday or a day off given in exchange for a compensatory working day.
-        Holiday => "holiday", "Ngày nghỉ";
+        Holiday => "holiday", "Ngày nghỉ", "Day off";
         /// A compensatory working day (ngày làm bù), usually a Saturday: worked with Monday's
         /// hours.
-        WorkingDay => "working_day", "Ngày làm bù";
+        WorkingDay => "working_day", "Ngày làm bù", "Make-up working day";
     }
 );
 

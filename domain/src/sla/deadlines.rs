@@ -10,17 +10,17 @@ crate::code::codes!(
     /// Which clock a deadline runs on.
     Clock, "deadline clock" {
         /// Every minute counts: danger does not wait for office hours.
-        Calendar => "calendar", "Theo lịch";
+        Calendar => "calendar", "Theo lịch", "Calendar time";
         /// Only the ward's office hours count.
-        Working => "working", "Theo giờ hành chính";
+        Working => "working", "Theo giờ hành chính", "Office hours";
     }
 );
 
 crate::code::codes!(
     /// The two deadlines of a report.
     DeadlineKind, "deadline" {
-        Acknowledge => "acknowledge", "tiếp nhận";
-        Resolve => "resolve", "xử lý";
+        Acknowledge => "acknowledge", "tiếp nhận", "acknowledge";
+        Resolve => "resolve", "xử lý", "resolve";
     }
 );
 
@@ -28,8 +28,8 @@ crate::code::codes!(
     /// The alerts a deadline gives: a warning to the department at 80 % of its time, an
     /// escalation to the ward's leaders once it has passed.
     AlertStage, "deadline alert" {
-        Warning => "warning", "Sắp quá hạn";
-        Escalation => "escalation", "Quá hạn";
+        Warning => "warning", "Sắp quá hạn", "Deadline approaching";
+        Escalation => "escalation", "Quá hạn", "Overdue";
     }
 );
 

@@ -5,7 +5,7 @@
 //! the report's version (someone else's change in between makes it a conflict, nothing
 //! written).
 
-use crate::i18n::Text;
+use crate::i18n::{Lang, Text};
 use crate::problem::{Outcome, Problem, ProblemKind};
 use crate::services::Services;
 use crate::services::accounts::Caller;
@@ -52,7 +52,7 @@ pub async fn act(
         return Err(Problem::forbidden(
             format!(
                 "Vai trò của bạn không được thực hiện thao tác «{}» với phản ánh này.",
-                action.label()
+                action.label(Lang::Vi)
             ),
             format!("Your role may not `{action}` this report."),
         ));
@@ -93,8 +93,8 @@ fn transition_refused(refused: lifecycle::Refused, permitted: &[Action]) -> Prob
         ProblemKind::TransitionRefused,
         format!(
             "Phản ánh đang ở trạng thái «{}», không thể «{}». Thao tác được phép: {}.",
-            status.label(),
-            action.label(),
+            status.label(Lang::Vi),
+            action.label(Lang::Vi),
             if names.is_empty() {
                 "không có"
             } else {
