@@ -142,6 +142,40 @@ async fn the_department_is_warned_then_the_leader_escalated_each_exactly_once() 
         .filter(|t| matches!(*t, "report.deadline_warning" | "report.escalated"))
         .collect();
     assert_eq!(alerts.len(), 4, "{alerts:?}");
+    // Each alert names its deadline in the reader's language.
+    let path = format!("/v1/reports/{id}");
+    let request = app
+        .client
+        .get(app.url(&path))
+        .bearer_auth(app.token("tnp.leader").await)
+        .header("accept-language", "en");
+    let english = app.send(reqwest::Method::GET, &path, request).await;
+    let alert_texts = |body: &serde_json::Value| -> Vec<String> {
+        body["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e["type"].as_str(),
+                    Some("report.deadline_warning" | "report.escalated")
+                )
+            })
+            .map(|e| e["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (in_english, in_vietnamese) = (alert_texts(&english.body), alert_texts(&detail.body));
+    assert_eq!(in_english.len(), 4);
+    assert!(
+        in_english
+            .iter()
+            .all(|t| t.contains(" by ") && !t.contains("trước")),
+        "{in_english:?}"
+    );
+    assert!(
+        in_vietnamese.iter().all(|t| t.contains("trước")),
+        "{in_vietnamese:?}"
+    );
     // The head's view of the timeline has none of it.
     let head = app
         .get(&format!("/v1/reports/{id}"), &app.token("tnp.kp1").await)

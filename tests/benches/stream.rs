@@ -90,6 +90,7 @@ async fn run() {
             phone: Set(None),
             must_change_password: Set(false),
             search_text: Set(format!("bench.head.{n}")),
+            language: Set(sos_domain::language::Lang::Vi.into()),
         }
         .insert(&app.db)
         .await

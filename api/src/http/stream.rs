@@ -46,7 +46,7 @@ fn event(news: News, lang: Lang) -> Event {
             .json_data(ReportNews {
                 report_id: event.report_id,
                 ward_id,
-                event: views::Event::new(&event, actor.as_deref()),
+                event: views::Event::new(&event, actor.as_deref(), lang),
             }),
     };
     event.unwrap_or_default().id(id)

@@ -1,15 +1,18 @@
 //! The JSON shapes of responses (`openapi.yaml` components), built from stored rows and what
 //! the use cases return.
 
+use crate::http::error::current_lang;
 use crate::i18n::Lang;
 use crate::problem::Problem;
 use crate::services::reports::filing::Filing;
 use crate::services::reports::{Detail, Nearby, listing};
+use crate::wording;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use sos_domain::code::Visibility;
 use sos_domain::photos::PhotoKind;
+use sos_domain::sla::deadlines::DeadlineKind;
 use sos_domain::sla::{self, Deadline, Standing};
 use sos_domain::taxonomy::{Action, EventType, Status};
 use sos_store::entities::{
@@ -272,7 +275,17 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn new(e: &report_event::Model, actor: Option<&user::Model>) -> Self {
+    /// The event as `lang` reads it: a deadline alert names its deadline in that language
+    /// (the stored text is Vietnamese; `data` keeps the deadline and the time).
+    pub fn new(e: &report_event::Model, actor: Option<&user::Model>, lang: Lang) -> Self {
+        let alert = matches!(
+            *e.event_type,
+            EventType::DeadlineWarning | EventType::Escalated
+        );
+        let text = match (alert, lang) {
+            (true, Lang::En) => deadline_alert_text(&e.data).or_else(|| e.text.clone()),
+            _ => e.text.clone(),
+        };
         Event {
             id: e.id,
             event_type: *e.event_type,
@@ -280,11 +293,22 @@ impl Event {
             from_status: e.from_status.map(|s| *s),
             to_status: e.to_status.map(|s| *s),
             visibility: *e.visibility,
-            text: e.text.clone(),
+            text,
             data: e.data.clone(),
             created_at: e.created_at,
         }
     }
+}
+
+/// The English words of a deadline alert, from its `data`.
+fn deadline_alert_text(data: &Value) -> Option<String> {
+    let deadline: DeadlineKind = serde_json::from_value(data.get("deadline")?.clone()).ok()?;
+    let due = DateTime::parse_from_rfc3339(data.get("due_at")?.as_str()?).ok()?;
+    Some(
+        wording::deadlines::describe(deadline, due.with_timezone(&Utc))
+            .pick(Lang::En)
+            .to_owned(),
+    )
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -471,7 +495,7 @@ impl ReportDetail {
             timeline: detail
                 .timeline
                 .iter()
-                .map(|e| Event::new(e, e.actor_id.and_then(|id| refs.user(id))))
+                .map(|e| Event::new(e, e.actor_id.and_then(|id| refs.user(id)), current_lang()))
                 .collect(),
             allowed_actions: detail.allowed_actions.clone(),
             supporters: detail.supporters,

@@ -4,14 +4,12 @@
 //! row of `deadline_alerts`, unique per report, deadline, stage and due time, inserted in the
 //! same transaction as its event and inbox entries.
 
-use crate::i18n::{Lang, Text};
 use crate::services::Services;
 use crate::services::record::{self, UnitOfWork};
 use crate::wording;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sos_domain::code::Visibility;
-use sos_domain::sla::TIME_ZONE;
 use sos_domain::sla::deadlines::{AlertStage, DeadlineKind};
 use sos_domain::taxonomy::{EventType, Role, Status};
 use sos_store::accounts::{self, AttachedTo};
@@ -29,24 +27,6 @@ fn open_states(deadline: DeadlineKind) -> &'static [Status] {
         DeadlineKind::Acknowledge => &[Status::Assigned],
         DeadlineKind::Resolve => &[Status::Assigned, Status::Acknowledged, Status::InProgress],
     }
-}
-
-/// "(tiếp nhận trước 16:00 ngày 09/03/2026)", "(acknowledge by 16:00 on 9 March 2026)": the
-/// ward's local time, with the month named in English, where 09/03 could be read either way.
-fn describe(deadline: DeadlineKind, due: DateTime<Utc>) -> Text {
-    let local = due.with_timezone(&TIME_ZONE);
-    Text::new(
-        format!(
-            "({} trước {})",
-            deadline.label(Lang::Vi),
-            local.format("%H:%M ngày %d/%m/%Y")
-        ),
-        format!(
-            "({} by {})",
-            deadline.label(Lang::En),
-            local.format("%H:%M on %-d %B %Y")
-        ),
-    )
 }
 
 fn event_of(stage: AlertStage) -> EventType {
@@ -129,7 +109,7 @@ fn alert_events(
     let mut inbox = Vec::new();
     for report in reports {
         let due_at = alerts::due_at(report, deadline).unwrap_or(now);
-        let due = describe(deadline, due_at);
+        let due = wording::deadlines::describe(deadline, due_at);
         let event = report_event::Model {
             id: Uuid::now_v7(),
             report_id: report.id,
@@ -138,7 +118,8 @@ fn alert_events(
             from_status: None,
             to_status: None,
             visibility: Stored(Visibility::Internal),
-            // The timeline keeps the Vietnamese words; `data` has the deadline for any other.
+            // The Vietnamese words; a reader in another language gets them from `data`
+            // (`views::Event`).
             text: Some(due.vi.clone()),
             data: json!({"deadline": deadline, "due_at": crate::clock::rfc3339(due_at)}),
             created_at: now,

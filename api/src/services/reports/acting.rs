@@ -54,7 +54,10 @@ pub async fn act(
                 "Vai trò của bạn không được thực hiện thao tác «{}» với phản ánh này.",
                 action.label(Lang::Vi)
             ),
-            format!("Your role may not `{action}` this report."),
+            format!(
+                "Your role may not “{}” (`{action}`) this report.",
+                action.label(Lang::En)
+            ),
         ));
     }
     let transition = lifecycle::transition(*report.status, action)
@@ -102,7 +105,9 @@ fn transition_refused(refused: lifecycle::Refused, permitted: &[Action]) -> Prob
             }
         ),
         format!(
-            "The report is `{status}`: `{action}` is not possible. Allowed now: {}.",
+            "The report is “{}” (`{status}`): “{}” (`{action}`) is not possible. Allowed now: {}.",
+            status.label(Lang::En),
+            action.label(Lang::En),
             if names.is_empty() { "none" } else { &names }
         ),
     );
