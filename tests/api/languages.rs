@@ -110,17 +110,11 @@ async fn the_taxonomy_is_in_english_when_the_phone_asks_for_it() {
 async fn an_inbox_entry_reads_in_the_language_asked() {
     let app = TestApp::spawn().await;
     let head = app.token("tnp.kp1").await;
-    let filed = app
-        .file_report(
-            "tnp.kp1",
-            json!({ "description": "Đèn đường hư trước nhà số 12, tối om" }),
-        )
-        .await;
-    let report_id = filed["id"].as_str().unwrap();
-    app.act(
+    app.file_and_resolve(
+        "tnp.kp1",
+        "Đèn đường hư trước nhà số 12, tối om",
         "tnp.infra",
-        report_id,
-        json!({ "action": "resolve", "response": "Đã thay bóng đèn mới." }),
+        "Đã thay bóng đèn mới.",
     )
     .await;
 
@@ -214,19 +208,14 @@ async fn a_head_who_reads_english_gets_letters_in_english() {
     .await;
     assert_eq!(again["language"], "en");
 
-    let filed = app
-        .file_report(
+    let id = app
+        .file_and_resolve(
             "tnp.kp1",
-            json!({ "description": "Cống nghẹt bốc mùi trước chợ" }),
+            "Cống nghẹt bốc mùi trước chợ",
+            "tnp.infra",
+            "Đã nạo vét cống, hết mùi.",
         )
         .await;
-    let id = filed["id"].as_str().unwrap();
-    app.act(
-        "tnp.infra",
-        id,
-        json!({ "action": "resolve", "response": "Đã nạo vét cống, hết mùi." }),
-    )
-    .await;
     server.wait_for(1).await;
     let mail = &server.delivered()[0];
     assert_eq!(mail.to, ["head.kp1@ward.example"]);

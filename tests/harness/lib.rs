@@ -641,18 +641,39 @@ impl TestApp {
         token
     }
 
-    /// Files a report as a head and returns its JSON.
     /// The id of `who`'s ward.
     pub async fn ward_id(&self, who: &str) -> String {
         let me = self.get("/v1/me", &self.token(who).await).await;
         me.body["ward"]["id"].as_str().unwrap().to_owned()
     }
 
+    /// Files a report as a head and returns its JSON.
     pub async fn file_report(&self, head: &str, body: Value) -> Value {
         let token = self.token(head).await;
         let response = self.post("/v1/reports", &token, body).await;
         assert_eq!(response.status, 201, "{:?}", response.body);
         response.body
+    }
+
+    /// Files `description` as `head` and has `staff` resolve it with `answer`; the report's id.
+    pub async fn file_and_resolve(
+        &self,
+        head: &str,
+        description: &str,
+        staff: &str,
+        answer: &str,
+    ) -> String {
+        let filed = self
+            .file_report(head, serde_json::json!({ "description": description }))
+            .await;
+        let id = filed["id"].as_str().unwrap().to_owned();
+        self.act(
+            staff,
+            &id,
+            serde_json::json!({ "action": "resolve", "response": answer }),
+        )
+        .await;
+        id
     }
 
     /// Performs an action as `who`, expecting success.
