@@ -91,6 +91,10 @@ async fn scan_batch(
     let recorded = alerts::record(unit.txn(), &due, deadline, stage, now).await?;
     let mine: Vec<&report::Model> = due.iter().filter(|r| recorded.contains(&r.id)).collect();
     let (events, inbox) = alert_events(&mine, deadline, stage, &recipients, now);
+    // An alert is news on its report for those who sync. Filing and actions need no such
+    // mark: they store the report itself, stamped with the same time.
+    let alerted: Vec<Uuid> = mine.iter().map(|r| r.id).collect();
+    sos_store::reports::mark_updated(unit.txn(), &alerted, now).await?;
     unit.record(&events, &inbox, mine.iter().map(|r| r.ward_id))
         .await?;
     unit.commit(&services.hub).await?;

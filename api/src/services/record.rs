@@ -139,21 +139,6 @@ pub async fn record_events(
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     sos_store::reports::insert_events(txn, events, inbox).await?;
-    // A report with a new event has changed for those who sync; a report filed in this unit
-    // was stored with this time already.
-    let filed: HashSet<Uuid> = events
-        .iter()
-        .filter(|e| *e.event_type == EventType::Submitted)
-        .map(|e| e.report_id)
-        .collect();
-    let mut changed: Vec<Uuid> = events
-        .iter()
-        .map(|e| e.report_id)
-        .filter(|id| !filed.contains(id))
-        .collect();
-    changed.sort_unstable();
-    changed.dedup();
-    sos_store::reports::mark_updated(txn, &changed, at).await?;
     let deliveries = crate::services::outbox::rows_for(txn, events, inbox).await?;
     sos_store::outbox::insert(txn, &deliveries).await?;
     let mut reports: Vec<Uuid> = events
