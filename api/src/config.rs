@@ -75,6 +75,8 @@ pub struct Settings {
     pub delivery_max_attempts: u32,
     /// How often each replica rebuilds the statistics facts of days whose reports changed.
     pub facts_interval: Duration,
+    /// How often writes counted in memory are added to the shared rate counts.
+    pub write_counts_flush: Duration,
     /// Time given to requests in flight when the service is asked to stop.
     pub shutdown_grace: Duration,
     /// Time a client has to send a request's headers; a kept-alive connection idle that long
@@ -218,6 +220,7 @@ impl Settings {
             delivery_lease: vars.secs("SOS_DELIVERY_LEASE_SECONDS", 60)?,
             delivery_retry_base: vars.millis("SOS_DELIVERY_RETRY_BASE_MS", 10_000)?,
             facts_interval: vars.millis("SOS_FACTS_INTERVAL_MS", 2000)?,
+            write_counts_flush: vars.millis("SOS_WRITE_COUNTS_FLUSH_MS", 1000)?,
             delivery_max_attempts: vars.number("SOS_DELIVERY_MAX_ATTEMPTS", 8)?,
             shutdown_grace: vars.secs("SOS_SHUTDOWN_GRACE_SECONDS", 20)?,
             header_timeout: vars.secs("SOS_HEADER_TIMEOUT_SECONDS", 10)?,
@@ -291,6 +294,9 @@ impl Settings {
         }
         if self.facts_interval.is_zero() {
             bail!("SOS_FACTS_INTERVAL_MS must be at least 1");
+        }
+        if self.write_counts_flush.is_zero() {
+            bail!("SOS_WRITE_COUNTS_FLUSH_MS must be at least 1");
         }
         if !(1..=50).contains(&self.delivery_max_attempts) {
             bail!("SOS_DELIVERY_MAX_ATTEMPTS must be between 1 and 50");

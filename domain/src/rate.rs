@@ -5,7 +5,7 @@
 //! allow.
 
 /// The hits a key made in the current window (this one included) and in the one before.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Hits {
     pub previous: u64,
     pub current: u64,

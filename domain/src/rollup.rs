@@ -89,6 +89,8 @@ pub fn changes_facts(event: EventType) -> bool {
 /// What statistics need of one report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReportFact {
+    /// The report's id: a changed report's fact replaces its old one.
+    pub report: Uuid,
     pub created_at: DateTime<Utc>,
     pub category: Category,
     pub department: Option<Uuid>,
@@ -130,8 +132,9 @@ pub fn day_start(day: NaiveDate) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-/// The format version of packed facts; bytes of another version are not read.
-const FORMAT: u8 = 1;
+/// The format version of packed facts; bytes of another version are not read (version 1 had
+/// no report ids, and its days are rebuilt from the reports).
+const FORMAT: u8 = 2;
 /// No department, in a fact's department index.
 const NO_DEPARTMENT: u8 = u8::MAX;
 
@@ -163,7 +166,7 @@ fn deadline_code(deadline: Deadline) -> u8 {
 }
 
 /// Packs facts: a version byte, the day's departments (at most 254), then per fact its
-/// filing time in microseconds, flags, category, department, rating, the four deadline
+/// report's id, its filing time in microseconds, flags, category, department, rating, the four deadline
 /// standings in one byte, the due time of each pending one, then the working times present.
 pub fn pack(facts: &[ReportFact]) -> Vec<u8> {
     let mut departments: Vec<Uuid> = facts.iter().filter_map(|f| f.department).collect();
@@ -173,13 +176,14 @@ pub fn pack(facts: &[ReportFact]) -> Vec<u8> {
         departments.len() < usize::from(NO_DEPARTMENT),
         "a ward has far fewer departments"
     );
-    let mut out = Vec::with_capacity(2 + departments.len() * 16 + facts.len() * 24);
+    let mut out = Vec::with_capacity(2 + departments.len() * 16 + facts.len() * 40);
     out.push(FORMAT);
     out.push(departments.len() as u8);
     for department in &departments {
         out.extend_from_slice(department.as_bytes());
     }
     for fact in facts {
+        out.extend_from_slice(fact.report.as_bytes());
         out.extend_from_slice(&fact.created_at.timestamp_micros().to_le_bytes());
         let mut flags = 0;
         for (set, flag) in [
@@ -256,8 +260,9 @@ pub fn unpack(bytes: &[u8]) -> Result<Vec<ReportFact>, Unreadable> {
     let departments = (0..reader.byte()?)
         .map(|_| Ok(Uuid::from_bytes(reader.take()?)))
         .collect::<Result<Vec<_>, Unreadable>>()?;
-    let mut facts = Vec::with_capacity(bytes.len() / 24);
+    let mut facts = Vec::with_capacity(bytes.len() / 40);
     while !reader.0.is_empty() {
+        let report = Uuid::from_bytes(reader.take()?);
         let created_at = reader.time()?;
         let [flags, category, department, rating] = reader.take::<4>()?;
         let codes = reader.byte()?;
@@ -282,6 +287,7 @@ pub fn unpack(bytes: &[u8]) -> Result<Vec<ReportFact>, Unreadable> {
         let acknowledge_seconds = seconds(ACKNOWLEDGE_SECONDS)?;
         let resolve_seconds = seconds(RESOLVE_SECONDS)?;
         facts.push(ReportFact {
+            report,
             created_at,
             category: *Category::ALL.get(usize::from(category)).ok_or(Unreadable)?,
             department: match department {
@@ -300,6 +306,22 @@ pub fn unpack(bytes: &[u8]) -> Result<Vec<ReportFact>, Unreadable> {
         });
     }
     Ok(facts)
+}
+
+/// Brings a day's facts up to date with the reports that changed: each report in `changed`
+/// has its fact replaced by `now_facts`' one, or taken out when `now_facts` has none for it
+/// (it no longer exists). The work grows with the changes, not with the day.
+pub fn replace(
+    facts: &mut Vec<ReportFact>,
+    changed: &std::collections::HashSet<Uuid>,
+    now_facts: impl IntoIterator<Item = ReportFact>,
+) {
+    facts.retain(|fact| !changed.contains(&fact.report));
+    facts.extend(
+        now_facts
+            .into_iter()
+            .filter(|fact| changed.contains(&fact.report)),
+    );
 }
 
 /// The figures of a group of reports, added up fact by fact.
@@ -391,6 +413,7 @@ mod tests {
 
     fn fact() -> ReportFact {
         ReportFact {
+            report: Uuid::from_u128(1),
             created_at: at(2, 0),
             category: Category::Sanitation,
             department: None,
@@ -436,6 +459,7 @@ mod tests {
         let facts = vec![
             fact(),
             ReportFact {
+                report: Uuid::from_u128(2),
                 created_at: at(5, 30) + chrono::Duration::microseconds(123_456),
                 category: Category::Other,
                 department: Some(department),
@@ -460,12 +484,31 @@ mod tests {
     }
 
     #[test]
+    fn a_changed_report_replaces_its_fact_and_a_gone_one_leaves() {
+        let report = |n: u128| ReportFact {
+            report: Uuid::from_u128(n),
+            ..fact()
+        };
+        let mut day = vec![report(1), report(2), report(3)];
+        let changed = [2, 3, 4].map(Uuid::from_u128).into_iter().collect();
+        let resolved_two = ReportFact {
+            open: false,
+            resolved: true,
+            ..report(2)
+        };
+        // Report 3 is gone; 4 is new; 5 did not change, and a fact of it is not taken.
+        replace(&mut day, &changed, [resolved_two, report(4), report(5)]);
+        day.sort_by_key(|f| f.report);
+        assert_eq!(day, vec![report(1), resolved_two, report(4)]);
+    }
+
+    #[test]
     fn damaged_or_foreign_bytes_are_refused() {
         let bytes = pack(&[fact(), fact()]);
         // Cutting after the header or after the first fact leaves fewer whole facts; any
         // other cut leaves part of one.
         for cut in 1..bytes.len() {
-            if cut != 2 && cut != 2 + 13 {
+            if cut != 2 && cut != 2 + 29 {
                 assert_eq!(unpack(&bytes[..cut]), Err(Unreadable), "cut at {cut}");
             }
         }
@@ -474,7 +517,7 @@ mod tests {
         foreign[0] = FORMAT + 1;
         assert_eq!(unpack(&foreign), Err(Unreadable));
         let mut bad_category = bytes;
-        bad_category[2 + 9] = 200;
+        bad_category[2 + 16 + 9] = 200;
         assert_eq!(unpack(&bad_category), Err(Unreadable));
     }
 

@@ -16,6 +16,7 @@ mod m20261205_000010_administration;
 mod m20261205_000011_rate_windows;
 mod m20261205_000012_idempotency_keys;
 mod m20261205_000013_languages;
+mod m20261205_000014_fact_changes;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000011_rate_windows::Migration),
             Box::new(m20261205_000012_idempotency_keys::Migration),
             Box::new(m20261205_000013_languages::Migration),
+            Box::new(m20261205_000014_fact_changes::Migration),
         ]
     }
 }

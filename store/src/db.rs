@@ -7,6 +7,8 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sos_migrations::{Migrator, MigratorTrait};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// How long a SQLite writer waits for another writer before giving up.
@@ -29,6 +31,35 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .foreign_keys(true)
         });
     Database::connect(options).await
+}
+
+/// How many SQL statements a connection pool has run (transaction control aside), for the
+/// operator's figures and for tests that hold the service to a number of statements per use.
+#[derive(Clone, Default, Debug)]
+pub struct StatementCount(Arc<AtomicU64>);
+
+impl StatementCount {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts the statements run through `db` from now on; each is also logged at `trace` level
+/// (`RUST_LOG=sos_store::sql=trace`) with its duration.
+pub fn count_statements(db: &mut DatabaseConnection) -> StatementCount {
+    let count = StatementCount::default();
+    let counter = count.0.clone();
+    db.set_metric_callback(move |info| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(
+            target: "sos_store::sql",
+            elapsed_us = info.elapsed.as_micros() as u64,
+            failed = info.failed,
+            "{}",
+            info.statement.sql
+        );
+    });
+    count
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {

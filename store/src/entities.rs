@@ -260,7 +260,8 @@ pub mod report_event {
     use sos_domain::code::Visibility;
     use sos_domain::taxonomy::{EventType, Status};
 
-    /// Events are written once and never updated: they are the report's history.
+    /// Events are the report's history, written once; only the statistics worker's flag
+    /// changes after (`facts_pending`).
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "report_events")]
     pub struct Model {
@@ -276,6 +277,9 @@ pub mod report_event {
         pub text: Option<String>,
         pub data: Json,
         pub created_at: DateTimeUtc,
+        /// Its report's statistics facts are still to be brought up to date with it
+        /// (`sos_store::facts`): set on events that can change them, cleared by the worker.
+        pub facts_pending: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,33 +1,50 @@
 //! Packed statistics facts per ward and local day (`sos_domain::rollup`), kept in step with
 //! the reports.
 //!
-//! Every transaction that records a report's events also marks the report's ward and day as
-//! changed ([`mark_changed`]). Each replica's facts worker ([`build_changed`]) rebuilds marked days
-//! and clears their marks; a reader ([`load`]) takes the stored facts of unmarked days and
-//! builds marked ones from the reports at once, so a figure never lags a committed change.
+//! Two things say that stored facts are behind the reports:
+//! - **Pending events.** Every event that can change its report's facts is written with
+//!   `facts_pending` set, in the transaction of the change itself: the history is the change
+//!   log, so a filing writes no mark of its own and no two filings meet on a shared row. The
+//!   facts worker ([`build_changed`]) reads the pending reports, replaces their facts in their
+//!   days' packed facts and clears the flags: its work grows with the reports that changed.
+//! - **Day marks** ([`mark_changed`]): a whole day to build again from its reports, after a
+//!   bulk load or when stored facts cannot be read.
 //!
-//! A mark is cleared only by the worker holding it locked (`FOR UPDATE SKIP LOCKED` on
-//! PostgreSQL, the single writer on SQLite). A writer re-marking a day that a worker holds
-//! waits for the worker to commit and then marks it anew, so a change the worker could not
-//! see is never left unmarked.
+//! A reader ([`visit`]) takes the stored facts, with the pending reports' facts read from the
+//! reports themselves and marked days built at once, so a figure never lags a committed
+//! change. Pending events are read before the stored facts: a worker committing in between
+//! has already folded them into what is read next.
+//!
+//! One worker at a time updates facts (an advisory lock on PostgreSQL, the single writer on
+//! SQLite), so two replicas never rewrite the same day from different changes.
 
 use crate::code::Stored;
 use crate::db::Writer;
-use crate::entities::{report, report_day_change, report_day_fact};
+use crate::entities::{report, report_day_change, report_day_fact, report_event};
 use crate::stats::local_day_sql;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sos_domain::rollup::{self, Deadline, ReportFact};
 use sos_domain::taxonomy::{Category, Status};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use uuid::Uuid;
 
-/// Days a worker rebuilds per transaction: short enough not to hold SQLite's writer long.
+/// Days a worker rebuilds whole per transaction: short enough not to hold SQLite's writer long.
 const BUILD_BATCH: u64 = 64;
+/// Pending events a worker applies per transaction.
+const PENDING_BATCH: u64 = 4000;
+/// Arbitrary, fixed: the PostgreSQL advisory lock of the one worker updating facts.
+const FACTS_LOCK: i64 = 0x5053_4b46; // "SOS KF"
+
+/// Pending events, written as the partial index `report_events_facts_pending` is defined so
+/// that SQLite uses it (a bound `true` would not match the index's condition).
+fn pending() -> Expr {
+    Expr::cust("facts_pending = TRUE")
+}
 
 /// A local day as the database keeps it (facts, their marks, digests sent).
 pub fn day_key(day: NaiveDate) -> String {
@@ -39,7 +56,8 @@ fn parse_day(key: &str) -> Result<NaiveDate, DbErr> {
         .map_err(|e| DbErr::Custom(format!("report day `{key}`: {e}")))
 }
 
-/// Marks the wards' days of these reports as changed at `at`, in the caller's transaction.
+/// Marks the wards' days of these reports to be built again whole, in the caller's
+/// transaction: for writers that bypass events (a bulk load).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_changed(
     txn: &impl ConnectionTrait,
@@ -67,8 +85,6 @@ pub async fn mark_changed(
         ])
         .select_from(changed)
         .map_err(|e| DbErr::Custom(e.to_string()))?
-        // Updating (not ignoring) an existing mark takes its row lock: a worker holding the
-        // mark finishes first, and this transaction's change is marked anew after it.
         .on_conflict(
             OnConflict::columns([
                 report_day_change::Column::WardId,
@@ -82,9 +98,26 @@ pub async fn mark_changed(
     Ok(())
 }
 
-/// The columns of a report that its fact is made of.
+/// What waits to be folded into stored facts: days marked to build whole, and reports with
+/// pending events.
+pub async fn waiting(db: &impl ConnectionTrait) -> Result<(u64, u64), DbErr> {
+    use sea_orm::PaginatorTrait;
+    let days = report_day_change::Entity::find().count(db).await?;
+    let reports = report_event::Entity::find()
+        .select_only()
+        .column(report_event::Column::ReportId)
+        .distinct()
+        .filter(pending())
+        .count(db)
+        .await?;
+    Ok((days, reports))
+}
+
+/// The columns of a report that its fact is made of, with its ward.
 #[derive(Debug, FromQueryResult)]
 struct FactRow {
+    id: Uuid,
+    ward_id: Uuid,
     created_at: DateTime<Utc>,
     category: Stored<Category>,
     department_id: Option<Uuid>,
@@ -101,39 +134,11 @@ struct FactRow {
 }
 
 impl FactRow {
-    fn fact(self) -> Result<ReportFact, DbErr> {
-        let (status, category) = (self.status.0, self.category.0);
-        let settled = rollup::settled(status);
-        let judge = |done, due| Deadline::judge(settled, done, due);
-        // Working seconds beyond u32 (136 years) cannot happen; saturate rather than fail.
-        let seconds = |s: Option<i64>| s.map(|s| u32::try_from(s.max(0)).unwrap_or(u32::MAX));
-        Ok(ReportFact {
-            created_at: self.created_at,
-            category,
-            department: self.department_id,
-            open: rollup::open(status),
-            resolved: self.resolved_at.is_some(),
-            rating: self.rating.and_then(|r| u8::try_from(r).ok()),
-            acknowledge_seconds: seconds(self.acknowledge_working_seconds),
-            resolve_seconds: seconds(self.resolve_working_seconds),
-            ward_acknowledge: judge(self.acknowledged_at, self.ward_acknowledge_due_at),
-            ward_resolve: judge(self.resolved_at, self.ward_resolve_due_at),
-            department_acknowledge: judge(self.acknowledged_at, self.acknowledge_due_at),
-            department_resolve: judge(self.resolved_at, self.resolve_due_at),
-        })
-    }
-}
-
-/// The facts of a ward's reports filed on a local day, from the reports.
-async fn build(
-    db: &impl ConnectionTrait,
-    ward_id: Uuid,
-    day: NaiveDate,
-) -> Result<Vec<ReportFact>, DbErr> {
-    let next = day.succ_opt().expect("a day before the end of time");
-    let rows = report::Entity::find()
-        .select_only()
-        .columns([
+    /// The reports' columns [`FactRow`] reads.
+    fn select() -> sea_orm::Select<report::Entity> {
+        report::Entity::find().select_only().columns([
+            report::Column::Id,
+            report::Column::WardId,
             report::Column::CreatedAt,
             report::Column::Category,
             report::Column::DepartmentId,
@@ -148,73 +153,218 @@ async fn build(
             report::Column::AcknowledgeWorkingSeconds,
             report::Column::ResolveWorkingSeconds,
         ])
+    }
+
+    /// Where the fact is kept: its ward and local day.
+    fn place(&self) -> (Uuid, String) {
+        (self.ward_id, day_key(rollup::local_day(self.created_at)))
+    }
+
+    fn fact(self) -> ReportFact {
+        let (status, category) = (self.status.0, self.category.0);
+        let settled = rollup::settled(status);
+        let judge = |done, due| Deadline::judge(settled, done, due);
+        // Working seconds beyond u32 (136 years) cannot happen; saturate rather than fail.
+        let seconds = |s: Option<i64>| s.map(|s| u32::try_from(s.max(0)).unwrap_or(u32::MAX));
+        ReportFact {
+            report: self.id,
+            created_at: self.created_at,
+            category,
+            department: self.department_id,
+            open: rollup::open(status),
+            resolved: self.resolved_at.is_some(),
+            rating: self.rating.and_then(|r| u8::try_from(r).ok()),
+            acknowledge_seconds: seconds(self.acknowledge_working_seconds),
+            resolve_seconds: seconds(self.resolve_working_seconds),
+            ward_acknowledge: judge(self.acknowledged_at, self.ward_acknowledge_due_at),
+            ward_resolve: judge(self.resolved_at, self.ward_resolve_due_at),
+            department_acknowledge: judge(self.acknowledged_at, self.acknowledge_due_at),
+            department_resolve: judge(self.resolved_at, self.resolve_due_at),
+        }
+    }
+}
+
+/// The facts of a ward's reports filed on a local day, from the reports.
+async fn build(
+    db: &impl ConnectionTrait,
+    ward_id: Uuid,
+    day: NaiveDate,
+) -> Result<Vec<ReportFact>, DbErr> {
+    let next = day.succ_opt().expect("a day before the end of time");
+    let rows = FactRow::select()
         .filter(report::Column::WardId.eq(ward_id))
         .filter(report::Column::CreatedAt.gte(rollup::day_start(day)))
         .filter(report::Column::CreatedAt.lt(rollup::day_start(next)))
         .into_model::<FactRow>()
         .all(db)
         .await?;
-    rows.into_iter().map(FactRow::fact).collect()
+    Ok(rows.into_iter().map(FactRow::fact).collect())
 }
 
-/// Rebuilds up to [`BUILD_BATCH`] changed days no other worker holds; returns how many, and
-/// whether a full batch was taken (more may wait).
+/// The stored facts of a day: `None` when there are none or they cannot be read.
+async fn stored(
+    db: &impl ConnectionTrait,
+    (ward_id, day): &(Uuid, String),
+) -> Result<Option<Vec<ReportFact>>, DbErr> {
+    let bytes: Option<Vec<u8>> = report_day_fact::Entity::find_by_id((*ward_id, day.clone()))
+        .select_only()
+        .column(report_day_fact::Column::Facts)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(bytes.and_then(|bytes| rollup::unpack(&bytes).ok()))
+}
+
+/// Stores a day's facts (none: the day's row goes).
+async fn store(
+    db: &impl ConnectionTrait,
+    (ward_id, day): (Uuid, String),
+    facts: &[ReportFact],
+    built_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if facts.is_empty() {
+        report_day_fact::Entity::delete_by_id((ward_id, day))
+            .exec(db)
+            .await?;
+        return Ok(());
+    }
+    report_day_fact::Entity::insert(report_day_fact::ActiveModel {
+        ward_id: Set(ward_id),
+        day: Set(day),
+        facts: Set(rollup::pack(facts)),
+        report_count: Set(facts.len() as i32),
+        built_at: Set(built_at),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            report_day_fact::Column::WardId,
+            report_day_fact::Column::Day,
+        ])
+        .update_columns([
+            report_day_fact::Column::Facts,
+            report_day_fact::Column::ReportCount,
+            report_day_fact::Column::BuiltAt,
+        ])
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Brings stored facts up to date: up to [`BUILD_BATCH`] marked days built whole, then up to
+/// [`PENDING_BATCH`] pending events applied. Returns how many days and events it took, and
+/// whether a full batch was taken (more may wait). Another replica's worker at work makes this
+/// one skip its turn.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn build_changed(
     db: &DatabaseConnection,
     writer: &Writer,
     built_at: DateTime<Utc>,
 ) -> Result<(usize, bool), DbErr> {
-    // A read first: most looks find nothing, and need not queue for SQLite's writer.
-    if report_day_change::Entity::find().one(db).await?.is_none() {
+    // Reads first: most looks find nothing, and need not queue for SQLite's writer.
+    let marked = report_day_change::Entity::find().one(db).await?.is_some();
+    let changed = report_event::Entity::find()
+        .select_only()
+        .column(report_event::Column::Id)
+        .filter(pending())
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?
+        .is_some();
+    if !marked && !changed {
         return Ok((0, false));
     }
     let txn = writer.begin(db).await?;
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        let row = txn
+            .query_one_raw(sea_orm::Statement::from_string(
+                DatabaseBackend::Postgres,
+                format!("SELECT pg_try_advisory_xact_lock({FACTS_LOCK}) AS locked"),
+            ))
+            .await?;
+        if !row
+            .map(|r| r.try_get::<bool>("", "locked"))
+            .transpose()?
+            .unwrap_or(false)
+        {
+            return Ok((0, false));
+        }
+    }
     let marks = report_day_change::Entity::find()
         .order_by_asc(report_day_change::Column::WardId)
         .order_by_asc(report_day_change::Column::Day)
         .limit(BUILD_BATCH)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .all(&*txn)
         .await?;
     for mark in &marks {
         let facts = build(&*txn, mark.ward_id, parse_day(&mark.day)?).await?;
-        if facts.is_empty() {
-            report_day_fact::Entity::delete_by_id((mark.ward_id, mark.day.clone()))
-                .exec(&*txn)
-                .await?;
-        } else {
-            report_day_fact::Entity::insert(report_day_fact::ActiveModel {
-                ward_id: Set(mark.ward_id),
-                day: Set(mark.day.clone()),
-                facts: Set(rollup::pack(&facts)),
-                report_count: Set(facts.len() as i32),
-                built_at: Set(built_at),
-            })
-            .on_conflict(
-                OnConflict::columns([
-                    report_day_fact::Column::WardId,
-                    report_day_fact::Column::Day,
-                ])
-                .update_columns([
-                    report_day_fact::Column::Facts,
-                    report_day_fact::Column::ReportCount,
-                    report_day_fact::Column::BuiltAt,
-                ])
-                .to_owned(),
-            )
-            .exec_without_returning(&*txn)
-            .await?;
-        }
+        store(&*txn, (mark.ward_id, mark.day.clone()), &facts, built_at).await?;
         report_day_change::Entity::delete_by_id((mark.ward_id, mark.day.clone()))
             .exec(&*txn)
             .await?;
     }
+    let applied = apply_pending(&*txn, built_at).await?;
     txn.commit().await?;
-    Ok((marks.len(), marks.len() as u64 == BUILD_BATCH))
+    let full = marks.len() as u64 == BUILD_BATCH || applied as u64 == PENDING_BATCH;
+    Ok((marks.len() + applied, full))
 }
 
-/// Rebuilds every changed day (after a bulk load, or to measure the work).
+/// Applies up to [`PENDING_BATCH`] pending events: their reports' facts replace the old ones
+/// in their days, and the events are no longer pending. Returns how many events it took.
+async fn apply_pending(
+    txn: &impl ConnectionTrait,
+    built_at: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let events: Vec<(Uuid, Uuid)> = report_event::Entity::find()
+        .select_only()
+        .columns([report_event::Column::Id, report_event::Column::ReportId])
+        .filter(pending())
+        .limit(PENDING_BATCH)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let changed: HashSet<Uuid> = events.iter().map(|(_, report)| *report).collect();
+    let mut by_day: BTreeMap<(Uuid, String), Vec<ReportFact>> = BTreeMap::new();
+    let ids: Vec<Uuid> = changed.iter().copied().collect();
+    for chunk in ids.chunks(crate::ROWS_PER_INSERT) {
+        let rows = FactRow::select()
+            .filter(report::Column::Id.is_in(chunk.iter().copied()))
+            .into_model::<FactRow>()
+            .all(txn)
+            .await?;
+        for row in rows {
+            by_day.entry(row.place()).or_default().push(row.fact());
+        }
+    }
+    for (place, now_facts) in by_day {
+        let facts = match stored(txn, &place).await? {
+            Some(mut facts) => {
+                rollup::replace(&mut facts, &changed, now_facts);
+                facts
+            }
+            // A day with nothing stored yet, or stored facts that no longer read: from the
+            // reports, whole.
+            None => build(txn, place.0, parse_day(&place.1)?).await?,
+        };
+        store(txn, place, &facts, built_at).await?;
+    }
+    let event_ids: Vec<Uuid> = events.iter().map(|(id, _)| *id).collect();
+    for chunk in event_ids.chunks(crate::ROWS_PER_INSERT) {
+        report_event::Entity::update_many()
+            .col_expr(report_event::Column::FactsPending, Expr::value(false))
+            .filter(report_event::Column::Id.is_in(chunk.iter().copied()))
+            .exec(txn)
+            .await?;
+    }
+    Ok(events.len())
+}
+
+/// Brings every stored fact up to date (after a bulk load, or to measure the work), unless
+/// another replica's worker is at it.
 pub async fn build_all_changed(
     db: &DatabaseConnection,
     writer: &Writer,
@@ -229,9 +379,41 @@ pub async fn build_all_changed(
     }
 }
 
+/// The current facts of the reports with pending events filed on the local days
+/// `first..=last`, in one ward or in all.
+async fn pending_facts(
+    db: &impl ConnectionTrait,
+    ward: Option<Uuid>,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Vec<(Uuid, String, ReportFact)>, DbErr> {
+    let end = rollup::day_start(last.succ_opt().expect("a day before the end of time"));
+    let pending_reports = Query::select()
+        .column(report_event::Column::ReportId)
+        .from(report_event::Entity)
+        .and_where(pending())
+        .to_owned();
+    let mut select = FactRow::select()
+        .filter(report::Column::Id.in_subquery(pending_reports))
+        .filter(report::Column::CreatedAt.gte(rollup::day_start(first)))
+        .filter(report::Column::CreatedAt.lt(end));
+    if let Some(ward) = ward {
+        select = select.filter(report::Column::WardId.eq(ward));
+    }
+    let rows = select.into_model::<FactRow>().all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (ward_id, day) = row.place();
+            (ward_id, day, row.fact())
+        })
+        .collect())
+}
+
 /// Visits the facts of the reports filed on the local days `first..=last`, in one ward or in
-/// all, with their ward, each day as of now: stored facts for days unchanged since built, the
-/// reports themselves for the others. Facts are visited as they are unpacked, never all held.
+/// all, with their ward, each as of now: stored facts, except for reports with pending events
+/// and days marked, which are read from the reports (see the module's description). Facts
+/// are visited as they are unpacked, never all held.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn visit(
     db: &impl ConnectionTrait,
@@ -241,7 +423,7 @@ pub async fn visit(
     mut visitor: impl FnMut(Uuid, &ReportFact),
 ) -> Result<(), DbErr> {
     let (first_key, last_key) = (day_key(first), day_key(last));
-    let mut changed = report_day_change::Entity::find()
+    let mut marked = report_day_change::Entity::find()
         .filter(report_day_change::Column::Day.between(first_key.clone(), last_key.clone()));
     let mut stored = report_day_fact::Entity::find()
         .select_only()
@@ -252,28 +434,38 @@ pub async fn visit(
         ])
         .filter(report_day_fact::Column::Day.between(first_key, last_key));
     if let Some(ward) = ward {
-        changed = changed.filter(report_day_change::Column::WardId.eq(ward));
+        marked = marked.filter(report_day_change::Column::WardId.eq(ward));
         stored = stored.filter(report_day_fact::Column::WardId.eq(ward));
     }
-    let changed: HashSet<(Uuid, String)> = changed
+    let marked: HashSet<(Uuid, String)> = marked
         .all(db)
         .await?
         .into_iter()
         .map(|mark| (mark.ward_id, mark.day))
         .collect();
+    let pending = pending_facts(db, ward, first, last).await?;
+    let changed: HashSet<Uuid> = pending.iter().map(|(_, _, fact)| fact.report).collect();
     let stored: Vec<(Uuid, String, Vec<u8>)> = stored.into_tuple().all(db).await?;
-    // Days to read from the reports: the changed ones, and any whose bytes cannot be read.
-    let mut from_reports: BTreeSet<(Uuid, String)> = changed.iter().cloned().collect();
+    // Days to read from the reports: the marked ones, and any whose bytes cannot be read.
+    let mut from_reports: BTreeSet<(Uuid, String)> = marked.iter().cloned().collect();
     for (ward_id, day, bytes) in stored {
-        if changed.contains(&(ward_id, day.clone())) {
+        if marked.contains(&(ward_id, day.clone())) {
             continue;
         }
         match rollup::unpack(&bytes) {
-            Ok(facts) => facts.iter().for_each(|fact| visitor(ward_id, fact)),
+            Ok(facts) => facts
+                .iter()
+                .filter(|fact| !changed.contains(&fact.report))
+                .for_each(|fact| visitor(ward_id, fact)),
             Err(error) => {
                 tracing::warn!(%ward_id, day, "{error}: read from the reports instead");
                 from_reports.insert((ward_id, day));
             }
+        }
+    }
+    for (ward_id, day, fact) in &pending {
+        if !from_reports.contains(&(*ward_id, day.clone())) {
+            visitor(*ward_id, fact);
         }
     }
     for (ward_id, day) in from_reports {

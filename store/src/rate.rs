@@ -13,23 +13,25 @@ fn column(name: &'static str) -> Alias {
     Alias::new(name)
 }
 
-/// Counts one hit of `key` in the window starting at `window_start` (seconds since the
+/// Counts `hits` hits of `key` in the window starting at `window_start` (seconds since the
 /// epoch) and returns the hits of that window and of the `window_seconds` before.
 pub async fn hit(
     db: &impl ConnectionTrait,
     key: &str,
     window_start: i64,
     window_seconds: i64,
+    hits: u64,
 ) -> Result<Hits, DbErr> {
+    let hits = i64::try_from(hits).unwrap_or(i64::MAX);
     let count = Query::insert()
         .into_table(table())
         .columns([column("key"), column("window_start"), column("hits")])
-        .values_panic([key.into(), window_start.into(), 1i64.into()])
+        .values_panic([key.into(), window_start.into(), hits.into()])
         .on_conflict(
             OnConflict::columns([column("key"), column("window_start")])
                 .value(
                     column("hits"),
-                    Expr::col((table(), column("hits"))).add(1i64),
+                    Expr::col((table(), column("hits"))).add(hits),
                 )
                 .to_owned(),
         )
@@ -37,7 +39,7 @@ pub async fn hit(
         .to_owned();
     let current = match db.query_one(&count).await? {
         Some(row) => row.try_get::<i64>("", "hits")?,
-        None => 1,
+        None => hits,
     };
     let before = Query::select()
         .column(column("hits"))

@@ -4,15 +4,18 @@
 use crate::ROWS_PER_INSERT;
 use crate::code::Stored;
 use crate::entities::{
-    department, neighborhood, notification, report, report_event, report_supporter,
+    department, device, neighborhood, notification, outbox, report, report_event, report_supporter,
     subcategory_correction, user, ward,
 };
 use crate::{index, like_pattern};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{
+    Alias, CommonTableExpression, Expr, ExprTrait, LikeExpr, Query, WithClause,
+};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Set, TryInsertResult,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set,
+    TryInsertResult,
 };
 use sos_domain::access::{self, Actor, ListScope, ReportScope};
 use sos_domain::spatial;
@@ -197,25 +200,22 @@ impl Refs {
         })
     }
 
-    /// The refs of a report just filed: the reporter and department are in hand, so only the
-    /// ward and neighborhood are read.
-    pub async fn of_new_report(
-        db: &impl ConnectionTrait,
-        report: &report::Model,
+    /// The refs of a report just filed, all in hand.
+    pub fn of_new_report(
+        ward: &ward::Model,
+        neighborhood: Option<&neighborhood::Model>,
         reporter: &user::Model,
         department: Option<&department::Model>,
-    ) -> Result<Refs, DbErr> {
-        let (neighborhood, ward) = neighborhood::Entity::find_by_id(report.neighborhood_id)
-            .find_also_related(ward::Entity)
-            .one(db)
-            .await?
-            .map_or((None, None), |(n, w)| (Some(n), w));
-        Ok(Refs {
-            wards: ward.into_iter().map(|w| (w.id, w)).collect(),
-            neighborhoods: neighborhood.into_iter().map(|n| (n.id, n)).collect(),
+    ) -> Refs {
+        Refs {
+            wards: HashMap::from([(ward.id, ward.clone())]),
+            neighborhoods: neighborhood
+                .map(|n| (n.id, n.clone()))
+                .into_iter()
+                .collect(),
             users: HashMap::from([(reporter.id, reporter.clone())]),
-            departments: department.into_iter().map(|d| (d.id, d.clone())).collect(),
-        })
+            departments: department.map(|d| (d.id, d.clone())).into_iter().collect(),
+        }
     }
 
     pub fn user(&self, id: Uuid) -> Option<&user::Model> {
@@ -303,28 +303,61 @@ pub async fn heads_of(
         .await
 }
 
+/// Active heads, each with whether a phone of theirs is registered (read as [`Hearer`]).
+fn heads_with_phones() -> Select<user::Entity> {
+    let phones = Query::select()
+        .expr(Expr::val(1))
+        .from(device::Entity)
+        .and_where(
+            Expr::col((device::Entity, device::Column::UserId))
+                .equals((user::Entity, user::Column::Id)),
+        )
+        .to_owned();
+    user::Entity::find()
+        .column_as(Expr::exists(phones), "has_phone")
+        .filter(user::Column::Role.eq(Role::NeighborhoodHead.as_str()))
+        .filter(user::Column::Active.eq(true))
+}
+
+/// The active heads of a ward, with whether each has a phone.
+pub async fn heads_of_ward(db: &impl ConnectionTrait, ward_id: Uuid) -> Result<Vec<Hearer>, DbErr> {
+    heads_with_phones()
+        .filter(user::Column::WardId.eq(ward_id))
+        .into_model::<Hearer>()
+        .all(db)
+        .await
+}
+
+/// A head who hears of a report, and whether a phone of theirs is registered for pushes.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Hearer {
+    #[sea_orm(nested)]
+    pub user: user::Model,
+    pub has_phone: bool,
+}
+
 /// The heads who hear what happens to a report: those of its neighborhood, the head who filed
 /// it (placed in another neighborhood by its position, they still follow it) and the heads who
-/// joined it.
+/// joined it; read with whether each has a phone, so that what reaches them beyond the inbox
+/// needs no second read.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn audience(
     db: &impl ConnectionTrait,
     report: &report::Model,
-) -> Result<Vec<user::Model>, DbErr> {
+) -> Result<Vec<Hearer>, DbErr> {
     let joined = Query::select()
         .column(report_supporter::Column::UserId)
         .from(report_supporter::Entity)
         .and_where(report_supporter::Column::ReportId.eq(report.id))
         .to_owned();
-    user::Entity::find()
-        .filter(user::Column::Role.eq(Role::NeighborhoodHead.as_str()))
-        .filter(user::Column::Active.eq(true))
+    heads_with_phones()
         .filter(
             Condition::any()
                 .add(user::Column::NeighborhoodId.eq(report.neighborhood_id))
                 .add(user::Column::Id.eq(report.reporter_id))
                 .add(user::Column::Id.in_subquery(joined)),
         )
+        .into_model::<Hearer>()
         .all(db)
         .await
 }
@@ -564,6 +597,74 @@ pub async fn insert_events(
         .exec_without_returning(txn)
         .await?;
     }
+    Ok(())
+}
+
+/// Writes what recording events adds: the events, their inbox entries and their deliveries.
+/// On PostgreSQL in one statement, the first inserts as data-modifying `WITH` parts of the
+/// last: one round trip instead of three. SQLite has no such `WITH`, and a batch too large for
+/// one insert per table is written table by table.
+pub async fn insert_records(
+    txn: &impl ConnectionTrait,
+    events: &[report_event::Model],
+    inbox: &[notification::Model],
+    deliveries: &[outbox::Model],
+) -> Result<(), DbErr> {
+    let fits = [events.len(), inbox.len(), deliveries.len()]
+        .iter()
+        .all(|rows| *rows <= ROWS_PER_INSERT);
+    if txn.get_database_backend() != DatabaseBackend::Postgres || !fits {
+        insert_events(txn, events, inbox).await?;
+        return crate::outbox::insert(txn, deliveries).await;
+    }
+    let mut inserts = Vec::new();
+    if !events.is_empty() {
+        inserts.push(
+            report_event::Entity::insert_many(
+                events
+                    .iter()
+                    .map(|row| report_event::ActiveModel::from(row.clone()).reset_all()),
+            )
+            .into_query(),
+        );
+    }
+    if !inbox.is_empty() {
+        inserts.push(
+            notification::Entity::insert_many(
+                inbox
+                    .iter()
+                    .map(|row| notification::ActiveModel::from(row.clone()).reset_all()),
+            )
+            .into_query(),
+        );
+    }
+    if !deliveries.is_empty() {
+        inserts.push(
+            outbox::Entity::insert_many(
+                deliveries
+                    .iter()
+                    .map(|row| outbox::ActiveModel::from(row.clone()).reset_all()),
+            )
+            .into_query(),
+        );
+    }
+    let Some(last) = inserts.pop() else {
+        return Ok(());
+    };
+    if inserts.is_empty() {
+        txn.execute(&last).await?;
+        return Ok(());
+    }
+    let mut parts = WithClause::new();
+    for (n, insert) in inserts.into_iter().enumerate() {
+        parts.cte(
+            CommonTableExpression::new()
+                .query(insert)
+                .table_name(Alias::new(format!("part{n}")))
+                .to_owned(),
+        );
+    }
+    txn.execute(&last.with(parts)).await?;
     Ok(())
 }
 

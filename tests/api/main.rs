@@ -13,6 +13,7 @@ mod deadlines;
 mod errors;
 mod geography;
 mod hardening;
+mod intake;
 mod languages;
 mod mail;
 mod photos;

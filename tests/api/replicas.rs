@@ -121,3 +121,64 @@ async fn postgres_connections_are_encrypted_when_the_url_asks() {
     assert!(refused.to_string().contains("certificate"), "{refused}");
     app.stop().await;
 }
+
+/// What a replica keeps of a ward in memory (its routing table, its heads and their phones)
+/// follows a change made on another replica at once, not after the minute it may be kept.
+/// SQLite serves from one process: there is no other replica to tell.
+#[tokio::test]
+async fn what_replicas_keep_of_a_ward_follows_a_change_made_on_another() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use sos_domain::delivery::DeliveryChannel;
+    use sos_store::entities::outbox;
+    if sos_tests::engine() != "postgres" {
+        return;
+    }
+    let a = TestApp::spawn().await;
+    let b = a.replica().await;
+    let streetlight = json!({"description": "den duong hu truoc nha so 9"});
+    // Filing on b makes it read the ward.
+    let first = b.file_report("tnp.kp1", streetlight.clone()).await;
+    assert_eq!(first["department"]["code"], "economy_infrastructure");
+    let tnp = a.ward_id("tnp.leader").await;
+    let changed = a
+        .put(
+            &format!("/v1/wards/{tnp}/routing/streetlight"),
+            &a.token("admin").await,
+            json!({"department": "urban_order"}),
+        )
+        .await;
+    assert_eq!(changed.status, 200);
+    let phone = a
+        .post(
+            "/v1/devices",
+            &a.token("tnp.kp1").await,
+            json!({"token": "kp1-phone", "platform": "android"}),
+        )
+        .await;
+    assert!(phone.status < 300, "{:?}", phone.body);
+    // The word travels by NOTIFY: a moment, not a minute.
+    let pushes = |id: String| {
+        let db = a.db.clone();
+        async move {
+            outbox::Entity::find()
+                .filter(outbox::Column::ReportId.eq(id.parse::<uuid::Uuid>().unwrap()))
+                .filter(outbox::Column::Channel.eq(DeliveryChannel::Push.as_str()))
+                .count(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let next = b.file_report("tnp.kp1", streetlight.clone()).await;
+        let id = next["id"].as_str().unwrap().to_owned();
+        if next["department"]["code"] == "urban_order" && pushes(id).await > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "replica b still routes and reaches the head as before: {next}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -718,12 +718,10 @@ async fn packed_day_facts_agree_with_the_reports() {
             }
         }
     };
+    // Days marked to build whole, and reports whose changes wait to be applied.
     let marked = || async {
-        sos_store::entities::report_day_change::Entity::find()
-            .all(&app.db)
-            .await
-            .unwrap()
-            .len()
+        let (days, reports) = sos_store::facts::waiting(&app.db).await.unwrap();
+        days + reports
     };
     assert!(marked().await > 100, "a year of days waits to be built");
     check("as filed").await;

@@ -10,9 +10,7 @@
 //! `SOS_BENCH_SAMPLES` requests (default 30) after three warm-up requests.
 
 use chrono::{Duration as Days, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use sos_domain::access::Actor;
 use sos_domain::taxonomy::Role;
 use sos_store::entities::report;
@@ -23,88 +21,17 @@ fn main() {
     sos_tests::run_benchmark(run());
 }
 
-/// The benchmark's database, created if missing.
-async fn database_url() -> String {
-    match std::env::var("SOS_TEST_DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        Some(admin_url) => {
-            let admin = sea_orm::Database::connect(&admin_url)
-                .await
-                .expect("PostgreSQL");
-            let exists = admin
-                .query_one_raw(sea_orm::Statement::from_string(
-                    admin.get_database_backend(),
-                    "SELECT 1 FROM pg_database WHERE datname = 'sos_bench_stats'",
-                ))
-                .await
-                .expect("query")
-                .is_some();
-            if !exists {
-                admin
-                    .execute_unprepared("CREATE DATABASE sos_bench_stats")
-                    .await
-                    .expect("create database");
-            }
-            let base = admin_url
-                .rsplit_once('/')
-                .map_or(admin_url.as_str(), |(b, _)| b);
-            format!("{base}/sos_bench_stats")
-        }
-        None => {
-            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-data");
-            std::fs::create_dir_all(dir).expect("bench data directory");
-            format!("sqlite://{dir}/stats.db?mode=rwc")
-        }
-    }
-}
-
 async fn run() {
     let wanted = env_number("SOS_BENCH_REPORTS", 1_000_000);
     let samples = env_number("SOS_BENCH_SAMPLES", 30);
-    let url = database_url().await;
+    let url = sos_tests::kept_bench_database("stats").await;
     // The scheduler stays out of the measurements; the scan is measured on its own below.
     let app = TestApp::on_database(&url, |s| {
         s.max_db_connections = 8;
         s.escalation_interval = Duration::from_secs(86_400);
     })
     .await;
-    let stored = report::Entity::find().count(&app.db).await.expect("count") as usize;
-    if stored < wanted {
-        println!("writing {} synthetic reports (once)…", wanted - stored);
-        let started = Instant::now();
-        sos_api::services::synthetic::seed(
-            &app.db,
-            &app.services.writer,
-            &app.services.clock,
-            wanted - stored,
-            stored as u64,
-        )
-        .await
-        .expect("synthetic load");
-        println!("  done in {:.0} s", started.elapsed().as_secs_f64());
-        // A live database is vacuumed and analysed by autovacuum as it goes; a freshly
-        // written one is not yet, and its plans and visibility map would mislead.
-        if app.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-            app.db
-                .execute_unprepared("VACUUM ANALYZE")
-                .await
-                .expect("vacuum");
-        }
-    }
-    // The packed day facts of what was written (or of every day, after the migration that
-    // brought them): built once here, as the replicas' workers do in the background.
-    let started = Instant::now();
-    let days = sos_api::services::stats::build_all_facts(&app.services)
-        .await
-        .expect("day facts");
-    if days > 0 {
-        println!(
-            "built the facts of {days} ward-days in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
+    sos_tests::fill_with_synthetic_reports(&app, wanted).await;
     let total = report::Entity::find().count(&app.db).await.expect("count");
     let open = report::Entity::find()
         .filter(report::Column::Status.is_in([

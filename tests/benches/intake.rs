@@ -1,23 +1,39 @@
-//! Intake load benchmark: files reports over loopback with 1, 8 and 32 concurrent clients
-//! against the service built with the bench (release) profile, and measures the raw
-//! single-row insert rate of the same database in the same run for comparison.
+//! Sustained intake benchmark: heads of several wards file reports over loopback at a steady
+//! offered rate, open loop, against the release server running as its own process, on a
+//! database that already holds a city's year of reports.
 //!
 //! SQLite: `cargo bench -p sos-tests --bench intake`
 //! PostgreSQL: `SOS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p sos-tests --bench intake`
-//! `SOS_BENCH_REQUESTS` sets the reports filed per concurrency level (default 2000).
+//!
+//! - The database is kept between runs (`target/bench-data/intake.db`, or `sos_bench_intake`)
+//!   and filled up to `SOS_BENCH_REPORTS` synthetic reports (default 1,000,000) the first time.
+//! - Each level (`SOS_BENCH_CLIENTS`, default `1,8,32,64` connections) offers
+//!   `SOS_BENCH_RATE` reports per second (default 1600) for `SOS_BENCH_SECONDS` (default 60)
+//!   after 5 s of warm-up. Requests leave on a fixed schedule whatever the answers: a
+//!   request's latency counts from when it was due, so a server that falls behind shows it in
+//!   the tail instead of slowing the load down (no coordinated omission).
+//! - Reported per level: reports/s carried, p50 / p99 / p99.9, errors, the server's CPU per
+//!   report and its peak resident memory. The raw commit rate of the same database (one
+//!   single-row insert per transaction) is measured in the same run, before the levels.
 
 use sea_orm::sea_query::{ColumnDef, Query, Table};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
-use sos_tests::{TestApp, engine, env_number};
+use sos_domain::taxonomy::Role;
+use sos_store::entities::user;
+use sos_tests::{
+    DEMO_PASSWORD, TestApp, engine, env_number, mib, ms, process_cpu_seconds, process_memory_kib,
+    quantile,
+};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const HEADS: [&str; 10] = [
-    "tnp.kp1", "tnp.kp2", "tnp.kp3", "tnp.kp4", "tnp.kp5", "xh.kp1", "xh.kp2", "xh.kp3", "xh.kp4",
-    "xh.kp5",
-];
+/// Wards whose heads file, and heads per ward.
+const WARDS: usize = 8;
+const HEADS_PER_WARD: usize = 5;
+const WARM_UP: Duration = Duration::from_secs(5);
 
 const TEXTS: [&str; 6] = [
     "den duong hu truoc nha so 12, toi om",
@@ -28,43 +44,238 @@ const TEXTS: [&str; 6] = [
     "Cây xanh nghiêng sắp đổ trước trường tiểu học",
 ];
 
+/// A head filing in the benchmark: their token, and where they stand when their ward has
+/// boundaries (phones send their position; a ward without boundaries gets none).
+struct Head {
+    token: String,
+    position: Option<(f64, f64)>,
+}
+
 fn main() {
     sos_tests::run_benchmark(run());
 }
 
 async fn run() {
-    let requests = env_number("SOS_BENCH_REQUESTS", 2000);
-    let app = TestApp::spawn_with(|s| s.max_db_connections = 16).await;
-    println!("engine: {}, {requests} reports per level", engine());
-
-    let raw = raw_insert_rate(&app.db, requests).await;
-    println!("raw single-row inserts (one transaction each, sequential): {raw:.0} rows/s");
-
-    let mut tokens = Vec::new();
-    for head in HEADS {
-        tokens.push(app.token(head).await);
+    let wanted = env_number("SOS_BENCH_REPORTS", 1_000_000);
+    let seconds = env_number("SOS_BENCH_SECONDS", 60) as u64;
+    let rate = env_number("SOS_BENCH_RATE", 1600) as f64;
+    let levels: Vec<usize> = std::env::var("SOS_BENCH_CLIENTS")
+        .unwrap_or_else(|_| "1,8,32,64".to_owned())
+        .split(',')
+        .map(|n| n.trim().parse().expect("SOS_BENCH_CLIENTS: numbers"))
+        .collect();
+    let url = sos_tests::kept_bench_database("intake").await;
+    // This process only prepares the database and measures its raw commit rate; the server
+    // under load is the release binary in a process of its own.
+    let app = TestApp::on_database(&url, |s| {
+        let never = Duration::from_secs(86_400);
+        s.escalation_interval = never;
+        s.delivery_interval = never;
+        s.facts_interval = never;
+    })
+    .await;
+    sos_tests::fill_with_synthetic_reports(&app, wanted).await;
+    let raw = raw_commit_rate(&app.db, 2000).await;
+    let heads = heads_of_several_wards(&app).await;
+    let server = app
+        .process(&[
+            ("SOS_WRITES_PER_MINUTE", "1000000".to_owned()),
+            ("SOS_MAX_DB_CONNECTIONS", "16".to_owned()),
+        ])
+        .await;
+    let pid = server.pid();
+    let mut signed_in = Vec::new();
+    for (username, position) in &heads {
+        let token = server.app.token_with(username, DEMO_PASSWORD).await;
+        signed_in.push(Head {
+            token,
+            position: *position,
+        });
     }
-    let tokens = Arc::new(tokens);
+    let heads = Arc::new(signed_in);
     println!(
-        "{:>8} {:>12} {:>10} {:>10} {:>10}",
-        "clients", "reports/s", "p50 ms", "p99 ms", "vs raw"
+        "engine: {}, {} heads of {WARDS} wards, {rate:.0} reports/s offered for {seconds} s per level",
+        engine(),
+        heads.len()
     );
-    for clients in [1, 8, 32] {
-        let (throughput, p50, p99) = intake(&app, tokens.clone(), clients, requests).await;
+    println!("raw commits (one single-row insert per transaction, sequential): {raw:.0}/s");
+    println!(
+        "{:>7} {:>10} {:>8} {:>8} {:>9} {:>7} {:>12} {:>13}",
+        "clients",
+        "reports/s",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "errors",
+        "CPU ms/rep",
+        "peak RSS MiB"
+    );
+    let url = server.app.url("/v1/reports");
+    for clients in levels {
+        let warm_up = (rate * WARM_UP.as_secs_f64()) as usize;
+        load(&url, &heads, clients, rate, warm_up).await;
+        let cpu_before = process_cpu_seconds(pid);
+        let total = (rate * seconds as f64) as usize;
+        let run = load(&url, &heads, clients, rate, total).await;
+        let cpu = process_cpu_seconds(pid) - cpu_before;
+        let carried = run.filed as f64 / run.elapsed.as_secs_f64();
         println!(
-            "{clients:>8} {throughput:>12.0} {:>10.2} {:>10.2} {:>9.0}%",
-            p50.as_secs_f64() * 1e3,
-            p99.as_secs_f64() * 1e3,
-            100.0 * throughput / raw
+            "{clients:>7} {carried:>10.0} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>12.3} {:>13.1}",
+            ms(quantile(&run.latencies, 0.50)),
+            ms(quantile(&run.latencies, 0.99)),
+            ms(quantile(&run.latencies, 0.999)),
+            run.errors.values().sum::<usize>(),
+            1000.0 * cpu / run.filed.max(1) as f64,
+            mib(process_memory_kib(pid, "VmHWM:")),
         );
+        for (status, count) in &run.errors {
+            println!("        {count} answered {status}");
+        }
     }
+    drop(server);
     app.stop().await;
 }
 
-/// Rows per second for `count` single-row inserts, each its own transaction, one after another.
-async fn raw_insert_rate(db: &DatabaseConnection, count: usize) -> f64 {
+/// Heads of the first wards (by code) that have heads: the demo's, whose neighborhoods have
+/// boundaries (they send a position inside theirs), then the synthetic load's.
+async fn heads_of_several_wards(app: &TestApp) -> Vec<(String, Option<(f64, f64)>)> {
+    let heads = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::NeighborhoodHead.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .all(&app.db)
+        .await
+        .expect("heads");
+    let places = neighborhood_points(app).await;
+    let mut by_ward: BTreeMap<String, Vec<&user::Model>> = BTreeMap::new();
+    for head in &heads {
+        let ward = head.ward_id.map(|w| w.to_string()).unwrap_or_default();
+        by_ward.entry(ward).or_default().push(head);
+    }
+    // Wards with boundaries first, so that some filings are placed by their position.
+    let mut wards: Vec<Vec<&user::Model>> = by_ward.into_values().collect();
+    wards.sort_by_key(|heads| {
+        !heads
+            .iter()
+            .any(|h| h.neighborhood_id.is_some_and(|n| places.contains_key(&n)))
+    });
+    wards
+        .into_iter()
+        .take(WARDS)
+        .flat_map(|mut heads| {
+            heads.sort_by(|a, b| a.username.cmp(&b.username));
+            heads.truncate(HEADS_PER_WARD);
+            heads
+        })
+        .map(|head| {
+            let position = head.neighborhood_id.and_then(|n| places.get(&n).copied());
+            (head.username.clone(), position)
+        })
+        .collect()
+}
+
+/// A point inside each neighborhood that has a boundary in force: (latitude, longitude).
+async fn neighborhood_points(app: &TestApp) -> std::collections::HashMap<uuid::Uuid, (f64, f64)> {
+    use geo::InteriorPoint;
+    let today = app.services.clock.today();
+    sos_store::geography::in_force(&app.db, today, None)
+        .await
+        .expect("boundaries")
+        .iter()
+        .filter_map(|row| {
+            let point = sos_api::services::geography::read_area(row)?.interior_point()?;
+            Some((row.neighborhood_id?, (point.y(), point.x())))
+        })
+        .collect()
+}
+
+/// What one level of load gave.
+struct Run {
+    filed: usize,
+    elapsed: Duration,
+    /// From when each request was due to its answer, sorted.
+    latencies: Vec<Duration>,
+    /// Answers other than 201, by status (0: no answer).
+    errors: BTreeMap<u16, usize>,
+}
+
+/// Offers `total` filings at `rate` per second over `clients` connections: request `i` is
+/// due at `i / rate` seconds; a connection takes the next request when it is free, and sends
+/// it when it is due.
+async fn load(url: &str, heads: &Arc<Vec<Head>>, clients: usize, rate: f64, total: usize) -> Run {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = tokio::time::Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (next, url, heads) = (next.clone(), url.to_owned(), heads.clone());
+        // One connection per client, kept open as a phone's would be between reports.
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .build()
+            .expect("client");
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors: BTreeMap<u16, usize> = BTreeMap::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                let due = started + Duration::from_secs_f64(i as f64 / rate);
+                tokio::time::sleep_until(due).await;
+                let head = &heads[i % heads.len()];
+                let mut body = json!({
+                    "id": uuid::Uuid::now_v7(),
+                    "description": format!("{} (#{i})", TEXTS[i % TEXTS.len()]),
+                });
+                if let Some((lat, lon)) = head.position {
+                    body["location"] = json!({"lat": lat, "lon": lon, "accuracy_m": 15.0});
+                }
+                let status = match client
+                    .post(&url)
+                    .bearer_auth(&head.token)
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        let _ = response.bytes().await;
+                        status
+                    }
+                    Err(_) => 0,
+                };
+                latencies.push(due.elapsed());
+                if status != 201 {
+                    *errors.entry(status).or_default() += 1;
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut run = Run {
+        filed: 0,
+        elapsed: Duration::ZERO,
+        latencies: Vec::with_capacity(total),
+        errors: BTreeMap::new(),
+    };
+    for task in tasks {
+        let (latencies, errors) = task.await.expect("client");
+        run.latencies.extend(latencies);
+        for (status, count) in errors {
+            *run.errors.entry(status).or_default() += count;
+        }
+    }
+    run.elapsed = started.elapsed();
+    run.latencies.sort();
+    run.filed = total - run.errors.values().sum::<usize>();
+    run
+}
+
+/// Commits per second of one single-row insert each, one after another, through the pool.
+async fn raw_commit_rate(db: &DatabaseConnection, count: usize) -> f64 {
     let create = Table::create()
         .table("bench_raw")
+        .if_not_exists()
         .col(ColumnDef::new("id").uuid().not_null().primary_key())
         .col(ColumnDef::new("payload").text().not_null())
         .col(
@@ -88,57 +299,4 @@ async fn raw_insert_rate(db: &DatabaseConnection, count: usize) -> f64 {
         db.execute(&insert).await.expect("insert");
     }
     count as f64 / started.elapsed().as_secs_f64()
-}
-
-/// Files `total` reports with `clients` concurrent clients; returns reports/s, p50 and p99.
-async fn intake(
-    app: &TestApp,
-    tokens: Arc<Vec<String>>,
-    clients: usize,
-    total: usize,
-) -> (f64, Duration, Duration) {
-    let next = Arc::new(AtomicUsize::new(0));
-    let url = app.url("/v1/reports");
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for client_index in 0..clients {
-        let (next, url, tokens, client) = (
-            next.clone(),
-            url.clone(),
-            tokens.clone(),
-            reqwest::Client::new(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    break;
-                }
-                let token = &tokens[(client_index + i) % tokens.len()];
-                let body = json!({"description": format!("{} (#{i})", TEXTS[i % TEXTS.len()])});
-                let sent = Instant::now();
-                let response = client
-                    .post(&url)
-                    .bearer_auth(token)
-                    .json(&body)
-                    .send()
-                    .await
-                    .expect("request");
-                let status = response.status();
-                let _ = response.bytes().await;
-                latencies.push(sent.elapsed());
-                assert_eq!(status, 201, "intake failed under load");
-            }
-            latencies
-        }));
-    }
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.expect("client"));
-    }
-    let elapsed = started.elapsed();
-    latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    (total as f64 / elapsed.as_secs_f64(), at(0.50), at(0.99))
 }

@@ -14,24 +14,11 @@
 
 use reqwest::multipart::{Form, Part};
 use sos_tests::images::{self, CameraTags};
-use sos_tests::{ServiceProcess, TestApp, engine, ms};
+use sos_tests::{ServiceProcess, TestApp, engine, mib, ms, process_memory_kib};
 use std::time::{Duration, Instant};
 
 fn main() {
     sos_tests::run_benchmark(run());
-}
-
-fn status_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("memory field")
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
 }
 
 /// The hostile files, and the largest photo a phone sends by default.
@@ -142,8 +129,8 @@ async fn run() {
     assert_eq!(status, 201);
     println!(
         "server pid {pid} on {engine}, 1 photo worker{extra}; resident {:.1} MiB, start-up peak {:.1} MiB",
-        mib(status_kib(pid, "VmRSS:")),
-        mib(status_kib(pid, "VmHWM:")),
+        mib(process_memory_kib(pid, "VmRSS:")),
+        mib(process_memory_kib(pid, "VmHWM:")),
         engine = engine(),
         extra = if extra.is_empty() {
             String::new()
@@ -159,11 +146,11 @@ async fn run() {
         let size = file.len();
         tokio::time::sleep(Duration::from_millis(300)).await;
         std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("reset the peak");
-        let before = status_kib(pid, "VmRSS:");
+        let before = process_memory_kib(pid, "VmRSS:");
         let started = Instant::now();
         let (status, said) = upload(&service, &token, file).await;
         let took = started.elapsed();
-        let peak = status_kib(pid, "VmHWM:");
+        let peak = process_memory_kib(pid, "VmHWM:");
         let rise = peak.saturating_sub(before);
         worst = worst.max(rise);
         println!(
@@ -176,7 +163,7 @@ async fn run() {
     println!(
         "worst peak rise: {:.1} MiB (target: under 150 MB, 143 MiB); resident at the end {:.1} MiB",
         mib(worst),
-        mib(status_kib(pid, "VmRSS:"))
+        mib(process_memory_kib(pid, "VmRSS:"))
     );
     service.kill().await;
 }

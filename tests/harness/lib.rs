@@ -780,6 +780,114 @@ pub fn run_benchmark(body: impl std::future::Future<Output = ()>) {
         .block_on(body);
 }
 
+/// A benchmark's database, kept between runs and created if missing: the PostgreSQL database
+/// `sos_bench_{name}` when `SOS_TEST_DATABASE_URL` names a server, else
+/// `target/bench-data/{name}.db`.
+pub async fn kept_bench_database(name: &str) -> String {
+    use sea_orm::ConnectionTrait;
+    match std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty()) {
+        Some(admin_url) => {
+            let database = format!("sos_bench_{name}");
+            let admin = sea_orm::Database::connect(&admin_url)
+                .await
+                .expect("PostgreSQL");
+            let exists = admin
+                .query_one_raw(sea_orm::Statement::from_string(
+                    admin.get_database_backend(),
+                    format!("SELECT 1 FROM pg_database WHERE datname = '{database}'"),
+                ))
+                .await
+                .expect("query")
+                .is_some();
+            if !exists {
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {database}"))
+                    .await
+                    .expect("create database");
+            }
+            replace_database(&admin_url, &database)
+        }
+        None => {
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-data");
+            std::fs::create_dir_all(dir).expect("bench data directory");
+            format!("sqlite://{dir}/{name}.db?mode=rwc")
+        }
+    }
+}
+
+/// Fills a benchmark's database up to `wanted` synthetic reports (a city's year is about a
+/// million), once, and builds their statistics facts, as the replicas' workers would.
+pub async fn fill_with_synthetic_reports(app: &TestApp, wanted: usize) {
+    use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
+    let stored = sos_store::entities::report::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("count") as usize;
+    if stored < wanted {
+        println!("writing {} synthetic reports (once)…", wanted - stored);
+        let started = std::time::Instant::now();
+        sos_api::services::synthetic::seed(
+            &app.db,
+            &app.services.writer,
+            &app.services.clock,
+            wanted - stored,
+            stored as u64,
+        )
+        .await
+        .expect("synthetic load");
+        println!("  done in {:.0} s", started.elapsed().as_secs_f64());
+        // A live database is vacuumed and analysed by autovacuum as it goes; a freshly
+        // written one is not yet, and its plans and visibility map would mislead.
+        if app.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            app.db
+                .execute_unprepared("VACUUM ANALYZE")
+                .await
+                .expect("vacuum");
+        }
+    }
+    let started = std::time::Instant::now();
+    let built = sos_api::services::stats::build_all_facts(&app.services)
+        .await
+        .expect("day facts");
+    if built > 0 {
+        println!(
+            "built the facts of {built} ward-days and changed reports in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// A memory figure of a process from `/proc/PID/status` (`VmRSS:`, `VmHWM:`…), in KiB.
+pub fn process_memory_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("memory field")
+}
+
+/// The CPU time a process has used, user and system, in seconds (`/proc/PID/stat`, in the
+/// kernel's clock ticks of 1/100 s).
+pub fn process_cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // The command name, in parentheses, may hold spaces: count fields after it.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .expect("stat format")
+        .1
+        .split_whitespace()
+        .collect();
+    // utime and stime are the 14th and 15th fields of the line, 12th and 13th after the name.
+    let ticks: u64 =
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    ticks as f64 / 100.0
+}
+
+pub fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
 /// The `q` quantile of sorted durations (nearest rank).
 pub fn quantile(sorted: &[std::time::Duration], q: f64) -> std::time::Duration {
     sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1]

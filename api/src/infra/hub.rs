@@ -32,6 +32,20 @@ pub enum Topic {
     Session(Uuid),
     /// An account was disabled or its role or scope changed: its streams end.
     Account(Uuid),
+    /// A ward's organisation changed (every ward's for `None`): what replicas hold of it is
+    /// forgotten.
+    Organisation(Option<Uuid>),
+    /// The heads of a ward changed (an account, a phone, a preference): replicas forget
+    /// the ward's directory.
+    People(Uuid),
+}
+
+/// What replicas are told to forget of what they hold (see [`Topic::Organisation`] and
+/// [`Topic::People`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forget {
+    Organisation(Option<Uuid>),
+    People(Uuid),
 }
 
 /// Live streams one account may keep open on a replica; opening another closes the oldest.
@@ -50,6 +64,9 @@ pub struct Hub {
     /// Set when the service stops: open streams end, so they do not hold up the shutdown.
     closing: watch::Sender<bool>,
     streams: Arc<Mutex<OpenStreams>>,
+    /// What other replicas tell this one to forget (every ward's organisation when the
+    /// listener lost its connection and may have missed some).
+    forget: tokio::sync::broadcast::Sender<Forget>,
 }
 
 /// An open stream's place among its account's: dropping it gives the place back.
@@ -81,6 +98,7 @@ impl Hub {
             wake: Arc::default(),
             closing: watch::Sender::new(false),
             streams: Arc::default(),
+            forget: tokio::sync::broadcast::Sender::new(64),
         };
         if let Some(mut listener) = Listener::start(db, CHANNEL).await? {
             let relay = hub.clone();
@@ -94,6 +112,7 @@ impl Hub {
                         Heard::Closed => break,
                         Heard::Failed(error) => {
                             tracing::warn!(%error, "inbox listener failed; retrying");
+                            let _ = relay.forget.send(Forget::Organisation(None));
                             tokio::time::sleep(Duration::from_secs(1)).await;
                         }
                     }
@@ -116,6 +135,17 @@ impl Hub {
     fn wake_local(&self, topics: impl IntoIterator<Item = Topic>) {
         let wake = self.wake.lock().unwrap_or_else(|p| p.into_inner());
         for topic in topics {
+            match topic {
+                Topic::Organisation(ward) => {
+                    let _ = self.forget.send(Forget::Organisation(ward));
+                    continue;
+                }
+                Topic::People(ward) => {
+                    let _ = self.forget.send(Forget::People(ward));
+                    continue;
+                }
+                _ => {}
+            }
             if let Some(sender) = wake.get(&topic) {
                 sender.send_modify(|n| *n = n.wrapping_add(1));
             }
@@ -173,6 +203,20 @@ impl Hub {
             .await;
     }
 
+    /// Tells every replica to forget what it holds of a ward (see [`Forget`]).
+    pub async fn announce_forget(&self, forget: Forget) {
+        let topic = match forget {
+            Forget::Organisation(ward) => Topic::Organisation(ward),
+            Forget::People(ward) => Topic::People(ward),
+        };
+        self.send(vec![topic]).await;
+    }
+
+    /// What other replicas tell this one to forget (see [`Forget`]).
+    pub fn forget_requests(&self) -> tokio::sync::broadcast::Receiver<Forget> {
+        self.forget.subscribe()
+    }
+
     /// Announces, after a commit, the users who have new inbox entries and the wards whose
     /// reports have new events.
     pub async fn announce(
@@ -220,6 +264,9 @@ fn format_topic(topic: Topic) -> String {
         Topic::City => "city".to_owned(),
         Topic::Session(id) => format!("s:{id}"),
         Topic::Account(id) => format!("a:{id}"),
+        Topic::Organisation(Some(ward)) => format!("o:{ward}"),
+        Topic::Organisation(None) => "o:*".to_owned(),
+        Topic::People(ward) => format!("p:{ward}"),
     }
 }
 
@@ -229,6 +276,9 @@ fn parse_topic(text: &str) -> Option<Topic> {
         Some(("w", id)) => Some(Topic::Ward(id.parse().ok()?)),
         Some(("s", id)) => Some(Topic::Session(id.parse().ok()?)),
         Some(("a", id)) => Some(Topic::Account(id.parse().ok()?)),
+        Some(("o", "*")) => Some(Topic::Organisation(None)),
+        Some(("o", id)) => Some(Topic::Organisation(Some(id.parse().ok()?))),
+        Some(("p", id)) => Some(Topic::People(id.parse().ok()?)),
         None if text == "city" => Some(Topic::City),
         _ => None,
     }
@@ -247,6 +297,9 @@ mod tests {
             Topic::City,
             Topic::Session(id),
             Topic::Account(id),
+            Topic::Organisation(Some(id)),
+            Topic::Organisation(None),
+            Topic::People(id),
         ] {
             assert_eq!(parse_topic(&format_topic(topic)), Some(topic));
         }

@@ -449,6 +449,12 @@ pub async fn create_with_password(
         .await?;
     }
     txn.commit().await?;
+    services
+        .people_changed([
+            account.ward_id,
+            replaced.as_ref().and_then(|old| old.ward_id),
+        ])
+        .await;
     if let Some(old) = replaced {
         services.hub.end_accounts([old.id]).await;
     }
@@ -585,6 +591,9 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
+    services
+        .people_changed([before.ward_id, after.ward_id])
+        .await;
     if deactivated || changes.moves() {
         services.hub.end_accounts([id]).await;
     }

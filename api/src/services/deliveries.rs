@@ -297,6 +297,7 @@ pub async fn subscribe(
     );
     audit::log(&*txn, services, caller, change).await?;
     txn.commit().await?;
+    services.organisation_changed(Some(ward.id)).await;
     tracing::info!(ward = %ward.id, webhook = %row.id, "webhook subscribed");
     Ok(row)
 }
@@ -340,6 +341,7 @@ pub async fn unsubscribe(
     );
     audit::log(&*txn, services, caller, change).await?;
     txn.commit().await?;
+    services.organisation_changed(Some(ward.id)).await;
     Ok(())
 }
 

@@ -85,7 +85,11 @@ async fn scan_batch(
         return Ok((0, false));
     }
     let recipients = recipients(services, stage, &due).await?;
-    let mut unit = UnitOfWork::new(services.begin_write().await?, now);
+    let mut unit = UnitOfWork::new(
+        services.begin_write().await?,
+        now,
+        services.directory.clone(),
+    );
     // Another replica may have sent some of these a moment ago: only the alerts this
     // transaction recorded get an event.
     let recorded = alerts::record(unit.txn(), &due, deadline, stage, now).await?;
@@ -95,8 +99,8 @@ async fn scan_batch(
     // mark: they store the report itself, stamped with the same time.
     let alerted: Vec<Uuid> = mine.iter().map(|r| r.id).collect();
     sos_store::reports::mark_updated(unit.txn(), &alerted, now).await?;
-    unit.record(&events, &inbox, mine.iter().map(|r| r.ward_id))
-        .await?;
+    // The people alerted are staff and leaders, not a report's audience.
+    unit.record(&mine, &[], &events, &inbox).await?;
     unit.commit(&services.hub).await?;
     Ok((mine.len(), due.len() as u64 == BATCH))
 }
@@ -127,6 +131,7 @@ fn alert_events(
             text: Some(due.vi.clone()),
             data: json!({"deadline": deadline, "due_at": crate::clock::rfc3339(due_at)}),
             created_at: now,
+            facts_pending: sos_domain::rollup::changes_facts(event_of(stage)),
         };
         let wording = wording::inbox::entry(event_of(stage), &report.description, Some(&due), None);
         let key = match stage {

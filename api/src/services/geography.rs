@@ -324,6 +324,6 @@ fn fitting<'s>(
 /// Imports through the services' database, writer and clock, and drops this replica's index.
 pub async fn import_here(services: &Services, asked: Import<'_>) -> Result<Imported, ImportError> {
     let imported = import(&services.db, &services.writer, &services.clock, asked).await?;
-    services.boundaries.forget();
+    services.organisation_changed(None).await;
     Ok(imported)
 }

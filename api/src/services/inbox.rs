@@ -131,6 +131,9 @@ pub async fn register_device(
         }
     };
     txn.commit().await?;
+    // The ward's directory knows who has a phone. A phone that goes away needs no word: a
+    // push finds none to send to.
+    services.people_changed([caller.user.ward_id]).await;
     Ok(registered)
 }
 
@@ -203,5 +206,6 @@ pub async fn set_preferences(
     )
     .await?;
     txn.commit().await?;
+    services.people_changed([caller.user.ward_id]).await;
     Ok(address)
 }

@@ -5,10 +5,12 @@
 
 use crate::clock::Clock;
 use crate::infra::hub::Hub;
-use crate::services::record::UnitOfWork;
+use crate::services::directory::Directory;
+use crate::services::record::{Audience, UnitOfWork};
 use sos_store::entities::{notification, report, report_event};
 use sos_store::{DatabaseConnection, DbErr, Writer};
 use std::collections::HashSet;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Reports in one transaction at most.
@@ -19,6 +21,8 @@ pub struct NewReport {
     pub report: report::Model,
     pub events: Vec<report_event::Model>,
     pub inbox: Vec<notification::Model>,
+    /// The heads who hear of it.
+    pub audience: Audience,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +43,7 @@ struct Writing {
     writer: Writer,
     clock: Clock,
     hub: Hub,
+    directory: Arc<Directory>,
 }
 
 /// The handle use cases file with; the batching task runs as long as a handle exists.
@@ -48,13 +53,20 @@ pub struct Intake {
 }
 
 impl Intake {
-    pub fn start(db: DatabaseConnection, writer: Writer, clock: Clock, hub: Hub) -> Intake {
+    pub fn start(
+        db: DatabaseConnection,
+        writer: Writer,
+        clock: Clock,
+        hub: Hub,
+        directory: Arc<Directory>,
+    ) -> Intake {
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
         let writing = Writing {
             db,
             writer,
             clock,
             hub,
+            directory,
         };
         tokio::spawn(run(writing, queue));
         Intake { jobs }
@@ -112,7 +124,7 @@ async fn run(writing: Writing, mut queue: mpsc::Receiver<Job>) {
 /// whether it was stored.
 async fn store(writing: &Writing, batch: &[&NewReport]) -> Result<Vec<Filed>, DbErr> {
     let txn = writing.writer.begin(&writing.db).await?;
-    let mut unit = UnitOfWork::new(txn, writing.clock.now());
+    let mut unit = UnitOfWork::new(txn, writing.clock.now(), writing.directory.clone());
     // Reports whose id is already in the database are skipped by ON CONFLICT; two copies of
     // one id in the same batch are told apart here, the first one wins.
     let mut seen = HashSet::new();
@@ -148,12 +160,9 @@ async fn store(writing: &Writing, batch: &[&NewReport]) -> Result<Vec<Filed>, Db
         .iter()
         .flat_map(|new| new.inbox.iter().cloned())
         .collect();
-    unit.record(
-        &events,
-        &inbox,
-        written.iter().map(|new| new.report.ward_id),
-    )
-    .await?;
+    let reports: Vec<&report::Model> = written.iter().map(|new| &new.report).collect();
+    let audiences: Vec<&Audience> = written.iter().map(|new| &new.audience).collect();
+    unit.record(&reports, &audiences, &events, &inbox).await?;
     unit.commit(&writing.hub).await?;
     Ok(outcomes)
 }

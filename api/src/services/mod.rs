@@ -10,6 +10,7 @@ pub mod audit;
 pub mod classifier;
 pub mod deliveries;
 pub mod digest;
+pub mod directory;
 pub mod escalation;
 pub mod geography;
 pub mod idempotency;
@@ -34,16 +35,18 @@ pub mod working_time;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::infra::files::FileStore;
-use crate::infra::hub::Hub;
+use crate::infra::hub::{Forget, Hub};
 use crate::infra::images::Processor;
 use crate::infra::mail::Mailer;
 use crate::infra::push::PushProvider;
 use crate::infra::webhooks::WebhookClients;
 use accounts::JwtKeys;
 use classifier::ActiveClassifier;
+use directory::Directory;
 use geography::Boundaries;
 use intake::Intake;
 use sla::WardClocks;
+use sos_store::db::StatementCount;
 use sos_store::{DatabaseConnection, DbErr, WriteTxn, Writer, db};
 use std::sync::Arc;
 
@@ -59,6 +62,8 @@ pub struct Services {
     pub classifier: Arc<ActiveClassifier>,
     /// Each ward's calendar and deadline policies.
     pub ward_clocks: Arc<WardClocks>,
+    /// Each ward's organisation as filings read it.
+    pub directory: Arc<Directory>,
     /// The boundaries in force, to place reports by their position.
     pub boundaries: Arc<Boundaries>,
     /// Where photo files are kept, and the workers that make them.
@@ -72,6 +77,10 @@ pub struct Services {
     pub webhooks: WebhookClients,
     pub intake: Intake,
     pub hub: Hub,
+    /// Writes per account counted in memory (see `limits`).
+    pub write_counts: Arc<limits::WriteCounts>,
+    /// The SQL statements this replica has run.
+    pub statements: StatementCount,
 }
 
 impl Services {
@@ -86,7 +95,8 @@ impl Services {
                 )
             })?;
         }
-        let db = db::connect(&settings.database_url, settings.max_db_connections).await?;
+        let mut db = db::connect(&settings.database_url, settings.max_db_connections).await?;
+        let statements = db::count_statements(&mut db);
         // The database holds everyone's accounts and reports: the service's user alone reads it.
         for file in db::sqlite_files(&settings.database_url) {
             if file.exists() {
@@ -103,8 +113,15 @@ impl Services {
         let classifier = Arc::new(ActiveClassifier::builtin());
         classifier.refresh(&db).await?;
         let hub = Hub::start(&db).await?;
-        Ok(Services {
-            intake: Intake::start(db.clone(), writer.clone(), clock.clone(), hub.clone()),
+        let directory = Arc::new(Directory::default());
+        let services = Services {
+            intake: Intake::start(
+                db.clone(),
+                writer.clone(),
+                clock.clone(),
+                hub.clone(),
+                directory.clone(),
+            ),
             hub,
             jwt: Arc::new(JwtKeys::new(
                 &settings.jwt_secret,
@@ -125,7 +142,31 @@ impl Services {
             writer,
             db,
             clock,
-        })
+            statements,
+            write_counts: Arc::default(),
+            directory,
+        };
+        services.forget_what_other_replicas_change();
+        Ok(services)
+    }
+
+    /// Forgets, as other replicas announce changes to wards' organisation, what this one
+    /// holds of them (see `directory`).
+    fn forget_what_other_replicas_change(&self) {
+        let mut changes = self.hub.forget_requests();
+        // Not the services themselves: the task would keep alive the hub whose end ends it.
+        let held = self.organisation_held();
+        tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                match changes.recv().await {
+                    Ok(Forget::Organisation(ward)) => held.forget(ward),
+                    Ok(Forget::People(ward)) => held.directory.forget(Some(ward)),
+                    Err(RecvError::Lagged(_)) => held.forget(None),
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
     }
 
     /// Starts a write transaction (see [`Writer`]).

@@ -197,7 +197,7 @@ pub async fn activate(
     )
     .await?;
     txn.commit().await?;
-    services.boundaries.forget();
+    services.organisation_changed(Some(after.id)).await;
     tracing::info!(ward = after.code, "ward put in service");
     Ok(after)
 }
@@ -268,7 +268,7 @@ pub async fn update_ward(
     )
     .await?;
     txn.commit().await?;
-    services.boundaries.forget();
+    services.organisation_changed(Some(after.id)).await;
     Ok(after)
 }
 
@@ -351,6 +351,7 @@ pub async fn create_neighborhood(
     )
     .await?;
     txn.commit().await?;
+    services.organisation_changed(Some(created.ward_id)).await;
     Ok(created)
 }
 
@@ -409,6 +410,7 @@ pub async fn update_neighborhood(
     )
     .await?;
     txn.commit().await?;
+    services.organisation_changed(Some(after.ward_id)).await;
     Ok(after)
 }
 
@@ -472,7 +474,7 @@ pub async fn merge_neighborhood(
     }
     audit::record(&*txn, now, &Author::of(caller), change).await?;
     txn.commit().await?;
-    services.boundaries.forget();
+    services.organisation_changed(Some(survivor.ward_id)).await;
     tracing::info!(from = %before.code, into = %survivor.code, reports_moved, heads_moved, "neighborhoods merged");
     Ok(Merged {
         neighborhood: after,

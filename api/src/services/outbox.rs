@@ -6,6 +6,7 @@
 //! change that commits is never forgotten; `deliveries` sends them.
 
 use crate::infra::push::PushMessage;
+use crate::services::record::Concerned;
 use crate::wording;
 use crate::wording::mail::OutgoingMail;
 use chrono::{DateTime, Utc};
@@ -13,15 +14,16 @@ use serde_json::json;
 use sos_domain::code::Visibility;
 use sos_domain::delivery::{self, Channel, DeliveryChannel, DeliveryStatus};
 use sos_domain::routing;
-use sos_domain::taxonomy::Subcategory;
-use sos_store::entities::{notification, outbox, report_event};
-use sos_store::{ConnectionTrait, DbErr, Stored, accounts, index, reports, wards};
+use sos_store::entities::{notification, outbox, report_event, user};
+use sos_store::{ConnectionTrait, DbErr, Stored, accounts, index, reports};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// The deliveries of these events and inbox entries (see the module's description).
+/// The deliveries of these events and inbox entries (see the module's description). The
+/// events are of the reports `concerned` holds.
 pub async fn rows_for(
     txn: &impl ConnectionTrait,
+    concerned: &Concerned<'_>,
     events: &[report_event::Model],
     inbox: &[notification::Model],
 ) -> Result<Vec<outbox::Model>, DbErr> {
@@ -29,11 +31,9 @@ pub async fn rows_for(
         .iter()
         .filter(|e| *e.visibility == Visibility::Public)
         .collect();
-    let mut rows = personal_rows(txn, events, inbox).await?;
-    if !public.is_empty() {
-        rows.extend(webhook_rows(txn, &public).await?);
-        rows.extend(agency_mail_rows(txn, &public).await?);
-    }
+    let mut rows = personal_rows(txn, concerned, events, inbox).await?;
+    rows.extend(webhook_rows(concerned, &public));
+    rows.extend(agency_mail_rows(concerned, &public));
     Ok(rows)
 }
 
@@ -75,6 +75,7 @@ fn of_event(event: &report_event::Model) -> (Uuid, Uuid, &'static str) {
 /// lets it drop a repeat); the letter is in its user's language.
 async fn personal_rows(
     txn: &impl ConnectionTrait,
+    concerned: &Concerned<'_>,
     events: &[report_event::Model],
     inbox: &[notification::Model],
 ) -> Result<Vec<outbox::Model>, DbErr> {
@@ -85,16 +86,38 @@ async fn personal_rows(
     let mut user_ids: Vec<Uuid> = inbox.iter().map(|entry| entry.user_id).collect();
     user_ids.sort_unstable();
     user_ids.dedup();
-    // Only people with a phone registered or an address can hear more; most have neither,
-    // and one read on every event finds out.
-    let users = accounts::reachable(txn, user_ids).await?;
+    // Only people with a phone registered or an address can hear more; most have neither.
+    // Of the heads read with the report it is known; the others are read.
+    let (known, unknown): (Vec<Uuid>, Vec<Uuid>) = user_ids
+        .into_iter()
+        .partition(|id| concerned.heads.contains_key(id));
+    let mut users: Vec<user::Model> = known
+        .iter()
+        .filter_map(|id| concerned.heads.get(id))
+        .filter(|(_, reachable)| *reachable)
+        .map(|(head, _)| (*head).clone())
+        .collect();
+    if !unknown.is_empty() {
+        users.extend(accounts::reachable(txn, unknown).await?);
+    }
     if users.is_empty() {
         return Ok(rows);
     }
     let devices = accounts::devices_of(txn, users.iter().map(|u| u.id)).await?;
     let preferences = accounts::preferences_of(txn, &users).await?;
     let users = index(users, |u| u.id);
-    let wards = reports::wards_of(txn, inbox.iter().map(|entry| entry.report_id)).await?;
+    // Entries of reports not in hand (the heads of merged reports hear of the answer).
+    let elsewhere: Vec<Uuid> = inbox
+        .iter()
+        .map(|entry| entry.report_id)
+        .filter(|id| !concerned.reports.contains_key(id))
+        .collect();
+    let mut wards = if elsewhere.is_empty() {
+        HashMap::new()
+    } else {
+        reports::wards_of(txn, elsewhere).await?
+    };
+    wards.extend(concerned.reports.values().map(|r| (r.id, r.ward_id)));
     let events = index(events.to_vec(), |e| e.id);
     for entry in inbox {
         let (Some(event), Some(&ward_id), Some(user), Some(chosen)) = (
@@ -179,32 +202,21 @@ pub fn letter(
     row
 }
 
-fn unique_report_ids(events: &[&report_event::Model]) -> Vec<Uuid> {
-    let mut ids: Vec<Uuid> = events.iter().map(|e| e.report_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
-}
-
-async fn webhook_rows(
-    txn: &impl ConnectionTrait,
-    public: &[&report_event::Model],
-) -> Result<Vec<outbox::Model>, DbErr> {
-    let report_ids = unique_report_ids(public);
-    let subscriptions =
-        sos_store::outbox::subscriptions_for_reports(txn, report_ids.iter().copied()).await?;
+fn webhook_rows(concerned: &Concerned<'_>, public: &[&report_event::Model]) -> Vec<outbox::Model> {
     let mut rows = Vec::new();
-    if subscriptions.is_empty() {
-        return Ok(rows);
-    }
-    let places = reports::places_of(txn, report_ids).await?;
     for event in public {
-        let Some(&(ward_id, neighborhood_id)) = places.get(&event.report_id) else {
+        let Some(report) = concerned.reports.get(&event.report_id) else {
             continue;
         };
-        for subscription in subscriptions.iter().filter(|s| {
-            s.ward_id == ward_id && delivery::subscribes(&s.event_types, *event.event_type)
-        }) {
+        let Some(directory) = concerned.directories.get(&report.ward_id) else {
+            continue;
+        };
+        let (ward_id, neighborhood_id) = (report.ward_id, report.neighborhood_id);
+        for subscription in directory
+            .subscriptions
+            .iter()
+            .filter(|s| delivery::subscribes(&s.event_types, *event.event_type))
+        {
             let id = Uuid::now_v7();
             let payload = json!({
                 "id": id,
@@ -230,58 +242,36 @@ async fn webhook_rows(
             rows.push(row);
         }
     }
-    Ok(rows)
+    rows
 }
 
 /// E-mails to the outside companies of the reports routed in these events.
-async fn agency_mail_rows(
-    txn: &impl ConnectionTrait,
+fn agency_mail_rows(
+    concerned: &Concerned<'_>,
     public: &[&report_event::Model],
-) -> Result<Vec<outbox::Model>, DbErr> {
-    let assigned: Vec<&report_event::Model> = public
-        .iter()
-        .copied()
-        .filter(|e| *e.event_type == sos_domain::taxonomy::EventType::Assigned)
-        .collect();
+) -> Vec<outbox::Model> {
     let mut rows = Vec::new();
-    if assigned.is_empty() {
-        return Ok(rows);
-    }
-    let with_agency = Subcategory::ALL
+    let assigned = public
         .iter()
-        .copied()
-        .filter(|s| routing::external_agency(*s).is_some());
-    let reports: HashMap<Uuid, _> =
-        reports::of_subcategories(txn, unique_report_ids(&assigned), with_agency)
-            .await?
-            .into_iter()
-            .filter_map(|r| Some((r.id, (routing::external_agency(*r.subcategory)?, r))))
-            .collect();
-    if reports.is_empty() {
-        return Ok(rows);
-    }
-    let ward_ids: Vec<Uuid> = reports.values().map(|(_, r)| r.ward_id).collect();
-    let agencies = wards::agencies_with_address(txn, ward_ids.iter().copied()).await?;
-    let ward_rows = wards::wards_by_id(txn, ward_ids).await?;
-    let neighborhoods =
-        wards::neighborhoods_by_id(txn, reports.values().map(|(_, r)| r.neighborhood_id)).await?;
+        .filter(|e| *e.event_type == sos_domain::taxonomy::EventType::Assigned);
     for event in assigned {
-        let Some((code, report)) = reports.get(&event.report_id) else {
+        let Some(report) = concerned.reports.get(&event.report_id) else {
             continue;
         };
-        let (Some(agency), Some(ward)) = (
-            agencies
-                .iter()
-                .find(|a| a.ward_id == report.ward_id && a.code == *code),
-            ward_rows.get(&report.ward_id),
-        ) else {
+        let Some(code) = routing::external_agency(*report.subcategory) else {
+            continue;
+        };
+        let Some(directory) = concerned.directories.get(&report.ward_id) else {
+            continue;
+        };
+        let Some(agency) = directory.agency_with_address(code) else {
             continue;
         };
         let mail = wording::mail::agency_notice(
             report,
             agency,
-            ward,
-            neighborhoods.get(&report.neighborhood_id),
+            &directory.ward,
+            directory.neighborhoods.get(&report.neighborhood_id),
             report.address.as_deref().unwrap_or("không ghi"),
         );
         let mut row = pending(
@@ -295,5 +285,5 @@ async fn agency_mail_rows(
         row.recipient = Some(mail.to.clone());
         rows.push(row);
     }
-    Ok(rows)
+    rows
 }

@@ -7,6 +7,8 @@
 use crate::i18n::Text;
 use crate::infra::hub::Hub;
 use crate::services::Services;
+use crate::services::directory::{Directory, WardDirectory};
+use crate::services::outbox;
 use crate::wording;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -14,8 +16,9 @@ use sos_domain::code::Visibility;
 use sos_domain::lifecycle;
 use sos_domain::taxonomy::{EventType, Role, Status};
 use sos_store::entities::{notification, report, report_event, user};
-use sos_store::{ConnectionTrait, DbErr, Stored, WriteTxn};
-use std::collections::HashSet;
+use sos_store::{DbErr, Stored, WriteTxn};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// An event to append to a report's history.
@@ -69,6 +72,7 @@ pub fn prepare(
             text: event.text,
             data: event.data,
             created_at: at,
+            facts_pending: sos_domain::rollup::changes_facts(event.event_type),
         };
         if lifecycle::notifies_heads(event.event_type, public, by_a_head) {
             let wording = wording::inbox::entry(
@@ -129,26 +133,36 @@ pub fn inbox_entry(
     }
 }
 
-/// Writes events as they happen, in the caller's transaction: the events, their inbox
-/// entries, their deliveries (outbox), and the marks that their reports' statistics changed.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn record_events(
-    txn: &impl ConnectionTrait,
-    events: &[report_event::Model],
-    inbox: &[notification::Model],
-    at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    sos_store::reports::insert_events(txn, events, inbox).await?;
-    let deliveries = crate::services::outbox::rows_for(txn, events, inbox).await?;
-    sos_store::outbox::insert(txn, &deliveries).await?;
-    let mut reports: Vec<Uuid> = events
-        .iter()
-        .filter(|e| sos_domain::rollup::changes_facts(*e.event_type))
-        .map(|e| e.report_id)
-        .collect();
-    reports.sort_unstable();
-    reports.dedup();
-    sos_store::facts::mark_changed(txn, &reports, at).await
+/// The heads who hear of a report (`reports::audience`), read with whether each has a phone
+/// registered: what reaches them beyond the inbox is known without reading them again.
+#[derive(Debug, Default)]
+pub struct Audience {
+    pub heads: Vec<user::Model>,
+    with_phone: HashSet<Uuid>,
+}
+
+impl Audience {
+    pub fn new(hearers: Vec<sos_store::reports::Hearer>) -> Audience {
+        let with_phone = hearers
+            .iter()
+            .filter(|h| h.has_phone)
+            .map(|h| h.user.id)
+            .collect();
+        Audience {
+            heads: hearers.into_iter().map(|h| h.user).collect(),
+            with_phone,
+        }
+    }
+}
+
+/// What events being recorded concern, in hand: their reports, those reports' wards, and the
+/// heads known to hear of them.
+pub struct Concerned<'a> {
+    pub reports: HashMap<Uuid, &'a report::Model>,
+    pub directories: HashMap<Uuid, Arc<WardDirectory>>,
+    /// Each known head, and whether anything beyond the inbox can reach them (a phone or an
+    /// address).
+    pub heads: HashMap<Uuid, (&'a user::Model, bool)>,
 }
 
 /// A write transaction that records events, and announces them to live streams once it has
@@ -156,6 +170,7 @@ pub async fn record_events(
 pub struct UnitOfWork {
     txn: WriteTxn,
     at: DateTime<Utc>,
+    directory: Arc<Directory>,
     users: Vec<Uuid>,
     wards: Vec<Uuid>,
 }
@@ -165,14 +180,17 @@ impl UnitOfWork {
         Ok(UnitOfWork::new(
             services.begin_write().await?,
             services.clock.now(),
+            services.directory.clone(),
         ))
     }
 
-    /// A unit of work in a write transaction begun by the caller, its changes made at `at`.
-    pub fn new(txn: WriteTxn, at: DateTime<Utc>) -> UnitOfWork {
+    /// A unit of work in a write transaction begun by the caller, its changes made at `at`;
+    /// the wards' organisation is read from `directory`.
+    pub fn new(txn: WriteTxn, at: DateTime<Utc>, directory: Arc<Directory>) -> UnitOfWork {
         UnitOfWork {
             txn,
             at,
+            directory,
             users: Vec::new(),
             wards: Vec::new(),
         }
@@ -188,16 +206,38 @@ impl UnitOfWork {
         self.at
     }
 
-    /// Records events of reports of `wards` (see [`record_events`]).
+    /// Writes events of `reports` as they happen: the events (those that can change their
+    /// report's statistics are written pending, see `sos_store::facts`), their inbox entries
+    /// and their deliveries (outbox).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record(
         &mut self,
+        reports: &[&report::Model],
+        audiences: &[&Audience],
         events: &[report_event::Model],
         inbox: &[notification::Model],
-        wards: impl IntoIterator<Item = Uuid>,
     ) -> Result<(), DbErr> {
-        record_events(&*self.txn, events, inbox, self.at).await?;
+        let txn = &*self.txn;
+        let ward_ids: Vec<Uuid> = reports.iter().map(|r| r.ward_id).collect();
+        let directories = self.directory.wards(txn, ward_ids).await?;
+        let heads = audiences
+            .iter()
+            .flat_map(|audience| {
+                audience.heads.iter().map(|head| {
+                    let reachable = head.email.is_some() || audience.with_phone.contains(&head.id);
+                    (head.id, (head, reachable))
+                })
+            })
+            .collect();
+        let concerned = Concerned {
+            reports: reports.iter().map(|r| (r.id, *r)).collect(),
+            directories,
+            heads,
+        };
+        let deliveries = outbox::rows_for(txn, &concerned, events, inbox).await?;
+        sos_store::reports::insert_records(txn, events, inbox, &deliveries).await?;
         self.users.extend(inbox.iter().map(|entry| entry.user_id));
-        self.wards.extend(wards);
+        self.wards.extend(reports.iter().map(|r| r.ward_id));
         Ok(())
     }
 

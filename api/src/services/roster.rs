@@ -261,6 +261,9 @@ async fn make_all(
         created.push((account, password));
     }
     txn.commit().await?;
+    services
+        .people_changed(created.iter().map(|(account, _)| account.ward_id))
+        .await;
     tracing::info!(accounts = created.len(), "accounts imported");
     let mut handed = Vec::with_capacity(created.len());
     for (account, password) in created {

@@ -328,6 +328,8 @@ fn events_of(report: &report::Model, course: &Course) -> Vec<report_event::Model
         text: None,
         data: json!({}),
         created_at: at,
+        // A bulk load marks whole days for rebuilding instead (`facts::mark_changed`).
+        facts_pending: false,
     };
     let created_at = report.created_at;
     let mut events = vec![

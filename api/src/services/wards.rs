@@ -163,6 +163,7 @@ pub async fn create_department(
     );
     audit::log(&*txn, services, caller, change).await?;
     txn.commit().await?;
+    services.organisation_changed(Some(created.ward_id)).await;
     Ok(created)
 }
 
@@ -226,6 +227,7 @@ pub async fn update_department(
     );
     audit::log(&*txn, services, caller, change.was(before)).await?;
     txn.commit().await?;
+    services.organisation_changed(Some(updated.ward_id)).await;
     Ok(updated)
 }
 
@@ -306,6 +308,7 @@ pub async fn set_routing_rule(
     );
     audit::log(&*txn, services, caller, change).await?;
     txn.commit().await?;
+    services.organisation_changed(Some(ward.id)).await;
     tracing::info!(ward = ward.code, %subcategory, department = %target.code, "routing rule changed");
     Ok((subcategory, target))
 }

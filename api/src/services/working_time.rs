@@ -93,7 +93,7 @@ pub async fn set_day(
     );
     audit::log(&*txn, services, caller, change).await?;
     txn.commit().await?;
-    services.ward_clocks.forget(None);
+    services.organisation_changed(None).await;
     tracing::info!(date = %row.date, kind = %row.kind, "calendar day set");
     Ok(row)
 }
@@ -114,7 +114,7 @@ pub async fn delete_day(services: &Services, caller: &Caller, date: &str) -> Out
             "This date is not in the calendar.",
         ));
     }
-    services.ward_clocks.forget(None);
+    services.organisation_changed(None).await;
     tracing::info!(%date, "calendar day removed");
     Ok(())
 }
@@ -160,7 +160,7 @@ pub async fn set_office_hours(
     );
     audit::log(&*txn, services, caller, change).await?;
     txn.commit().await?;
-    services.ward_clocks.forget(Some(ward.id));
+    services.organisation_changed(Some(ward.id)).await;
     Ok(hours)
 }
 
@@ -281,7 +281,7 @@ pub async fn set_policy(
     );
     audit::log(&*txn, services, caller, change).await?;
     txn.commit().await?;
-    services.ward_clocks.forget(Some(ward.id));
+    services.organisation_changed(Some(ward.id)).await;
     tracing::info!(ward = ward.code, priority = %rule.priority, subcategory = ?rule.subcategory, "deadline policy set");
     Ok(rule)
 }
@@ -315,6 +315,6 @@ pub async fn delete_policy(
             "The ward has no such rule of its own.",
         ));
     }
-    services.ward_clocks.forget(Some(ward.id));
+    services.organisation_changed(Some(ward.id)).await;
     Ok(())
 }

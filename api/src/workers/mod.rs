@@ -123,6 +123,12 @@ async fn send_digests(services: Services) -> anyhow::Result<Ran> {
     Ok(Ran::Idle)
 }
 
+/// Adds the writes counted in memory to the shared counts.
+async fn flush_write_counts(services: Services) -> anyhow::Result<Ran> {
+    services.write_counts.flush(&services).await?;
+    Ok(Ran::Idle)
+}
+
 /// Forgets what limits and retried writes no longer need: old rate windows, expired keys.
 async fn forget_old_limits(services: Services) -> anyhow::Result<Ran> {
     limits::forget_old(&services).await?;
@@ -160,6 +166,11 @@ impl Workers {
                 name: "digest",
                 interval: minute,
                 run: |s| Box::pin(send_digests(s)),
+            },
+            Worker {
+                name: "write-counts",
+                interval: settings.write_counts_flush,
+                run: |s| Box::pin(flush_write_counts(s)),
             },
             Worker {
                 name: "rate-limits",

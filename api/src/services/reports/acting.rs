@@ -390,7 +390,7 @@ async fn store_change(
         at,
     } = change;
     let db = &services.db;
-    let heads = super::audience(db, updated).await?;
+    let audience = super::audience(db, updated).await?;
     // Those who filed a report merged into this one hear its answer too.
     let followers = if transition.event == EventType::Resolved {
         store::merged_from_elsewhere(db, report).await?
@@ -400,11 +400,19 @@ async fn store_change(
     let department_name = match &changes.department {
         Some(d) => Some(d.name.clone()),
         None => match updated.department_id {
-            Some(id) => wards::department(db, id).await?.map(|d| d.name),
+            Some(id) => services
+                .directory
+                .ward(db, updated.ward_id)
+                .await?
+                .and_then(|ward| ward.departments.get(&id).map(|d| d.name.clone())),
             None => None,
         },
     };
-    let mut unit = UnitOfWork::new(services.begin_write().await?, at);
+    let mut unit = UnitOfWork::new(
+        services.begin_write().await?,
+        at,
+        services.directory.clone(),
+    );
     let stored = if command.commutes() {
         store::touch(unit.txn(), report.id, at).await?
     } else {
@@ -439,7 +447,7 @@ async fn store_change(
     };
     let (events, mut inbox) = record::prepare(
         updated,
-        &heads,
+        &audience.heads,
         vec![event],
         unit.at(),
         department_name.as_deref(),
@@ -447,7 +455,8 @@ async fn store_change(
     if let Some(resolved) = events.iter().find(|e| *e.event_type == EventType::Resolved) {
         inbox.extend(record::followers_inbox(resolved, &followers));
     }
-    unit.record(&events, &inbox, [updated.ward_id]).await?;
+    unit.record(&[updated], &[&audience], &events, &inbox)
+        .await?;
     unit.commit(&services.hub).await?;
     Ok(())
 }

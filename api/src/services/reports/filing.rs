@@ -6,6 +6,7 @@
 use crate::problem::{FieldError, Outcome, Problem, ProblemKind};
 use crate::services::Services;
 use crate::services::accounts::{Caller, sha256_hex};
+use crate::services::directory::WardDirectory;
 use crate::services::input;
 use crate::services::intake::{Filed, NewReport};
 use crate::services::photos::{self, Prepared};
@@ -20,9 +21,10 @@ use sos_domain::classify::Classifier;
 use sos_domain::photos::PhotoKind;
 use sos_domain::taxonomy::{EventType, Status, Subcategory};
 use sos_domain::{place, routing, text};
+use sos_store::Stored;
 use sos_store::entities::{department, report, report_photo};
 use sos_store::reports::{self as store, Refs};
-use sos_store::{Stored, wards};
+use std::sync::Arc;
 use uuid::Uuid;
 
 pub const MAX_DESCRIPTION_CHARS: usize = 4000;
@@ -203,17 +205,15 @@ async fn file_checked(
             .map_err(Problem::internal)?
             .as_bytes(),
     );
+    // A retried id is not looked up first: the insert finds it taken, at no extra read for
+    // the many filings that are not retries.
     let id = submission.id.unwrap_or_else(Uuid::now_v7);
-    if submission.id.is_some()
-        && let Some(stored) = replay(services, caller, id, &request_hash).await?
-    {
-        return Ok(stored);
-    }
-    let (new, department) = prepare(services, caller, &submission, id, request_hash).await?;
+    let (new, department, directory) =
+        prepare(services, caller, &submission, id, request_hash).await?;
     let model = new.report.clone();
     if services.intake.file(new).await? == Filed::IdTaken {
-        // Two copies of one retried submission raced and the other one won, or the id is
-        // someone else's: answer as to a retry.
+        // A retry of a stored submission (or two copies of one that raced, the other one
+        // won), or an id that is someone else's: answer as to a retry.
         return replay(services, caller, id, &model.request_hash)
             .await?
             .ok_or_else(|| {
@@ -221,7 +221,12 @@ async fn file_checked(
             });
     }
     tracing::info!(report = %id, subcategory = %model.subcategory, department = ?department.as_ref().map(|d| &d.code), "report filed");
-    let refs = Refs::of_new_report(&services.db, &model, &caller.user, department.as_ref()).await?;
+    let refs = Refs::of_new_report(
+        &directory.ward,
+        directory.neighborhoods.get(&model.neighborhood_id),
+        &caller.user,
+        department.as_ref(),
+    );
     Ok(Filing {
         created: true,
         possible_duplicates: possible_duplicates(&services.db, &caller.actor, &model).await?,
@@ -296,8 +301,8 @@ async fn place_of(
     }
 }
 
-/// The report, classified, routed and given its deadlines, with its first events; and the
-/// department it went to.
+/// The report, classified, routed and given its deadlines, with its first events; the
+/// department it went to, and its ward's directory.
 #[tracing::instrument(level = "debug", skip_all)]
 async fn prepare(
     services: &Services,
@@ -305,7 +310,7 @@ async fn prepare(
     submission: &Submission,
     id: Uuid,
     request_hash: String,
-) -> Outcome<(NewReport, Option<department::Model>)> {
+) -> Outcome<(NewReport, Option<department::Model>, Arc<WardDirectory>)> {
     let (ward_id, neighborhood_id) =
         place_of(services, caller, submission.location.as_ref()).await?;
     let classification = services.classifier.classify(submission.description.trim());
@@ -314,17 +319,19 @@ async fn prepare(
         submission.subcategory,
         services.settings.triage_threshold,
     );
+    let directory = services
+        .directory
+        .ward(&services.db, ward_id)
+        .await?
+        .ok_or_else(|| Problem::internal(anyhow::anyhow!("ward {ward_id} has gone")))?;
     let routed = if route.to_triage {
         None
     } else {
-        wards::routed_department(&services.db, ward_id, route.subcategory).await?
+        directory.routed_department(route.subcategory)
     };
     // A subcategory the ward has not routed goes to the triage desk rather than nowhere.
     let to_triage = routed.is_none();
-    let department = match routed {
-        Some(d) => Some(d),
-        None => wards::triage_desk(&services.db, ward_id).await?,
-    };
+    let department = routed.or_else(|| directory.triage_desk()).cloned();
     let mut classification_json =
         serde_json::to_value(&classification).map_err(Problem::internal)?;
     classification_json["routed_to_triage"] = json!(to_triage);
@@ -345,11 +352,11 @@ async fn prepare(
     if department.is_some() {
         clock.start_department_clock(&mut model, at);
     }
-    let heads = super::audience(&services.db, &model).await?;
+    let audience = super::new_report_audience(&services.db, &directory, &model).await?;
     let events = first_events(caller, &model, department.as_ref(), to_triage);
     let (events, inbox) = record::prepare(
         &model,
-        &heads,
+        &audience.heads,
         events,
         at,
         department.as_ref().map(|d| d.name.as_str()),
@@ -358,8 +365,9 @@ async fn prepare(
         report: model,
         events,
         inbox,
+        audience,
     };
-    Ok((new, department))
+    Ok((new, department, directory))
 }
 
 /// The report as the head submitted it, in `place`, filed at `at`, not yet classified nor

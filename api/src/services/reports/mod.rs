@@ -10,6 +10,8 @@ pub mod supporters;
 use crate::problem::{Outcome, Problem};
 use crate::services::Services;
 use crate::services::accounts::{self, Caller};
+use crate::services::directory::WardDirectory;
+use crate::services::record::Audience;
 use sos_domain::access::{self, Actor, ReportScope};
 use sos_domain::code::Visibility;
 use sos_domain::lifecycle;
@@ -54,14 +56,31 @@ pub async fn find_visible(
 
 /// The heads who hear what happens to a report (`store::audience`) and may read it as it now
 /// stands: one who joined a report since reclassified as a security problem stops hearing of it.
-pub async fn audience(
+pub async fn audience(db: &impl ConnectionTrait, report: &report::Model) -> Outcome<Audience> {
+    Ok(readers_among(report, store::audience(db, report).await?))
+}
+
+/// The audience of a report being filed, which nobody has joined yet: the heads of its
+/// neighborhood, from its ward's directory, when the head filing is one of them (a head whose
+/// position placed the report elsewhere is read with the others).
+pub async fn new_report_audience(
     db: &impl ConnectionTrait,
+    directory: &WardDirectory,
     report: &report::Model,
-) -> Outcome<Vec<sos_store::entities::user::Model>> {
+) -> Outcome<Audience> {
+    match directory.heads.get(&report.neighborhood_id) {
+        Some(heads) if heads.iter().any(|h| h.user.id == report.reporter_id) => {
+            Ok(readers_among(report, heads.clone()))
+        }
+        _ => audience(db, report).await,
+    }
+}
+
+/// Those of `hearers` who may read the report as it now stands.
+fn readers_among(report: &report::Model, mut hearers: Vec<store::Hearer>) -> Audience {
     let scope = store::scope(report, false);
-    let mut heads = store::audience(db, report).await?;
-    heads.retain(|head| access::can_view(&accounts::head_actor(head), &scope));
-    Ok(heads)
+    hearers.retain(|hearer| access::can_view(&accounts::head_actor(&hearer.user), &scope));
+    Audience::new(hearers)
 }
 
 /// What the actor can do to the report now: what their role permits and the state allows.
