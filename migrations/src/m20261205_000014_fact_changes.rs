@@ -6,6 +6,9 @@
 //!
 //! Packed facts now carry each report's id (format 2); the days stored in format 1 are marked
 //! for a full rebuild, which the worker does once.
+//!
+//! And the nearby possible duplicates a filing answers with are found by ward, subcategory and
+//! time, not among every recent report of the ward.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -31,6 +34,17 @@ impl MigrationTrait for Migration {
              WHERE facts_pending = TRUE",
         )
         .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("reports_ward_id_subcategory_created_at")
+                    .table("reports")
+                    .col("ward_id")
+                    .col("subcategory")
+                    .col("created_at")
+                    .take(),
+            )
+            .await?;
         // `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT.
         db.execute_unprepared(
             "INSERT INTO report_day_changes (ward_id, day, changed_at) \
@@ -42,6 +56,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("reports_ward_id_subcategory_created_at")
+                    .table("reports")
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_index(
                 Index::drop()

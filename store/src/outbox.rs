@@ -3,10 +3,10 @@
 
 use crate::ROWS_PER_INSERT;
 use crate::code::Stored;
-use crate::entities::{daily_digest, outbox, report, webhook_subscription};
+use crate::entities::{daily_digest, outbox, webhook_subscription};
 use crate::index;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{LockBehavior, LockType, Query};
+use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TryInsertResult,
@@ -27,24 +27,6 @@ pub async fn insert(txn: &impl ConnectionTrait, rows: &[outbox::Model]) -> Resul
         .await?;
     }
     Ok(())
-}
-
-/// The active webhook subscriptions of the wards of these reports (most wards have none: one
-/// query finds out).
-pub async fn subscriptions_for_reports(
-    db: &impl ConnectionTrait,
-    report_ids: impl IntoIterator<Item = Uuid>,
-) -> Result<Vec<webhook_subscription::Model>, DbErr> {
-    let wards_of_reports = Query::select()
-        .column(report::Column::WardId)
-        .from(report::Entity)
-        .and_where(report::Column::Id.is_in(report_ids))
-        .to_owned();
-    webhook_subscription::Entity::find()
-        .filter(webhook_subscription::Column::Active.eq(true))
-        .filter(webhook_subscription::Column::WardId.in_subquery(wards_of_reports))
-        .all(db)
-        .await
 }
 
 pub async fn active_subscriptions_by_id(

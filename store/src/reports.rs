@@ -149,10 +149,14 @@ pub async fn near(
         .filter(report::Column::Lat.between(at.lat - lat_delta, at.lat + lat_delta))
         .filter(report::Column::Lon.between(at.lon - lon_delta, at.lon + lon_delta))
         .order_by_desc(report::Column::CreatedAt)
-        .limit(100)
+        // The most recent candidates in the box: enough to find the few nearest to show.
+        .limit(NEAR_CANDIDATES)
         .all(db)
         .await
 }
+
+/// Reports in a possible duplicate's box read at most.
+const NEAR_CANDIDATES: u64 = 20;
 
 /// The rows that a set of reports (and events) refer to, fetched in one query per table.
 #[derive(Default)]
@@ -396,38 +400,6 @@ pub async fn wards_of(
         .await?
         .into_iter()
         .collect())
-}
-
-/// The ward and neighborhood of each of these reports.
-pub async fn places_of(
-    db: &impl ConnectionTrait,
-    report_ids: impl IntoIterator<Item = Uuid>,
-) -> Result<HashMap<Uuid, (Uuid, Uuid)>, DbErr> {
-    Ok(report::Entity::find()
-        .select_only()
-        .column(report::Column::Id)
-        .column(report::Column::WardId)
-        .column(report::Column::NeighborhoodId)
-        .filter(report::Column::Id.is_in(report_ids))
-        .into_tuple::<(Uuid, Uuid, Uuid)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, ward, neighborhood)| (id, (ward, neighborhood)))
-        .collect())
-}
-
-/// These reports, when their subcategory is one of `subcategories`.
-pub async fn of_subcategories(
-    db: &impl ConnectionTrait,
-    report_ids: impl IntoIterator<Item = Uuid>,
-    subcategories: impl IntoIterator<Item = Subcategory>,
-) -> Result<Vec<report::Model>, DbErr> {
-    report::Entity::find()
-        .filter(report::Column::Id.is_in(report_ids))
-        .filter(report::Column::Subcategory.is_in(subcategories.into_iter().map(|s| s.as_str())))
-        .all(db)
-        .await
 }
 
 /// Inserts new reports, skipping those whose id is taken; returns the ids inserted.

@@ -178,19 +178,6 @@ pub async fn routed_department(
         .await
 }
 
-/// The outside agencies of these wards that have an address to write to.
-pub async fn agencies_with_address(
-    db: &impl ConnectionTrait,
-    ward_ids: impl IntoIterator<Item = Uuid>,
-) -> Result<Vec<department::Model>, DbErr> {
-    department::Entity::find()
-        .filter(department::Column::WardId.is_in(ward_ids))
-        .filter(department::Column::External.eq(true))
-        .filter(department::Column::Email.is_not_null())
-        .all(db)
-        .await
-}
-
 pub async fn insert_department(
     db: &impl ConnectionTrait,
     row: department::Model,

@@ -11,7 +11,8 @@
 //!   `SOS_BENCH_RATE` reports per second (default 1600) for `SOS_BENCH_SECONDS` (default 60)
 //!   after 5 s of warm-up. Requests leave on a fixed schedule whatever the answers: a
 //!   request's latency counts from when it was due, so a server that falls behind shows it in
-//!   the tail instead of slowing the load down (no coordinated omission).
+//!   the tail instead of slowing the load down (no coordinated omission). A level lasts its
+//!   time: what was due and not yet sent when it ends is counted as not sent.
 //! - Reported per level: reports/s carried, p50 / p99 / p99.9, errors, the server's CPU per
 //!   report and its peak resident memory. The raw commit rate of the same database (one
 //!   single-row insert per transaction) is measured in the same run, before the levels.
@@ -100,13 +101,14 @@ async fn run() {
     );
     println!("raw commits (one single-row insert per transaction, sequential): {raw:.0}/s");
     println!(
-        "{:>7} {:>10} {:>8} {:>8} {:>9} {:>7} {:>12} {:>13}",
+        "{:>7} {:>10} {:>8} {:>8} {:>9} {:>7} {:>9} {:>11} {:>13}",
         "clients",
         "reports/s",
         "p50 ms",
         "p99 ms",
         "p99.9 ms",
         "errors",
+        "not sent",
         "CPU ms/rep",
         "peak RSS MiB"
     );
@@ -120,11 +122,12 @@ async fn run() {
         let cpu = process_cpu_seconds(pid) - cpu_before;
         let carried = run.filed as f64 / run.elapsed.as_secs_f64();
         println!(
-            "{clients:>7} {carried:>10.0} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>12.3} {:>13.1}",
+            "{clients:>7} {carried:>10.0} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>9} {:>11.3} {:>13.1}",
             ms(quantile(&run.latencies, 0.50)),
             ms(quantile(&run.latencies, 0.99)),
             ms(quantile(&run.latencies, 0.999)),
             run.errors.values().sum::<usize>(),
+            total - run.latencies.len(),
             1000.0 * cpu / run.filed.max(1) as f64,
             mib(process_memory_kib(pid, "VmHWM:")),
         );
@@ -190,9 +193,10 @@ async fn neighborhood_points(app: &TestApp) -> std::collections::HashMap<uuid::U
 
 /// What one level of load gave.
 struct Run {
+    /// Answered 201.
     filed: usize,
     elapsed: Duration,
-    /// From when each request was due to its answer, sorted.
+    /// From when each request sent was due to its answer, sorted.
     latencies: Vec<Duration>,
     /// Answers other than 201, by status (0: no answer).
     errors: BTreeMap<u16, usize>,
@@ -200,10 +204,11 @@ struct Run {
 
 /// Offers `total` filings at `rate` per second over `clients` connections: request `i` is
 /// due at `i / rate` seconds; a connection takes the next request when it is free, and sends
-/// it when it is due.
+/// it when it is due. Nothing more is sent once the last one was due.
 async fn load(url: &str, heads: &Arc<Vec<Head>>, clients: usize, rate: f64, total: usize) -> Run {
     let next = Arc::new(AtomicUsize::new(0));
     let started = tokio::time::Instant::now();
+    let end = started + Duration::from_secs_f64(total as f64 / rate);
     let mut tasks = Vec::new();
     for _ in 0..clients {
         let (next, url, heads) = (next.clone(), url.to_owned(), heads.clone());
@@ -217,7 +222,7 @@ async fn load(url: &str, heads: &Arc<Vec<Head>>, clients: usize, rate: f64, tota
             let mut errors: BTreeMap<u16, usize> = BTreeMap::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
+                if i >= total || tokio::time::Instant::now() > end {
                     break;
                 }
                 let due = started + Duration::from_secs_f64(i as f64 / rate);
@@ -267,7 +272,7 @@ async fn load(url: &str, heads: &Arc<Vec<Head>>, clients: usize, rate: f64, tota
     }
     run.elapsed = started.elapsed();
     run.latencies.sort();
-    run.filed = total - run.errors.values().sum::<usize>();
+    run.filed = run.latencies.len() - run.errors.values().sum::<usize>();
     run
 }
 
