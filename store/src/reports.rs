@@ -10,7 +10,7 @@ use crate::entities::{
 use crate::{index, like_pattern};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, Expr, ExprTrait, LikeExpr, Query, WithClause,
+    Alias, CommonTableExpression, Expr, ExprTrait, InsertStatement, LikeExpr, Query, WithClause,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
@@ -589,37 +589,14 @@ pub async fn insert_records(
         insert_events(txn, events, inbox).await?;
         return crate::outbox::insert(txn, deliveries).await;
     }
-    let mut inserts = Vec::new();
-    if !events.is_empty() {
-        inserts.push(
-            report_event::Entity::insert_many(
-                events
-                    .iter()
-                    .map(|row| report_event::ActiveModel::from(row.clone()).reset_all()),
-            )
-            .into_query(),
-        );
-    }
-    if !inbox.is_empty() {
-        inserts.push(
-            notification::Entity::insert_many(
-                inbox
-                    .iter()
-                    .map(|row| notification::ActiveModel::from(row.clone()).reset_all()),
-            )
-            .into_query(),
-        );
-    }
-    if !deliveries.is_empty() {
-        inserts.push(
-            outbox::Entity::insert_many(
-                deliveries
-                    .iter()
-                    .map(|row| outbox::ActiveModel::from(row.clone()).reset_all()),
-            )
-            .into_query(),
-        );
-    }
+    let mut inserts: Vec<InsertStatement> = [
+        insert_of::<report_event::ActiveModel, _>(events),
+        insert_of::<notification::ActiveModel, _>(inbox),
+        insert_of::<outbox::ActiveModel, _>(deliveries),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let Some(last) = inserts.pop() else {
         return Ok(());
     };
@@ -638,6 +615,17 @@ pub async fn insert_records(
     }
     txn.execute(&last.with(parts)).await?;
     Ok(())
+}
+
+/// One multi-row insert of `rows`, all columns set; none for no rows.
+fn insert_of<A, M>(rows: &[M]) -> Option<InsertStatement>
+where
+    A: ActiveModelTrait + From<M>,
+    M: Clone,
+{
+    (!rows.is_empty()).then(|| {
+        A::Entity::insert_many(rows.iter().map(|row| A::from(row.clone()).reset_all())).into_query()
+    })
 }
 
 /// What a list of reports narrows to, beyond what the actor may see.
