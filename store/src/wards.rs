@@ -5,7 +5,7 @@ use crate::code::Stored;
 use crate::entities::{department, neighborhood, province, report, routing_rule, user, ward};
 use crate::index;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -145,35 +145,6 @@ pub async fn department_by_code(
     department::Entity::find()
         .filter(department::Column::WardId.eq(ward_id))
         .filter(department::Column::Code.eq(code))
-        .one(db)
-        .await
-}
-
-pub async fn triage_desk(
-    db: &impl ConnectionTrait,
-    ward_id: Uuid,
-) -> Result<Option<department::Model>, DbErr> {
-    department::Entity::find()
-        .filter(department::Column::WardId.eq(ward_id))
-        .filter(department::Column::TriageDesk.eq(true))
-        .one(db)
-        .await
-}
-
-/// The department the ward's routing table names for a subcategory (one query).
-pub async fn routed_department(
-    db: &impl ConnectionTrait,
-    ward_id: Uuid,
-    subcategory: Subcategory,
-) -> Result<Option<department::Model>, DbErr> {
-    let rule = Query::select()
-        .column(routing_rule::Column::DepartmentId)
-        .from(routing_rule::Entity)
-        .and_where(routing_rule::Column::WardId.eq(ward_id))
-        .and_where(routing_rule::Column::Subcategory.eq(subcategory.as_str()))
-        .to_owned();
-    department::Entity::find()
-        .filter(department::Column::Id.in_subquery(rule))
         .one(db)
         .await
 }

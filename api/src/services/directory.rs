@@ -9,6 +9,7 @@
 //! generation on, and a load that began before it is used once and dropped.
 
 use crate::infra::hub::Forget;
+use crate::problem::{Outcome, Problem};
 use crate::services::Services;
 use crate::services::geography::Boundaries;
 use crate::services::sla::WardClocks;
@@ -170,6 +171,14 @@ impl Directory {
 }
 
 impl Services {
+    /// The directory of a ward that reports are filed in (and so exists).
+    pub async fn ward_directory(&self, ward_id: Uuid) -> Outcome<Arc<WardDirectory>> {
+        self.directory
+            .ward(&self.db, ward_id)
+            .await?
+            .ok_or_else(|| Problem::internal(anyhow::anyhow!("ward {ward_id} has gone")))
+    }
+
     /// Forgets what this replica holds of a ward's organisation (all wards' for `None`): its
     /// directory, its clock, the boundary index; and tells every other replica to do so.
     /// Called after the change has committed.

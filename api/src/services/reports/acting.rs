@@ -259,17 +259,23 @@ async fn destination(
 ) -> Outcome<department::Model> {
     let db = &services.db;
     let target = match to {
-        Destination::TriageDesk => wards::triage_desk(db, report.ward_id).await?,
+        Destination::TriageDesk => services
+            .ward_directory(report.ward_id)
+            .await?
+            .triage_desk()
+            .cloned(),
         Destination::Department(code) => Some(
             crate::services::wards::receiving_department(db, report.ward_id, code, "/department")
                 .await?,
         ),
         Destination::Subcategory(subcategory) => {
             changes.subcategory = Some(*subcategory);
-            match wards::routed_department(db, report.ward_id, *subcategory).await? {
-                Some(d) => Some(d),
-                None => wards::triage_desk(db, report.ward_id).await?,
-            }
+            let directory = services.ward_directory(report.ward_id).await?;
+            // As at filing: what no rule routes goes to the triage desk.
+            directory
+                .routed_department(*subcategory)
+                .or_else(|| directory.triage_desk())
+                .cloned()
         }
     };
     target.ok_or_else(|| {

@@ -319,11 +319,7 @@ async fn prepare(
         submission.subcategory,
         services.settings.triage_threshold,
     );
-    let directory = services
-        .directory
-        .ward(&services.db, ward_id)
-        .await?
-        .ok_or_else(|| Problem::internal(anyhow::anyhow!("ward {ward_id} has gone")))?;
+    let directory = services.ward_directory(ward_id).await?;
     let routed = if route.to_triage {
         None
     } else {
