@@ -500,3 +500,365 @@ async fn a_ward_admin_imports_accounts_and_sees_the_row_that_is_wrong() {
     assert_eq!(page_errors(&browser).await, Vec::<String>::new());
     browser.close().await.unwrap();
 }
+
+/// Clicks the admin page's tab `tab` and waits for its title.
+async fn open_tab(browser: &Client, tab: &str, title: &str) {
+    browser
+        .find(Locator::Css(&format!("#admin-tabs a[data-tab={tab}]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        browser,
+        title,
+        &format!(
+            "document.getElementById('admin-title').textContent === {} && document.getElementById('admin-panel').children.length > 0",
+            json!(title)
+        ),
+    )
+    .await;
+}
+
+/// Fills the field labelled `label` of the admin form titled `form` (in the page's order).
+async fn fill(browser: &Client, form: &str, label: &str, value: &str) {
+    let done: Value = browser
+        .execute(
+            "const [title, text, value] = arguments;
+             const form = [...document.querySelectorAll('#admin-panel form')].find((f) => f.querySelector('h3').textContent === title);
+             const label = [...form.querySelectorAll('label')].find((l) => l.textContent === text);
+             const control = document.getElementById(label.htmlFor);
+             control.value = value;
+             control.dispatchEvent(new Event('change'));
+             return true;",
+            vec![json!(form), json!(label), json!(value)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, json!(true));
+}
+
+async fn submit(browser: &Client, form: &str) {
+    browser
+        .execute(
+            "const form = [...document.querySelectorAll('#admin-panel form')].find((f) => f.querySelector('h3').textContent === arguments[0]);
+             form.querySelector('button[type=submit]').click();",
+            vec![json!(form)],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_ward_admin_runs_the_ward_from_its_pages() {
+    let Some((_driver, browser)) = browser(1366, 768).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let admin = app.token("tnp.admin").await;
+    let ward = app.ward_id("tnp.admin").await;
+    sign_in_to(&browser, &app, "tnp.admin", "admin-view").await;
+
+    // Neighborhoods: a new one, added from its form.
+    open_tab(&browser, "neighborhoods", "Khu phố").await;
+    fill(&browser, "Thêm khu phố", "Mã", "kp9").await;
+    fill(&browser, "Thêm khu phố", "Tên", "Khu phố 9").await;
+    submit(&browser, "Thêm khu phố").await;
+    wait_for(&browser, "the new neighborhood", &page_shows("Khu phố 9")).await;
+    let neighborhoods = app
+        .get(&format!("/v1/wards/{ward}/neighborhoods"), &admin)
+        .await;
+    assert!(
+        neighborhoods
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["code"] == "kp9"),
+        "{:?}",
+        neighborhoods.body
+    );
+    screenshot(&browser, "console-admin-neighborhoods-1366x768").await;
+    assert_eq!(
+        accessibility_problems(&browser).await,
+        Vec::<String>::new(),
+        "neighborhoods"
+    );
+
+    // Departments: listed, and the page passes the checks.
+    open_tab(&browser, "departments", "Đơn vị").await;
+    wait_for(
+        &browser,
+        "the departments",
+        "document.querySelectorAll('#admin-panel tbody tr').length >= 5",
+    )
+    .await;
+    assert_eq!(
+        accessibility_problems(&browser).await,
+        Vec::<String>::new(),
+        "departments"
+    );
+
+    // Routing: street lights go to the ward office from now on.
+    open_tab(&browser, "routing", "Phân công xử lý").await;
+    browser
+        .execute(
+            "const select = [...document.querySelectorAll('#admin-panel select')].find((s) => s.getAttribute('aria-label').endsWith(arguments[0]));
+             select.value = 'ward_office';
+             select.dispatchEvent(new Event('change'));",
+            vec![json!("Đèn chiếu sáng công cộng")],
+        )
+        .await
+        .unwrap();
+    let mut routed = Value::Null;
+    for _ in 0..50 {
+        routed = app
+            .get(&format!("/v1/wards/{ward}/routing"), &admin)
+            .await
+            .body;
+        let rule = routed["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["subcategory"] == "streetlight")
+            .cloned();
+        if rule.is_some_and(|r| r["department"]["code"] == "ward_office") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let rule = routed["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["subcategory"] == "streetlight")
+        .unwrap();
+    assert_eq!(rule["department"]["code"], "ward_office", "{routed:#}");
+    assert_eq!(
+        accessibility_problems(&browser).await,
+        Vec::<String>::new(),
+        "routing"
+    );
+
+    // Deadlines and office hours: Saturday mornings open.
+    open_tab(&browser, "deadlines", "Thời hạn xử lý").await;
+    assert_eq!(
+        accessibility_problems(&browser).await,
+        Vec::<String>::new(),
+        "deadlines"
+    );
+    open_tab(&browser, "hours", "Giờ làm việc").await;
+    fill(&browser, "Giờ làm việc", "Thứ Bảy", "07:30-11:30").await;
+    submit(&browser, "Giờ làm việc").await;
+    let mut hours = Value::Null;
+    for _ in 0..50 {
+        hours = app
+            .get(&format!("/v1/wards/{ward}/office-hours"), &admin)
+            .await
+            .body;
+        if hours["sat"] == json!(["07:30-11:30"]) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(hours["sat"], json!(["07:30-11:30"]));
+    assert_eq!(
+        accessibility_problems(&browser).await,
+        Vec::<String>::new(),
+        "office hours"
+    );
+
+    // A wrong period is refused with the API's words, next to the form.
+    fill(&browser, "Giờ làm việc", "Chủ nhật", "25:00-26:00").await;
+    submit(&browser, "Giờ làm việc").await;
+    wait_for(
+        &browser,
+        "the refusal",
+        "document.getElementById('admin-error').textContent.length > 0",
+    )
+    .await;
+
+    open_tab(&browser, "webhooks", "Kết nối hệ thống khác").await;
+    assert_eq!(
+        accessibility_problems(&browser).await,
+        Vec::<String>::new(),
+        "webhooks"
+    );
+
+    // The audit log tells what was just done.
+    open_tab(&browser, "audit", "Nhật ký quản trị").await;
+    for action in ["neighborhood.created", "routing.set", "office_hours.set"] {
+        wait_for(&browser, action, &page_shows(action)).await;
+    }
+    screenshot(&browser, "console-admin-audit-1366x768").await;
+    assert_eq!(
+        accessibility_problems(&browser).await,
+        Vec::<String>::new(),
+        "audit"
+    );
+    browser.set_window_size(390, 844).await.unwrap();
+    screenshot(&browser, "console-admin-audit-390x844").await;
+    assert_eq!(page_errors(&browser).await, Vec::<String>::new());
+    browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn staff_merge_a_report_into_the_one_chosen_on_the_map() {
+    let Some((_driver, browser)) = browser(1366, 768).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let original = app
+        .file_report(
+            "tnp.kp1",
+            json!({
+                "description": "den duong hu truoc nha so 12",
+                "location": {"lat": 10.8440, "lon": 106.7900, "accuracy_m": 8.0},
+            }),
+        )
+        .await;
+    let again = app
+        .file_report(
+            "tnp.kp2",
+            json!({
+                "description": "Đèn đường tắt cả tuần nay, đầu hẻm 12",
+                "location": {"lat": 10.8445, "lon": 106.7903, "accuracy_m": 8.0},
+            }),
+        )
+        .await;
+    let again_id = again["id"].as_str().unwrap();
+    sign_in(&browser, &app, "tnp.infra").await;
+    browser
+        .goto(&app.url(&format!("/console#/reports/{again_id}")))
+        .await
+        .unwrap();
+    record_page_errors(&browser).await;
+    wait_for(
+        &browser,
+        "the possible duplicate on the map",
+        "document.querySelector('#report-map .pin.nearby') !== null && document.querySelectorAll('#report-nearby li').length === 1",
+    )
+    .await;
+    screenshot(&browser, "console-duplicates-1366x768").await;
+    assert_eq!(
+        accessibility_problems(&browser).await,
+        Vec::<String>::new(),
+        "duplicates"
+    );
+    browser
+        .find(Locator::Css("#report-map .pin.nearby"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let chosen: Value = browser
+        .execute(
+            "return document.querySelector('form[data-action=mark_duplicate]').elements.original.value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(chosen, original["id"]);
+    let form = browser
+        .find(Locator::Css("form[data-action=mark_duplicate]"))
+        .await
+        .unwrap();
+    form.find(Locator::Css("textarea"))
+        .await
+        .unwrap()
+        .send_keys("Cùng một cột đèn")
+        .await
+        .unwrap();
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let staff = app.token("tnp.infra").await;
+    let mut merged = Value::Null;
+    for _ in 0..50 {
+        merged = app
+            .get(&format!("/v1/reports/{again_id}"), &staff)
+            .await
+            .body;
+        if merged["status"] == "duplicate" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(merged["status"], "duplicate", "{merged:#}");
+    assert_eq!(merged["duplicate_of"], original["id"]);
+    assert_eq!(page_errors(&browser).await, Vec::<String>::new());
+    browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_conflict_is_explained_and_the_report_shown_afresh() {
+    let Some((_driver, browser)) = browser(1366, 768).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let filed = app
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "den duong hu truoc nha so 12"}),
+        )
+        .await;
+    let id = filed["id"].as_str().unwrap();
+    sign_in(&browser, &app, "tnp.infra").await;
+    browser
+        .goto(&app.url(&format!("/console#/reports/{id}")))
+        .await
+        .unwrap();
+    record_page_errors(&browser).await;
+    wait_for(
+        &browser,
+        "the report, waiting to be acknowledged",
+        "document.querySelector('form[data-action=acknowledge]') !== null",
+    )
+    .await;
+    // The person starts a note; meanwhile a colleague acknowledges from a phone.
+    browser
+        .find(Locator::Css("form[data-action=comment] textarea"))
+        .await
+        .unwrap()
+        .send_keys("Đang liên hệ điện lực")
+        .await
+        .unwrap();
+    app.act("tnp.infra", id, json!({"action": "acknowledge"}))
+        .await;
+    wait_for(
+        &browser,
+        "word that the report changed, the note kept",
+        "document.getElementById('notice').textContent.length > 0 && document.querySelector('form[data-action=comment] textarea').value !== ''",
+    )
+    .await;
+    browser
+        .find(Locator::Css(
+            "form[data-action=acknowledge] button[type=submit]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        &browser,
+        "the conflict explained, the report as it is now",
+        "document.getElementById('action-error').textContent.length > 0 && document.querySelector('form[data-action=start]') !== null && document.querySelector('form[data-action=acknowledge]') === null",
+    )
+    .await;
+    let said: Value = browser
+        .execute(
+            "return document.getElementById('action-error').textContent;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(said.as_str().unwrap().contains("Người khác"), "{said}");
+    assert_eq!(page_errors(&browser).await, Vec::<String>::new());
+    browser.close().await.unwrap();
+}

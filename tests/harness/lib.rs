@@ -220,6 +220,14 @@ impl ServiceProcess {
     }
 }
 
+/// The tests' HTTP client: it follows no redirect, so a test sees what the server answered.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("HTTP client")
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     database_url: String,
@@ -364,7 +372,7 @@ impl TestApp {
         TestApp {
             addr,
             database_url: url,
-            client: reqwest::Client::new(),
+            client: client(),
             db,
             services: app_services,
             tokens: Mutex::new(HashMap::new()),
@@ -425,7 +433,7 @@ impl TestApp {
             app: TestApp {
                 addr,
                 database_url: self.database_url.clone(),
-                client: reqwest::Client::new(),
+                client: client(),
                 db: self.db.clone(),
                 services: self.services.clone(),
                 tokens: Mutex::new(HashMap::new()),

@@ -1,28 +1,55 @@
-//! The ward's desk: the web console of department staff, the triage desk, leaders and ward
-//! administrators (the queue, a report, every action as a form), built into the binary like
-//! the dashboard. It reads and writes the API with the signed-in person's own token.
+//! The ward's desk: the web console of department staff, the triage desk, leaders (their
+//! dashboard) and ward administrators (the queue, a report, every action as a form, the
+//! administration pages), built into the binary so the service needs no internet and no file
+//! beside it. It reads and writes the API with the signed-in person's own token.
 
-use crate::http::dashboard::{file, page_with_tiles};
 use crate::http::extract::Path;
+use crate::http::pages::{file, page_with_tiles};
 use crate::http::state::AppState;
 use crate::problem::Problem;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 
 const PAGE: &str = include_str!("../../console/index.html");
-const SCRIPT: &str = include_str!("../../console/console.js");
-const STYLE: &str = include_str!("../../console/console.css");
+
+const SCRIPT: &str = "text/javascript; charset=utf-8";
+
+/// The console's own files: its style sheet and its modules (`console.js` imports the rest).
+const OWN: [(&str, &str, &str); 9] = [
+    (
+        "console.css",
+        include_str!("../../console/console.css"),
+        "text/css; charset=utf-8",
+    ),
+    (
+        "console.js",
+        include_str!("../../console/console.js"),
+        SCRIPT,
+    ),
+    ("core.js", include_str!("../../console/core.js"), SCRIPT),
+    ("texts.js", include_str!("../../console/texts.js"), SCRIPT),
+    ("map.js", include_str!("../../console/map.js"), SCRIPT),
+    ("queue.js", include_str!("../../console/queue.js"), SCRIPT),
+    ("report.js", include_str!("../../console/report.js"), SCRIPT),
+    (
+        "dashboard.js",
+        include_str!("../../console/dashboard.js"),
+        SCRIPT,
+    ),
+    ("admin.js", include_str!("../../console/admin.js"), SCRIPT),
+];
 
 pub async fn page(State(state): State<AppState>) -> Response {
     page_with_tiles(PAGE, state.services.settings.map_tiles.as_ref())
 }
 
-pub async fn script() -> Response {
-    file(SCRIPT, "text/javascript; charset=utf-8")
+/// The leaders' dashboard is a page of the console; its old address leads there.
+pub async fn dashboard() -> Response {
+    Redirect::permanent("/console#/dashboard").into_response()
 }
 
-pub async fn style() -> Response {
-    file(STYLE, "text/css; charset=utf-8")
+pub async fn own(Path(name): Path<String>) -> Response {
+    served(&OWN, &name)
 }
 
 /// The libraries the console uses, vendored and pinned (`api/console/vendor/README.md`):
@@ -56,7 +83,11 @@ const VENDORED: [(&str, &str, &str); 5] = [
 ];
 
 pub async fn vendored(Path(name): Path<String>) -> Response {
-    match VENDORED.iter().find(|(file, _, _)| *file == name) {
+    served(&VENDORED, &name)
+}
+
+fn served(files: &[(&str, &'static str, &'static str)], name: &str) -> Response {
+    match files.iter().find(|(file, _, _)| *file == name) {
         Some((_, body, content_type)) => file(body, content_type),
         None => Problem::not_found(
             "Không có tệp này trong bàn làm việc.",

@@ -3,9 +3,9 @@
 
 use crate::http::state::AppState;
 use crate::http::{
-    accounts, app, audit, boundaries, classify, console, dashboard, devices, health, hotspots,
-    notifications, photos, preferences, reports, sessions, stats, stream, supporters, taxonomy,
-    wards, webhooks, working_time,
+    accounts, app, audit, boundaries, classify, console, devices, health, hotspots, notifications,
+    photos, preferences, reports, sessions, stats, stream, supporters, taxonomy, wards, webhooks,
+    working_time,
 };
 use axum::http::Method;
 use axum::routing::MethodRouter;
@@ -40,12 +40,9 @@ pub fn table() -> Vec<Route> {
     vec![
         route!(GET "/healthz" => health::healthz),
         route!(GET "/readyz" => health::readyz),
-        route!(GET "/dashboard" => dashboard::page),
-        route!(GET "/dashboard/app.js" => dashboard::script),
-        route!(GET "/dashboard/app.css" => dashboard::style),
+        route!(GET "/dashboard" => console::dashboard),
         route!(GET "/console" => console::page),
-        route!(GET "/console/console.js" => console::script),
-        route!(GET "/console/console.css" => console::style),
+        route!(GET "/console/{file}" => console::own),
         route!(GET "/console/vendor/{file}" => console::vendored),
         route!(POST "/v1/auth/login" => sessions::login),
         route!(POST "/v1/auth/refresh" => sessions::refresh),

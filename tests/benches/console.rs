@@ -1,0 +1,129 @@
+//! The console's first screen on a city's year of reports: how long from opening the page
+//! (already signed in) until the person sees their figures or their queue, in a real headless
+//! Chromium, against the release server running as its own process.
+//!
+//! SQLite: `cargo build --release --bin sos && cargo bench -p sos-tests --bench console`
+//! PostgreSQL: the same with `SOS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres`
+//!
+//! It shares the city benchmark's kept database (`target/bench-data/stats.db`, or
+//! `sos_bench_stats`), filled up to `SOS_BENCH_REPORTS` synthetic reports (default 1,000,000)
+//! the first time. Each screen is opened `SOS_BENCH_SAMPLES` times (default 10) after one
+//! warm-up; the time runs from the navigation until the screen's data is drawn (polled every
+//! 20 ms, so a figure is up to that much late).
+
+use fantoccini::Client;
+use serde_json::json;
+use sos_tests::browser::browser;
+use sos_tests::{TestApp, engine, env_number, ms, quantile};
+use std::time::{Duration, Instant};
+
+fn main() {
+    sos_tests::run_benchmark(run());
+}
+
+/// A screen: who looks, where, and what on the page says it is drawn.
+struct Screen {
+    name: &'static str,
+    username: &'static str,
+    address: &'static str,
+    drawn: &'static str,
+}
+
+const SCREENS: [Screen; 4] = [
+    Screen {
+        name: "city dashboard (city.leader, 30 days)",
+        username: "city.leader",
+        address: "/console#/dashboard",
+        drawn: "document.getElementById('kpi-received').textContent !== '–' && document.querySelectorAll('#departments tbody tr').length > 0 && document.querySelectorAll('#wards tbody tr').length > 0",
+    },
+    Screen {
+        name: "ward dashboard (tnp.leader, 30 days)",
+        username: "tnp.leader",
+        address: "/console#/dashboard",
+        drawn: "document.getElementById('kpi-received').textContent !== '–' && document.querySelectorAll('#departments tbody tr').length > 0",
+    },
+    Screen {
+        name: "department queue (tnp.infra)",
+        username: "tnp.infra",
+        address: "/console#/queue",
+        drawn: "document.querySelectorAll('#queue-rows tr').length > 0",
+    },
+    Screen {
+        name: "ward queue (tnp.leader)",
+        username: "tnp.leader",
+        address: "/console#/queue",
+        drawn: "document.querySelectorAll('#queue-rows tr').length > 0",
+    },
+];
+
+async fn until(browser: &Client, condition: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let seen = browser
+            .execute(&format!("return Boolean({condition});"), vec![])
+            .await
+            .unwrap_or(json!(false));
+        if seen == json!(true) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+async fn run() {
+    let wanted = env_number("SOS_BENCH_REPORTS", 1_000_000);
+    let samples = env_number("SOS_BENCH_SAMPLES", 10);
+    let url = sos_tests::kept_bench_database("stats").await;
+    let app = TestApp::on_database(&url, |s| s.max_db_connections = 4).await;
+    sos_tests::fill_with_synthetic_reports(&app, wanted).await;
+    let server = app.process(&[]).await;
+    let Some((_driver, browser)) = browser(1366, 768).await else {
+        panic!("the console benchmark needs chromium and chromium-driver");
+    };
+    println!(
+        "engine: {}, {wanted} reports, release server pid {}, {samples} loads per screen",
+        engine(),
+        server.pid()
+    );
+    println!("| screen | p50 ms | max ms |");
+    println!("|---|---|---|");
+    for screen in SCREENS {
+        // Signed in once: the session is what the sign-in form would have kept.
+        let login = server
+            .app
+            .login_response(screen.username, sos_tests::DEMO_PASSWORD)
+            .await;
+        browser.goto(&server.app.url("/console")).await.unwrap();
+        browser
+            .execute(
+                "sessionStorage.setItem('sos.console.session', JSON.stringify({access: arguments[0], refresh: arguments[1]}));",
+                vec![login.body["access_token"].clone(), login.body["refresh_token"].clone()],
+            )
+            .await
+            .unwrap();
+        let mut times = Vec::new();
+        for sample in 0..=samples {
+            browser.goto("about:blank").await.unwrap();
+            let started = Instant::now();
+            browser.goto(&server.app.url(screen.address)).await.unwrap();
+            assert!(
+                until(&browser, screen.drawn).await,
+                "{}: never drawn",
+                screen.name
+            );
+            if sample > 0 {
+                times.push(started.elapsed());
+            }
+        }
+        times.sort();
+        println!(
+            "| {} | {:.0} | {:.0} |",
+            screen.name,
+            ms(quantile(&times, 0.5)),
+            ms(*times.last().unwrap())
+        );
+    }
+    browser.close().await.unwrap();
+    server.kill().await;
+}
