@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use sos_api::config::MapTiles;
 use sos_tests::TestApp;
 use sos_tests::browser::{
-    accessibility_problems, browser, page_errors, record_page_errors, screenshot, wait_for,
+    self, assert_accessible, browser, click, fits_the_window, page_errors, record_page_errors,
+    screenshot, wait_for,
 };
 use sos_tests::images::{CameraTags, phone_jpeg};
 use std::sync::Arc;
@@ -23,37 +24,10 @@ async fn sign_in(browser: &Client, app: &TestApp, username: &str) {
 
 /// Signs in and waits for the view the person lands on.
 async fn sign_in_to(browser: &Client, app: &TestApp, username: &str, view: &str) {
-    browser.goto(&app.url("/console")).await.unwrap();
-    browser
-        .wait()
-        .for_element(Locator::Id("username"))
-        .await
-        .unwrap();
-    record_page_errors(browser).await;
-    assert_eq!(
-        accessibility_problems(browser).await,
-        Vec::<String>::new(),
-        "sign-in"
-    );
-    for (id, text) in [("username", username), ("password", "sos-demo")] {
-        browser
-            .find(Locator::Id(id))
-            .await
-            .unwrap()
-            .send_keys(text)
-            .await
-            .unwrap();
-    }
-    browser
-        .find(Locator::Css("#login-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for(
+    browser::sign_in(
         browser,
-        view,
+        &app.url("/console"),
+        username,
         &format!("!document.getElementById('{view}').hidden"),
     )
     .await;
@@ -109,6 +83,9 @@ async fn staff_see_a_new_report_live_and_resolve_it_with_an_answer_and_a_photo()
         return;
     };
     let app = TestApp::spawn().await;
+    browser.goto(&app.url("/console")).await.unwrap();
+    wait_for(&browser, "the sign-in form", "document.getElementById('username') !== null && !document.getElementById('login-view').hidden").await;
+    assert_accessible(&browser, "sign-in").await;
     sign_in(&browser, &app, "tnp.infra").await;
     wait_for(
         &browser,
@@ -150,11 +127,7 @@ async fn staff_see_a_new_report_live_and_resolve_it_with_an_answer_and_a_photo()
     )
     .await;
     screenshot(&browser, "console-queue-1366x768").await;
-    assert_eq!(
-        accessibility_problems(&browser).await,
-        Vec::<String>::new(),
-        "the queue"
-    );
+    assert_accessible(&browser, "the queue").await;
     browser.set_window_size(390, 844).await.unwrap();
     screenshot(&browser, "console-queue-390x844").await;
     browser.set_window_size(1366, 768).await.unwrap();
@@ -202,11 +175,7 @@ async fn staff_see_a_new_report_live_and_resolve_it_with_an_answer_and_a_photo()
     )
     .await;
     screenshot(&browser, "console-report-1366x768").await;
-    assert_eq!(
-        accessibility_problems(&browser).await,
-        Vec::<String>::new(),
-        "the report"
-    );
+    assert_accessible(&browser, "the report").await;
 
     let answer = "Đã thay bóng đèn mới lúc 15h.";
     let form = browser
@@ -250,24 +219,14 @@ async fn staff_see_a_new_report_live_and_resolve_it_with_an_answer_and_a_photo()
     assert!(resolved["body"].as_str().unwrap().contains(answer));
 
     // In English at a click, on a phone's screen too.
-    browser
-        .find(Locator::Id("language"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "#language").await;
     wait_for(&browser, "English", &page_shows("Timeline")).await;
     browser.set_window_size(390, 844).await.unwrap();
     screenshot(&browser, "console-report-390x844").await;
-    let fits: Value = browser
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(fits, json!(true), "nothing wider than a phone's screen");
+    assert!(
+        fits_the_window(&browser).await,
+        "nothing wider than a phone's screen"
+    );
     assert_eq!(page_errors(&browser).await, Vec::<String>::new());
     browser.close().await.unwrap();
 }
@@ -326,17 +285,11 @@ async fn the_triage_desk_corrects_a_classification_in_one_click() {
         .unwrap();
 
     let leader = app.token("tnp.leader").await;
-    let mut after = Value::Null;
-    for _ in 0..100 {
-        after = app
-            .get(&format!("/v1/reports/{report_id}"), &leader)
-            .await
-            .body;
-        if after["subcategory"] == choice.as_str() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let after = app
+        .get_until(&format!("/v1/reports/{report_id}"), &leader, |r| {
+            r["subcategory"] == choice.as_str()
+        })
+        .await;
     assert_eq!(after["subcategory"], choice.as_str(), "{after:#}");
     assert_ne!(after["department"]["code"], "ward_office");
     assert_eq!(page_errors(&browser).await, Vec::<String>::new());
@@ -417,16 +370,6 @@ async fn choose_file(browser: &Client, path: &std::path::Path) {
     input.send_keys(path.to_str().unwrap()).await.unwrap();
 }
 
-async fn click(browser: &Client, id: &str) {
-    browser
-        .find(Locator::Id(id))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn a_ward_admin_imports_accounts_and_sees_the_row_that_is_wrong() {
     let Some((_driver, browser)) = browser(1366, 768).await else {
@@ -440,7 +383,7 @@ async fn a_ward_admin_imports_accounts_and_sees_the_row_that_is_wrong() {
     let good = "tnp.kp1.9,Nguyễn Văn Chín,Trưởng khu phố,Khu phố 1";
     let wrong = spreadsheet(&[header, good, "tnp.kp2.9,Lê Thị Mười,Thủ quỹ,Khu phố 2"]);
     choose_file(&browser, &wrong).await;
-    click(&browser, "import-check").await;
+    click(&browser, "#import-check").await;
     wait_for(
         &browser,
         "the dry run's verdict",
@@ -463,10 +406,10 @@ async fn a_ward_admin_imports_accounts_and_sees_the_row_that_is_wrong() {
         "the problem in words"
     );
     screenshot(&browser, "console-admin-1366x768").await;
-    assert_eq!(accessibility_problems(&browser).await, Vec::<String>::new());
+    assert_accessible(&browser, "the import's verdict").await;
 
     // Importing the wrong file makes nobody; the right one makes the account at once.
-    click(&browser, "import-apply").await;
+    click(&browser, "#import-apply").await;
     wait_for(
         &browser,
         "the refusal",
@@ -479,7 +422,7 @@ async fn a_ward_admin_imports_accounts_and_sees_the_row_that_is_wrong() {
 
     let right = spreadsheet(&[header, good]);
     choose_file(&browser, &right).await;
-    click(&browser, "import-apply").await;
+    click(&browser, "#import-apply").await;
     wait_for(
         &browser,
         "the one-time password",
@@ -503,13 +446,7 @@ async fn a_ward_admin_imports_accounts_and_sees_the_row_that_is_wrong() {
 
 /// Clicks the admin page's tab `tab` and waits for its title.
 async fn open_tab(browser: &Client, tab: &str, title: &str) {
-    browser
-        .find(Locator::Css(&format!("#admin-tabs a[data-tab={tab}]")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(browser, &format!("#admin-tabs a[data-tab={tab}]")).await;
     wait_for(
         browser,
         title,
@@ -580,11 +517,7 @@ async fn a_ward_admin_runs_the_ward_from_its_pages() {
         neighborhoods.body
     );
     screenshot(&browser, "console-admin-neighborhoods-1366x768").await;
-    assert_eq!(
-        accessibility_problems(&browser).await,
-        Vec::<String>::new(),
-        "neighborhoods"
-    );
+    assert_accessible(&browser, "neighborhoods").await;
 
     // Departments: listed, and the page passes the checks.
     open_tab(&browser, "departments", "Đơn vị").await;
@@ -594,11 +527,7 @@ async fn a_ward_admin_runs_the_ward_from_its_pages() {
         "document.querySelectorAll('#admin-panel tbody tr').length >= 5",
     )
     .await;
-    assert_eq!(
-        accessibility_problems(&browser).await,
-        Vec::<String>::new(),
-        "departments"
-    );
+    assert_accessible(&browser, "departments").await;
 
     // Routing: street lights go to the ward office from now on.
     open_tab(&browser, "routing", "Phân công xử lý").await;
@@ -611,63 +540,37 @@ async fn a_ward_admin_runs_the_ward_from_its_pages() {
         )
         .await
         .unwrap();
-    let mut routed = Value::Null;
-    for _ in 0..50 {
-        routed = app
-            .get(&format!("/v1/wards/{ward}/routing"), &admin)
-            .await
-            .body;
-        let rule = routed["rules"]
+    let streetlight = |routing: &Value| {
+        routing["rules"]
             .as_array()
             .unwrap()
             .iter()
             .find(|r| r["subcategory"] == "streetlight")
-            .cloned();
-        if rule.is_some_and(|r| r["department"]["code"] == "ward_office") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let rule = routed["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["subcategory"] == "streetlight")
-        .unwrap();
+            .cloned()
+            .unwrap()
+    };
+    let routed = app
+        .get_until(&format!("/v1/wards/{ward}/routing"), &admin, |r| {
+            streetlight(r)["department"]["code"] == "ward_office"
+        })
+        .await;
+    let rule = streetlight(&routed);
     assert_eq!(rule["department"]["code"], "ward_office", "{routed:#}");
-    assert_eq!(
-        accessibility_problems(&browser).await,
-        Vec::<String>::new(),
-        "routing"
-    );
+    assert_accessible(&browser, "routing").await;
 
     // Deadlines and office hours: Saturday mornings open.
     open_tab(&browser, "deadlines", "Thời hạn xử lý").await;
-    assert_eq!(
-        accessibility_problems(&browser).await,
-        Vec::<String>::new(),
-        "deadlines"
-    );
+    assert_accessible(&browser, "deadlines").await;
     open_tab(&browser, "hours", "Giờ làm việc").await;
     fill(&browser, "Giờ làm việc", "Thứ Bảy", "07:30-11:30").await;
     submit(&browser, "Giờ làm việc").await;
-    let mut hours = Value::Null;
-    for _ in 0..50 {
-        hours = app
-            .get(&format!("/v1/wards/{ward}/office-hours"), &admin)
-            .await
-            .body;
-        if hours["sat"] == json!(["07:30-11:30"]) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let hours = app
+        .get_until(&format!("/v1/wards/{ward}/office-hours"), &admin, |h| {
+            h["sat"] == json!(["07:30-11:30"])
+        })
+        .await;
     assert_eq!(hours["sat"], json!(["07:30-11:30"]));
-    assert_eq!(
-        accessibility_problems(&browser).await,
-        Vec::<String>::new(),
-        "office hours"
-    );
+    assert_accessible(&browser, "office hours").await;
 
     // A wrong period is refused with the API's words, next to the form.
     fill(&browser, "Giờ làm việc", "Chủ nhật", "25:00-26:00").await;
@@ -680,11 +583,7 @@ async fn a_ward_admin_runs_the_ward_from_its_pages() {
     .await;
 
     open_tab(&browser, "webhooks", "Kết nối hệ thống khác").await;
-    assert_eq!(
-        accessibility_problems(&browser).await,
-        Vec::<String>::new(),
-        "webhooks"
-    );
+    assert_accessible(&browser, "webhooks").await;
 
     // The audit log tells what was just done.
     open_tab(&browser, "audit", "Nhật ký quản trị").await;
@@ -692,11 +591,7 @@ async fn a_ward_admin_runs_the_ward_from_its_pages() {
         wait_for(&browser, action, &page_shows(action)).await;
     }
     screenshot(&browser, "console-admin-audit-1366x768").await;
-    assert_eq!(
-        accessibility_problems(&browser).await,
-        Vec::<String>::new(),
-        "audit"
-    );
+    assert_accessible(&browser, "audit").await;
     browser.set_window_size(390, 844).await.unwrap();
     screenshot(&browser, "console-admin-audit-390x844").await;
     assert_eq!(page_errors(&browser).await, Vec::<String>::new());
@@ -741,18 +636,8 @@ async fn staff_merge_a_report_into_the_one_chosen_on_the_map() {
     )
     .await;
     screenshot(&browser, "console-duplicates-1366x768").await;
-    assert_eq!(
-        accessibility_problems(&browser).await,
-        Vec::<String>::new(),
-        "duplicates"
-    );
-    browser
-        .find(Locator::Css("#report-map .pin.nearby"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    assert_accessible(&browser, "duplicates").await;
+    click(&browser, "#report-map .pin.nearby").await;
     let chosen: Value = browser
         .execute(
             "return document.querySelector('form[data-action=mark_duplicate]').elements.original.value;",
@@ -778,17 +663,11 @@ async fn staff_merge_a_report_into_the_one_chosen_on_the_map() {
         .await
         .unwrap();
     let staff = app.token("tnp.infra").await;
-    let mut merged = Value::Null;
-    for _ in 0..50 {
-        merged = app
-            .get(&format!("/v1/reports/{again_id}"), &staff)
-            .await
-            .body;
-        if merged["status"] == "duplicate" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let merged = app
+        .get_until(&format!("/v1/reports/{again_id}"), &staff, |r| {
+            r["status"] == "duplicate"
+        })
+        .await;
     assert_eq!(merged["status"], "duplicate", "{merged:#}");
     assert_eq!(merged["duplicate_of"], original["id"]);
     assert_eq!(page_errors(&browser).await, Vec::<String>::new());
@@ -836,15 +715,11 @@ async fn a_conflict_is_explained_and_the_report_shown_afresh() {
         "document.getElementById('notice').textContent.length > 0 && document.querySelector('form[data-action=comment] textarea').value !== ''",
     )
     .await;
-    browser
-        .find(Locator::Css(
-            "form[data-action=acknowledge] button[type=submit]",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        &browser,
+        "form[data-action=acknowledge] button[type=submit]",
+    )
+    .await;
     wait_for(
         &browser,
         "the conflict explained, the report as it is now",

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sos_api::clock::Clock;
 use sos_tests::TestApp;
 use sos_tests::browser::{
-    accessibility_problems, browser, page_errors, record_page_errors, screenshot, wait_for,
+    self, assert_accessible, browser, click, fits_the_window, page_errors, screenshot, wait_for,
 };
 
 async fn text_of(browser: &Client, id: &str) -> String {
@@ -31,32 +31,10 @@ async fn run(browser: &Client, script: &str) -> Value {
 
 /// Opens the dashboard's old address, signs in and waits for the figures.
 async fn sign_in(browser: &Client, app: &TestApp, username: &str) {
-    browser.goto(&app.url("/dashboard")).await.unwrap();
-    browser
-        .wait()
-        .for_element(Locator::Id("username"))
-        .await
-        .unwrap();
-    record_page_errors(browser).await;
-    for (id, text) in [("username", username), ("password", "sos-demo")] {
-        browser
-            .find(Locator::Id(id))
-            .await
-            .unwrap()
-            .send_keys(text)
-            .await
-            .unwrap();
-    }
-    browser
-        .find(Locator::Css("#login-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for(
+    browser::sign_in(
         browser,
-        "the figures",
+        &app.url("/dashboard"),
+        username,
         "!document.getElementById('dashboard-view').hidden && document.getElementById('kpi-received').textContent !== '–'",
     )
     .await;
@@ -156,20 +134,11 @@ async fn a_leader_reads_the_figures_follows_a_row_to_its_queue_and_a_late_report
     .await;
     wait_for(&browser, "the map's late pins", "document.querySelectorAll('#dashboard-map .pin.late, #dashboard-map .marker-cluster').length > 0").await;
     screenshot(&browser, "console-dashboard-1366x768").await;
-    assert_eq!(
-        accessibility_problems(&browser).await,
-        Vec::<String>::new(),
-        "the dashboard"
-    );
+    assert_accessible(&browser, "the dashboard").await;
     browser.set_window_size(390, 844).await.unwrap();
     screenshot(&browser, "console-dashboard-390x844").await;
-    assert_eq!(
-        run(
-            &browser,
-            "return document.documentElement.scrollWidth <= window.innerWidth;"
-        )
-        .await,
-        json!(true),
+    assert!(
+        fits_the_window(&browser).await,
         "nothing wider than a phone's screen"
     );
     browser.set_window_size(1366, 768).await.unwrap();
@@ -245,13 +214,7 @@ async fn a_leader_reads_the_figures_follows_a_row_to_its_queue_and_a_late_report
     .await;
 
     // In English at a click.
-    browser
-        .find(Locator::Id("language"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "#language").await;
     wait_for(
         &browser,
         "English",
@@ -284,13 +247,7 @@ async fn a_city_leader_sees_the_ten_slowest_and_all_on_request() {
             .len(),
         10
     );
-    browser
-        .find(Locator::Id("departments-all"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "#departments-all").await;
     wait_for(
         &browser,
         "every department",
@@ -298,20 +255,11 @@ async fn a_city_leader_sees_the_ten_slowest_and_all_on_request() {
     )
     .await;
     screenshot(&browser, "console-dashboard-city-390x844").await;
-    assert_eq!(
-        run(
-            &browser,
-            "return document.documentElement.scrollWidth <= window.innerWidth;"
-        )
-        .await,
-        json!(true),
+    assert!(
+        fits_the_window(&browser).await,
         "nothing wider than a phone's screen"
     );
-    assert_eq!(
-        accessibility_problems(&browser).await,
-        Vec::<String>::new(),
-        "the city dashboard"
-    );
+    assert_accessible(&browser, "the city dashboard").await;
     assert_eq!(page_errors(&browser).await, Vec::<String>::new());
     browser.close().await.unwrap();
 }

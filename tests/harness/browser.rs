@@ -2,7 +2,7 @@
 //! Debian's `chromium` and `chromium-driver` (`.ci/run` installs them); outside CI, a machine
 //! without them skips those tests with a notice.
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -102,6 +102,53 @@ pub async fn wait_for(browser: &Client, what: &str, condition: &str) {
     panic!("never happened: {what} ({condition})");
 }
 
+/// Opens `url`, signs in on the page's form (`#username`, `#password`, `#login-form`) and
+/// waits until `landed` (a JavaScript expression) is true. Page errors are recorded from the
+/// form on.
+pub async fn sign_in(browser: &Client, url: &str, username: &str, landed: &str) {
+    browser.goto(url).await.expect("open the page");
+    browser
+        .wait()
+        .for_element(Locator::Id("username"))
+        .await
+        .expect("the sign-in form");
+    record_page_errors(browser).await;
+    for (id, text) in [("username", username), ("password", crate::DEMO_PASSWORD)] {
+        browser
+            .find(Locator::Id(id))
+            .await
+            .expect("a sign-in field")
+            .send_keys(text)
+            .await
+            .expect("type");
+    }
+    click(browser, "#login-form button[type=submit]").await;
+    wait_for(browser, &format!("signed in as {username}"), landed).await;
+}
+
+/// Clicks the element `css` selects.
+pub async fn click(browser: &Client, css: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// Whether the page is no wider than the window: nothing to scroll sideways on a phone.
+pub async fn fits_the_window(browser: &Client) -> bool {
+    browser
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .expect("page width")
+        == json!(true)
+}
+
 /// From now on, the page's uncaught errors and `console.error` calls are kept, for
 /// [`page_errors`].
 pub async fn record_page_errors(browser: &Client) {
@@ -125,6 +172,15 @@ pub async fn page_errors(browser: &Client) -> Vec<String> {
         .await
         .expect("page errors");
     serde_json::from_value(errors).unwrap_or_default()
+}
+
+/// Fails the test, naming `page`, when axe-core finds a serious or critical violation.
+pub async fn assert_accessible(browser: &Client, page: &str) {
+    assert_eq!(
+        accessibility_problems(browser).await,
+        Vec::<String>::new(),
+        "{page}"
+    );
 }
 
 /// axe-core, vendored for the tests (`tests/vendor/README.md`).

@@ -550,6 +550,20 @@ impl TestApp {
         self.request(Method::GET, path, Some(token), None).await
     }
 
+    /// Reads `path` until `done` holds of its body (what a page did may take a moment to
+    /// land); the last body, whether or not it did within five seconds.
+    pub async fn get_until(&self, path: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let mut body = Value::Null;
+        for _ in 0..50 {
+            body = self.get(path, token).await.body;
+            if done(&body) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        body
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value) -> TestResponse {
         self.request(Method::POST, path, Some(token), Some(body))
             .await
