@@ -10,7 +10,7 @@ const TOP = 10;
 const MAX_DAYS = 1098;
 const DAY_MS = 86_400_000;
 
-const board = { showAll: { departments: false, wards: false }, rows: { departments: [], wards: [] }, wired: false };
+const board = { showAll: { departments: false, wards: false }, rows: { departments: [], wards: [] }, wired: false, generation: 0 };
 
 const percent = (rate) => (rate === null || rate === undefined ? "–" : `${number(rate * 100, 1)}%`);
 const hours = (value) => (value === null || value === undefined ? "–" : number(value, 1));
@@ -63,6 +63,8 @@ export async function openDashboard() {
   await refresh();
 }
 
+/** Every part is drawn as soon as its figures arrive: the key figures and rankings are
+ *  quick (packed day facts), the trend of a city's month and its map take longer. */
 async function refresh() {
   $("dashboard-status").textContent = t("loading");
   try {
@@ -70,20 +72,27 @@ async function refresh() {
     const interval = range.days > 92 ? "month" : range.days > 31 ? "week" : "day";
     const span = { from: range.from, to: range.to };
     const wards = !$("wards-section").hidden;
-    const [summary, series, departments, wardRows] = await Promise.all([
-      json(`/v1/stats/summary?${query(span)}`),
-      json(`/v1/stats/timeseries?${query({ ...span, interval })}`),
-      json(`/v1/stats/departments?${query(span)}`),
-      wards ? json(`/v1/stats/wards?${query(span)}`) : { items: [] },
+    // A period chosen meanwhile wins: the answers of an earlier one are dropped.
+    const generation = ++board.generation;
+    const draw = (path, drawing) => json(path).then((answer) => { if (generation === board.generation) drawing(answer); });
+    const ranking = (table) => draw(`/v1/stats/${table}?${query(span)}`, (answer) => {
+      board.rows[table] = slowestFirst(answer.items);
+      fillRanking(table);
+    });
+    // The first screen (figures, rankings) before the heavier trend, late list and map, so
+    // that a city's month does not queue behind them on the server and in the browser.
+    await Promise.all([
+      draw(`/v1/stats/summary?${query(span)}`, showSummary),
+      ranking("departments"),
+      wards ? ranking("wards") : null,
     ]);
-    showSummary(summary);
-    drawTrend(series.points, interval);
-    board.rows.departments = slowestFirst(departments.items);
-    board.rows.wards = slowestFirst(wardRows.items);
-    fillRanking("departments");
-    if (wards) fillRanking("wards");
+    await Promise.all([
+      draw(`/v1/stats/timeseries?${query({ ...span, interval })}`, (series) => drawTrend(series.points, interval)),
+      showLate(),
+      drawOpenMap(),
+    ]);
+    if (generation !== board.generation) return;
     $("dashboard-status").textContent = `${t("updated")} ${when(new Date().toISOString())}`;
-    await Promise.all([showLate(), drawOpenMap()]);
   } catch (error) {
     $("dashboard-status").textContent = error.message;
   }

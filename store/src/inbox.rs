@@ -5,8 +5,8 @@ use crate::entities::{notification, report, report_event};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ExprTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use sos_domain::access::Actor;
 use uuid::Uuid;
@@ -134,12 +134,18 @@ pub async fn events_after(
     let Some(visible) = crate::reports::visible(actor) else {
         return Ok(Vec::new());
     };
-    let visible_ids = visible
+    // Driven by the few recent events, each checked against its report: `report_id IN
+    // (the reports visible)` made SQLite build the set of every visible report first, a
+    // city's million for a city leader's stream (half a second at each connection).
+    let its_report_visible = visible
         .select_only()
-        .column(report::Column::Id)
+        .expr(Expr::val(1))
+        .filter(
+            Expr::col((report::Entity, report::Column::Id))
+                .equals((report_event::Entity, report_event::Column::ReportId)),
+        )
         .into_query();
-    let mut select = report_event::Entity::find()
-        .filter(report_event::Column::ReportId.in_subquery(visible_ids));
+    let mut select = report_event::Entity::find().filter(Expr::exists(its_report_visible));
     if let Some(after) = after {
         select = select.filter(report_event::Column::Id.gt(after));
     }
