@@ -14,6 +14,10 @@ export const state = {
   tiles: null,
   /** News read on the stream while the person was looking elsewhere. */
   unseen: 0,
+  /** Stops the stream being read (an AbortController). */
+  stream: null,
+  /** The codes and labels of `GET /v1/taxonomy`, for the admin pages' choices. */
+  taxonomy: {},
 };
 
 export const $ = (id) => document.getElementById(id);

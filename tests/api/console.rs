@@ -12,7 +12,7 @@ use sos_api::config::MapTiles;
 use sos_tests::TestApp;
 use sos_tests::browser::{
     self, assert_accessible, browser, click, fits_the_window, page_errors, record_page_errors,
-    screenshot, wait_for,
+    screenshot, screenshots, wait_for,
 };
 use sos_tests::images::{CameraTags, phone_jpeg};
 use std::sync::Arc;
@@ -126,11 +126,8 @@ async fn staff_see_a_new_report_live_and_resolve_it_with_an_answer_and_a_photo()
         "document.querySelector('#queue-map .pin.on_time') !== null",
     )
     .await;
-    screenshot(&browser, "console-queue-1366x768").await;
+    screenshots(&browser, "console-queue").await;
     assert_accessible(&browser, "the queue").await;
-    browser.set_window_size(390, 844).await.unwrap();
-    screenshot(&browser, "console-queue-390x844").await;
-    browser.set_window_size(1366, 768).await.unwrap();
 
     // Opened with the keyboard: Enter on the selected row.
     press(&browser, "\u{E007}").await;
@@ -270,7 +267,7 @@ async fn the_triage_desk_corrects_a_classification_in_one_click() {
         "document.querySelectorAll('#report-classification button').length > 0",
     )
     .await;
-    screenshot(&browser, "console-triage-1366x768").await;
+    screenshots(&browser, "console-triage").await;
     let index = suggestions
         .iter()
         .filter(|s| s["subcategory"] != before.body["subcategory"])
@@ -405,7 +402,7 @@ async fn a_ward_admin_imports_accounts_and_sees_the_row_that_is_wrong() {
         !problems[0][2].as_str().unwrap().is_empty(),
         "the problem in words"
     );
-    screenshot(&browser, "console-admin-1366x768").await;
+    screenshots(&browser, "console-admin").await;
     assert_accessible(&browser, "the import's verdict").await;
 
     // Importing the wrong file makes nobody; the right one makes the account at once.
@@ -592,8 +589,21 @@ async fn a_ward_admin_runs_the_ward_from_its_pages() {
     }
     screenshot(&browser, "console-admin-audit-1366x768").await;
     assert_accessible(&browser, "audit").await;
+    // Each page on a phone too.
     browser.set_window_size(390, 844).await.unwrap();
-    screenshot(&browser, "console-admin-audit-390x844").await;
+    for (tab, title) in [
+        ("neighborhoods", "Khu phố"),
+        ("departments", "Đơn vị"),
+        ("routing", "Phân công xử lý"),
+        ("deadlines", "Thời hạn xử lý"),
+        ("hours", "Giờ làm việc"),
+        ("webhooks", "Kết nối hệ thống khác"),
+        ("audit", "Nhật ký quản trị"),
+    ] {
+        open_tab(&browser, tab, title).await;
+        screenshot(&browser, &format!("console-admin-{tab}-390x844")).await;
+        assert!(fits_the_window(&browser).await, "{tab} on a phone");
+    }
     assert_eq!(page_errors(&browser).await, Vec::<String>::new());
     browser.close().await.unwrap();
 }
@@ -635,7 +645,7 @@ async fn staff_merge_a_report_into_the_one_chosen_on_the_map() {
         "document.querySelector('#report-map .pin.nearby') !== null && document.querySelectorAll('#report-nearby li').length === 1",
     )
     .await;
-    screenshot(&browser, "console-duplicates-1366x768").await;
+    screenshots(&browser, "console-duplicates").await;
     assert_accessible(&browser, "duplicates").await;
     click(&browser, "#report-map .pin.nearby").await;
     let chosen: Value = browser

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use sos_api::clock::Clock;
 use sos_tests::TestApp;
 use sos_tests::browser::{
-    self, assert_accessible, browser, click, fits_the_window, page_errors, screenshot, wait_for,
+    self, assert_accessible, browser, click, fits_the_window, page_errors, screenshot, screenshots,
+    wait_for,
 };
 
 async fn text_of(browser: &Client, id: &str) -> String {
@@ -133,10 +134,9 @@ async fn a_leader_reads_the_figures_follows_a_row_to_its_queue_and_a_late_report
     )
     .await;
     wait_for(&browser, "the map's late pins", "document.querySelectorAll('#dashboard-map .pin.late, #dashboard-map .marker-cluster').length > 0").await;
-    screenshot(&browser, "console-dashboard-1366x768").await;
+    screenshots(&browser, "console-dashboard").await;
     assert_accessible(&browser, "the dashboard").await;
     browser.set_window_size(390, 844).await.unwrap();
-    screenshot(&browser, "console-dashboard-390x844").await;
     assert!(
         fits_the_window(&browser).await,
         "nothing wider than a phone's screen"

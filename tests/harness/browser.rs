@@ -89,6 +89,22 @@ pub async fn screenshot(browser: &Client, name: &str) {
     std::fs::write(folder.join(format!("{name}.png")), png).expect("write screenshot");
 }
 
+/// Screenshots of the page at an office PC's size and a phone's, `<name>-1366x768` and
+/// `<name>-390x844`; the window is left at the PC's size.
+pub async fn screenshots(browser: &Client, name: &str) {
+    for (width, height) in [(1366, 768), (390, 844)] {
+        browser
+            .set_window_size(width, height)
+            .await
+            .expect("window size");
+        screenshot(browser, &format!("{name}-{width}x{height}")).await;
+    }
+    browser
+        .set_window_size(1366, 768)
+        .await
+        .expect("window size");
+}
+
 /// Waits until the JavaScript expression `condition` is true on the page; panics with `what`
 /// after ten seconds.
 pub async fn wait_for(browser: &Client, what: &str, condition: &str) {
