@@ -27,6 +27,8 @@ async function chooseWard() {
 
 export async function openAdmin(tab) {
   admin.tab = TABS.includes(tab) ? tab : "accounts";
+  // What was said of the last page's change is not about this one.
+  notice("");
   await chooseWard();
   await showTab();
 }
