@@ -23,6 +23,14 @@ fn synced_at(page: &TestResponse) -> String {
         .to_owned()
 }
 
+/// Half past the current minute. A sync mark is whole minutes, five seconds behind: a test
+/// starting in the first five seconds of a minute would have its marks a minute early, and
+/// what it filed at the start would count as changed since them (about one run in twelve).
+fn mid_minute() -> chrono::DateTime<Utc> {
+    use chrono::DurationRound;
+    Utc::now().duration_trunc(Duration::minutes(1)).unwrap() + Duration::seconds(30)
+}
+
 /// The test's clock, at `minutes` after it started.
 fn at(clock: &Clock, start: chrono::DateTime<Utc>, minutes: i64) {
     clock.set(start + Duration::minutes(minutes));
@@ -30,7 +38,7 @@ fn at(clock: &Clock, start: chrono::DateTime<Utc>, minutes: i64) {
 
 #[tokio::test]
 async fn the_report_list_gives_what_changed_since_the_last_sync_even_while_paging() {
-    let start = Utc::now();
+    let start = mid_minute();
     let clock = Clock::pinned(start);
     let app = TestApp::spawn_with_clock(clock.clone()).await;
     let first = app
@@ -97,7 +105,7 @@ async fn the_report_list_gives_what_changed_since_the_last_sync_even_while_pagin
 
 #[tokio::test]
 async fn the_inbox_gives_entries_that_arrived_or_were_read_since_the_last_sync() {
-    let start = Utc::now();
+    let start = mid_minute();
     let clock = Clock::pinned(start);
     let app = TestApp::spawn_with_clock(clock.clone()).await;
     let report = app
