@@ -13,8 +13,7 @@
 
 use chrono::Utc;
 use fantoccini::Client;
-use serde_json::json;
-use sos_tests::browser::browser;
+use sos_tests::browser::{became_true, browser};
 use sos_tests::{TestApp, engine, env_number, ms, quantile};
 use std::time::{Duration, Instant};
 
@@ -68,19 +67,15 @@ const SCREENS: [Screen; 4] = [
     },
 ];
 
+/// Whether `condition` became true within 30 s, asked every 20 ms (the figures' resolution).
 async fn until(browser: &Client, condition: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        let seen = browser
-            .execute(&format!("return Boolean({condition});"), vec![])
-            .await
-            .unwrap_or(json!(false));
-        if seen == json!(true) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    false
+    became_true(
+        browser,
+        condition,
+        Duration::from_secs(30),
+        Duration::from_millis(20),
+    )
+    .await
 }
 
 /// One opening of `screen` in a browser of its own (nothing kept from an earlier load: no

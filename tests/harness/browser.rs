@@ -105,17 +105,32 @@ pub async fn screenshots(browser: &Client, name: &str) {
         .expect("window size");
 }
 
+/// Whether the JavaScript expression `condition` became true on the page within `within`,
+/// asked every `every`.
+pub async fn became_true(
+    browser: &Client,
+    condition: &str,
+    within: Duration,
+    every: Duration,
+) -> bool {
+    let script = format!("return Boolean({condition});");
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if browser.execute(&script, vec![]).await.ok() == Some(json!(true)) {
+            return true;
+        }
+        tokio::time::sleep(every).await;
+    }
+    false
+}
+
 /// Waits until the JavaScript expression `condition` is true on the page; panics with `what`
 /// after ten seconds.
 pub async fn wait_for(browser: &Client, what: &str, condition: &str) {
-    let script = format!("return Boolean({condition});");
-    for _ in 0..100 {
-        if browser.execute(&script, vec![]).await.ok() == Some(json!(true)) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let ten_seconds = Duration::from_secs(10);
+    if !became_true(browser, condition, ten_seconds, Duration::from_millis(100)).await {
+        panic!("never happened: {what} ({condition})");
     }
-    panic!("never happened: {what} ({condition})");
 }
 
 /// Opens `url`, signs in on the page's form (`#username`, `#password`, `#login-form`) and
