@@ -69,6 +69,9 @@ pub async fn due(
         .filter(reached)
         .filter(Expr::exists(already_sent).not())
         .order_by_asc(due_column(deadline))
+        // Deadlines tie (working-hour ones end at closing time): the id makes the batch the
+        // same for every replica that scans at once.
+        .order_by_asc(report::Column::Id)
         .limit(limit)
         .all(db)
         .await
@@ -83,7 +86,7 @@ pub async fn record(
     stage: AlertStage,
     at: DateTime<Utc>,
 ) -> Result<HashSet<Uuid>, DbErr> {
-    let alerts: Vec<deadline_alert::Model> = reports
+    let mut alerts: Vec<deadline_alert::Model> = reports
         .iter()
         .filter_map(|r| {
             Some(deadline_alert::Model {
@@ -99,6 +102,10 @@ pub async fn record(
     if alerts.is_empty() {
         return Ok(HashSet::new());
     }
+    // Two replicas recording overlapping batches take the unique keys' locks in one order,
+    // so the later waits for the earlier instead of each waiting for the other (a deadlock
+    // that PostgreSQL breaks by failing one of them).
+    alerts.sort_by_key(|a| a.report_id);
     let inserted: HashSet<Uuid> = match deadline_alert::Entity::insert_many(
         alerts
             .iter()

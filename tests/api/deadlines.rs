@@ -189,6 +189,68 @@ async fn the_department_is_warned_then_the_leader_escalated_each_exactly_once() 
     );
 }
 
+/// Two replicas may find overlapping batches of due alerts in different orders (deadlines
+/// tie at an office's closing time). On PostgreSQL each insert waits for an uncommitted one of
+/// the same alert, so two batches taking them in opposite orders deadlocked and one replica's
+/// scan failed. A trigger slows each insert here so that the two batches surely overlap.
+#[tokio::test]
+async fn replicas_recording_one_batch_in_opposite_orders_both_finish() {
+    use sea_orm::{ConnectionTrait, EntityTrait, TransactionTrait};
+    use sos_domain::sla::deadlines::{AlertStage, DeadlineKind};
+    use sos_store::entities::report;
+
+    let app = TestApp::spawn().await;
+    let mut reports = Vec::new();
+    for description in [FIRE, LAMP] {
+        let filed = app
+            .file_report("tnp.kp1", json!({"description": description}))
+            .await;
+        let id: uuid::Uuid = filed["id"].as_str().unwrap().parse().unwrap();
+        reports.push(
+            report::Entity::find_by_id(id)
+                .one(&app.db)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    if sos_tests::engine() == "postgres" {
+        app.db
+            .execute_unprepared(
+                "CREATE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS
+                   $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$;
+                 CREATE TRIGGER slow_insert BEFORE INSERT ON deadline_alerts
+                   FOR EACH ROW EXECUTE FUNCTION slow_insert();",
+            )
+            .await
+            .unwrap();
+    }
+    let other = app.replica().await;
+    let now = Utc::now();
+    let record = |db: sea_orm::DatabaseConnection, batch: Vec<report::Model>| async move {
+        let txn = db.begin().await?;
+        let recorded = sos_store::alerts::record(
+            &txn,
+            &batch,
+            DeadlineKind::Acknowledge,
+            AlertStage::Warning,
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok::<_, sea_orm::DbErr>(recorded)
+    };
+    let reversed: Vec<report::Model> = reports.iter().rev().cloned().collect();
+    let (first, second) = tokio::join!(
+        record(app.db.clone(), reports.clone()),
+        record(other.db.clone(), reversed)
+    );
+    let (first, second) = (first.unwrap(), second.unwrap());
+    // Each alert recorded once, by one of them.
+    assert!(first.is_disjoint(&second), "{first:?} {second:?}");
+    assert_eq!(first.len() + second.len(), reports.len());
+}
+
 #[tokio::test]
 async fn a_report_acknowledged_in_time_is_not_escalated() {
     let app = TestApp::spawn().await;
