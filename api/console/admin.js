@@ -43,7 +43,17 @@ async function showTab() {
   $("admin-panel").hidden = admin.tab === "accounts";
   if (!admin.ward) return;
   if (admin.tab === "accounts") { await loadAccounts(); return; }
-  $("admin-panel").replaceChildren(...await PAGES[admin.tab](admin.ward.id));
+  const panel = $("admin-panel");
+  const page = `${admin.ward.id}/${admin.tab}`;
+  // Another page's forms must not stand under this page's title while it loads.
+  if (panel.dataset.page !== page) { panel.replaceChildren(); delete panel.dataset.page; }
+  panel.setAttribute("aria-busy", "true");
+  const content = await PAGES[admin.tab](admin.ward.id);
+  // A page opened meanwhile wins: this one's answer came too late to be shown.
+  if (page !== `${admin.ward?.id}/${admin.tab}`) return;
+  panel.replaceChildren(...content);
+  panel.dataset.page = page;
+  panel.removeAttribute("aria-busy");
 }
 
 /** Runs a change, shows what the API said, and draws the page again with the change. */

@@ -441,15 +441,35 @@ async fn a_ward_admin_imports_accounts_and_sees_the_row_that_is_wrong() {
     browser.close().await.unwrap();
 }
 
-/// Clicks the admin page's tab `tab` and waits for its title.
+/// Clicks the admin page's tab `tab` and waits for its title and its own content: until then
+/// the panel is empty, never the last page's.
 async fn open_tab(browser: &Client, tab: &str, title: &str) {
-    click(browser, &format!("#admin-tabs a[data-tab={tab}]")).await;
+    // The forms the panel holds the moment the new title shows, before the page's own have
+    // loaded: the last page's there would take a change meant for this one.
+    let forms_under_the_new_title = browser
+        .execute_async(
+            "const [tab, done] = arguments;
+             new MutationObserver((_, observer) => {
+               observer.disconnect();
+               done(document.querySelectorAll('#admin-panel form').length);
+             }).observe(document.getElementById('admin-title'), { childList: true, characterData: true, subtree: true });
+             document.querySelector(`#admin-tabs a[data-tab=${tab}]`).click();",
+            vec![json!(tab)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        forms_under_the_new_title,
+        json!(0),
+        "{tab} opened under the last page's forms"
+    );
     wait_for(
         browser,
         title,
         &format!(
-            "document.getElementById('admin-title').textContent === {} && document.getElementById('admin-panel').children.length > 0",
-            json!(title)
+            "document.getElementById('admin-title').textContent === {} && (document.getElementById('admin-panel').dataset.page ?? '').endsWith({}) && document.getElementById('admin-panel').children.length > 0",
+            json!(title),
+            json!(format!("/{tab}"))
         ),
     )
     .await;
