@@ -5,10 +5,15 @@
 //! readers directly. Only the readers concerned wake (a watch per connected user, per ward,
 //! and one for the whole city): ten thousand open streams cost nothing while quiet. A wake-up
 //! is only a hint: readers catch up from the database, so nothing is lost if one is missed.
+//!
+//! Report news is announced off the writer's path: this replica's readers wake at once, and
+//! one task sends other replicas what gathered meanwhile in a `NOTIFY` of its own. A `NOTIFY`
+//! per commit cost filings a round trip each, and PostgreSQL serialises the commits of every
+//! transaction that notifies.
 
 use sos_store::DatabaseConnection;
 use sos_store::notify::{Heard, Listener};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -67,6 +72,14 @@ pub struct Hub {
     /// What other replicas tell this one to forget (every ward's organisation when the
     /// listener lost its connection and may have missed some).
     forget: tokio::sync::broadcast::Sender<Forget>,
+    /// This replica, first in the payloads of its report news (`r:{id}`, which is no topic),
+    /// so that its listener skips what it sent itself.
+    origin: Arc<str>,
+    /// Report news not yet sent to other replicas (PostgreSQL), and the sender's wake-up.
+    news: Arc<Mutex<BTreeSet<Topic>>>,
+    news_waiting: Arc<tokio::sync::Notify>,
+    /// Whether other replicas listen (PostgreSQL).
+    relayed: bool,
 }
 
 /// An open stream's place among its account's: dropping it gives the place back.
@@ -93,18 +106,26 @@ impl Drop for StreamSlot {
 impl Hub {
     /// Starts the hub; on PostgreSQL also the listener that relays other replicas' news.
     pub async fn start(db: &DatabaseConnection) -> anyhow::Result<Hub> {
-        let hub = Hub {
+        let mut hub = Hub {
             db: db.clone(),
             wake: Arc::default(),
             closing: watch::Sender::new(false),
             streams: Arc::default(),
             forget: tokio::sync::broadcast::Sender::new(64),
+            origin: format!("r:{}", Uuid::new_v4()).into(),
+            news: Arc::default(),
+            news_waiting: Arc::default(),
+            relayed: false,
         };
         if let Some(mut listener) = Listener::start(db, CHANNEL).await? {
+            hub.relayed = true;
             let relay = hub.clone();
+            let own = hub.origin.clone();
             tokio::spawn(async move {
                 loop {
                     match listener.recv().await {
+                        // This replica's own news: its readers were woken when it was sent.
+                        Heard::Payload(payload) if payload.split(',').next() == Some(&*own) => {}
                         Heard::Payload(payload) => {
                             relay.wake_local(payload.split(',').filter_map(parse_topic))
                         }
@@ -118,8 +139,26 @@ impl Hub {
                     }
                 }
             });
+            tokio::spawn(hub.clone().send_news());
         }
         Ok(hub)
+    }
+
+    /// Sends other replicas the report news gathered since the last send, as long as the
+    /// service runs: while one `NOTIFY` is on its way, the next gathers.
+    async fn send_news(self) {
+        let mut closing = self.closing();
+        loop {
+            tokio::select! {
+                _ = self.news_waiting.notified() => {}
+                _ = closing.wait_for(|closing| *closing) => return,
+            }
+            let news = std::mem::take(&mut *self.news.lock().unwrap_or_else(|p| p.into_inner()));
+            if !news.is_empty() {
+                self.notify(Some(&self.origin), news.into_iter().collect())
+                    .await;
+            }
+        }
     }
 
     /// Ends every open stream of this replica (the phones reconnect to another one).
@@ -218,8 +257,9 @@ impl Hub {
     }
 
     /// Announces, after a commit, the users who have new inbox entries and the wards whose
-    /// reports have new events.
-    pub async fn announce(
+    /// reports have new events: this replica's readers wake now, other replicas' a moment
+    /// later.
+    pub fn announce(
         &self,
         users: impl IntoIterator<Item = Uuid>,
         wards: impl IntoIterator<Item = Uuid>,
@@ -232,17 +272,31 @@ impl Hub {
         if topics.iter().any(|t| matches!(t, Topic::Ward(_))) {
             topics.push(Topic::City);
         }
-        self.send(topics).await;
+        self.wake_local(topics.iter().copied());
+        if self.relayed {
+            self.news
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(topics);
+            self.news_waiting.notify_one();
+        }
     }
 
     /// Wakes the readers of `topics` here and, through PostgreSQL, on every replica.
     async fn send(&self, mut topics: Vec<Topic>) {
         topics.sort();
         topics.dedup();
+        self.notify(None, topics).await;
+    }
+
+    /// Sends `topics` in `NOTIFY`s, each first naming the replica that sent it when it is
+    /// `origin`'s news; on SQLite wakes this process's readers instead.
+    async fn notify(&self, origin: Option<&str>, topics: Vec<Topic>) {
         for chunk in topics.chunks(TOPICS_PER_NOTIFY) {
-            let payload = chunk
-                .iter()
-                .map(|t| format_topic(*t))
+            let payload = origin
+                .map(str::to_owned)
+                .into_iter()
+                .chain(chunk.iter().map(|t| format_topic(*t)))
                 .collect::<Vec<_>>()
                 .join(",");
             match sos_store::notify::notify(&self.db, CHANNEL, &payload).await {

@@ -244,7 +244,7 @@ impl UnitOfWork {
     /// Commits, then wakes the streams of the people and wards concerned.
     pub async fn commit(self, hub: &Hub) -> Result<(), DbErr> {
         self.txn.commit().await?;
-        hub.announce(self.users, self.wards).await;
+        hub.announce(self.users, self.wards);
         Ok(())
     }
 }
