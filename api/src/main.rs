@@ -1,6 +1,12 @@
 //! `sos`: the SOS Khu Phố service and its operator commands.
 
 use anyhow::Context;
+
+/// mimalloc rather than glibc's allocator: under sustained intake glibc spent about a sixth of
+/// the service's CPU in malloc and free (arena locks, consolidation) and its resident memory
+/// kept growing.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use sos_api::clock::Clock;
 use sos_api::config::Settings;
