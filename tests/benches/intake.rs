@@ -14,7 +14,8 @@
 //!   the tail instead of slowing the load down (no coordinated omission). A level lasts its
 //!   time: what was due and not yet sent when it ends is counted as not sent.
 //! - Reported per level: reports/s carried, p50 / p99 / p99.9, errors, the server's CPU per
-//!   report and its peak resident memory. The raw commit rate of the same database (one
+//!   report and its peak resident memory, and on PostgreSQL the database's CPU per report
+//!   (every `postgres` process of this machine). The raw commit rate of the same database (one
 //!   single-row insert per transaction) is measured in the same run, before the levels.
 
 use sea_orm::sea_query::{ColumnDef, Query, Table};
@@ -23,8 +24,8 @@ use serde_json::json;
 use sos_domain::taxonomy::Role;
 use sos_store::entities::user;
 use sos_tests::{
-    DEMO_PASSWORD, TestApp, engine, env_number, mib, ms, process_cpu_seconds, process_memory_kib,
-    quantile,
+    DEMO_PASSWORD, TestApp, engine, env_number, mib, ms, postgres_cpu_seconds, process_cpu_seconds,
+    process_memory_kib, quantile,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -78,11 +79,10 @@ async fn run() {
     sos_tests::fill_with_synthetic_reports(&app, wanted).await;
     let raw = raw_commit_rate(&app.db, 2000).await;
     let heads = heads_of_several_wards(&app).await;
+    // The server inherits this process's environment: `SOS_DB_MAX_CONNECTIONS` and the like
+    // can be tried without a change here; by default it runs with the service's defaults.
     let server = app
-        .process(&[
-            ("SOS_WRITES_PER_MINUTE", "1000000".to_owned()),
-            ("SOS_MAX_DB_CONNECTIONS", "16".to_owned()),
-        ])
+        .process(&[("SOS_WRITES_PER_MINUTE", "1000000".to_owned())])
         .await;
     let pid = server.pid();
     let mut signed_in = Vec::new();
@@ -101,7 +101,7 @@ async fn run() {
     );
     println!("raw commits (one single-row insert per transaction, sequential): {raw:.0}/s");
     println!(
-        "{:>7} {:>10} {:>8} {:>8} {:>9} {:>7} {:>9} {:>11} {:>13}",
+        "{:>7} {:>10} {:>8} {:>8} {:>9} {:>7} {:>9} {:>11} {:>13} {:>14}",
         "clients",
         "reports/s",
         "p50 ms",
@@ -110,19 +110,23 @@ async fn run() {
         "errors",
         "not sent",
         "CPU ms/rep",
-        "peak RSS MiB"
+        "peak RSS MiB",
+        "DB CPU ms/rep"
     );
     let url = server.app.url("/v1/reports");
     for clients in levels {
         let warm_up = (rate * WARM_UP.as_secs_f64()) as usize;
         load(&url, &heads, clients, rate, warm_up).await;
         let cpu_before = process_cpu_seconds(pid);
+        // PostgreSQL's own processes (nothing on SQLite, which runs inside the server).
+        let database_cpu_before = postgres_cpu_seconds();
         let total = (rate * seconds as f64) as usize;
         let run = load(&url, &heads, clients, rate, total).await;
         let cpu = process_cpu_seconds(pid) - cpu_before;
+        let database_cpu = postgres_cpu_seconds() - database_cpu_before;
         let carried = run.filed as f64 / run.elapsed.as_secs_f64();
         println!(
-            "{clients:>7} {carried:>10.0} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>9} {:>11.3} {:>13.1}",
+            "{clients:>7} {carried:>10.0} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>9} {:>11.3} {:>13.1} {:>14.3}",
             ms(quantile(&run.latencies, 0.50)),
             ms(quantile(&run.latencies, 0.99)),
             ms(quantile(&run.latencies, 0.999)),
@@ -130,6 +134,7 @@ async fn run() {
             total - run.latencies.len(),
             1000.0 * cpu / run.filed.max(1) as f64,
             mib(process_memory_kib(pid, "VmHWM:")),
+            1000.0 * database_cpu / run.filed.max(1) as f64,
         );
         for (status, count) in &run.errors {
             println!("        {count} answered {status}");

@@ -892,18 +892,33 @@ pub fn process_memory_kib(pid: u32, field: &str) -> u64 {
 /// The CPU time a process has used, user and system, in seconds (`/proc/PID/stat`, in the
 /// kernel's clock ticks of 1/100 s).
 pub fn process_cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    cpu_seconds_of(pid).expect("the process's stat")
+}
+
+/// User and system CPU seconds of a process, if it still runs.
+fn cpu_seconds_of(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name, in parentheses, may hold spaces: count fields after it.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .expect("stat format")
-        .1
-        .split_whitespace()
-        .collect();
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     // utime and stime are the 14th and 15th fields of the line, 12th and 13th after the name.
-    let ticks: u64 =
-        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
-    ticks as f64 / 100.0
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// CPU seconds of the PostgreSQL processes running on this machine (the server and its
+/// backends, living ones only), for what the database spends beside the service.
+pub fn postgres_cpu_seconds() -> f64 {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|name| name.trim() == "postgres")
+        })
+        .filter_map(cpu_seconds_of)
+        .sum()
 }
 
 pub fn mib(kib: u64) -> f64 {
