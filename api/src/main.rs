@@ -3,8 +3,7 @@
 use anyhow::Context;
 
 /// mimalloc rather than glibc's allocator: under sustained intake glibc spent about a sixth of
-/// the service's CPU in malloc and free (arena locks, consolidation) and its resident memory
-/// kept growing.
+/// the service's CPU in malloc and free (arena locks, consolidation).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
