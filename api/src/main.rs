@@ -1,11 +1,6 @@
 //! `sos`: the SOS Khu Phố service and its operator commands.
 
 use anyhow::Context;
-
-/// mimalloc rather than glibc's allocator: under sustained intake glibc spent about a sixth of
-/// the service's CPU in malloc and free (arena locks, consolidation).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use sos_api::clock::Clock;
 use sos_api::config::Settings;
@@ -18,6 +13,11 @@ use sos_domain::evaluate::{Evaluation, Labelled, evaluate, parse_corpus};
 use sos_store::{DatabaseConnection, Writer, db};
 use std::path::{Path, PathBuf};
 use tracing_subscriber::EnvFilter;
+
+/// mimalloc rather than glibc's allocator: under sustained intake glibc spent about a sixth of
+/// the service's CPU in malloc and free (arena locks, consolidation).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(
