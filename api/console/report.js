@@ -22,7 +22,19 @@ function fact(name, value) {
 
 export async function openReport(id) {
   notice(t("loading"));
-  await showReport(await json(`/v1/reports/${id}`));
+  if (opened.report?.id !== id) {
+    // Another report's facts and action forms must not stand while this one loads: an
+    // action taken meanwhile would go to it.
+    opened.report = null;
+    $("report-title").textContent = t("loading");
+    for (const part of ["report-facts", "report-classification", "report-deadlines", "report-photos", "report-timeline", "report-actions", "report-nearby"]) {
+      $(part).replaceChildren();
+    }
+  }
+  const report = await json(`/v1/reports/${id}`);
+  // A page opened meanwhile wins: this report came too late to be shown.
+  if (location.hash.split("?")[0] !== `#/reports/${id}`) return;
+  await showReport(report);
 }
 
 async function showReport(report) {

@@ -667,6 +667,39 @@ async fn staff_merge_a_report_into_the_one_chosen_on_the_map() {
     .await;
     screenshots(&browser, "console-duplicates").await;
     assert_accessible(&browser, "duplicates").await;
+    // The possible duplicate's link opens it. Until it has arrived this report's forms are
+    // gone (an action taken meanwhile would go to the report left): counted as the page
+    // starts loading, by a listener that runs after the console's own.
+    let forms_while_loading = browser
+        .execute_async(
+            "const done = arguments[0];
+             addEventListener('hashchange', () => done(document.querySelectorAll('#report-actions form').length), { once: true });
+             document.querySelector('#report-nearby li a').click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        forms_while_loading,
+        json!(0),
+        "the forms of the report left stood while the next loaded"
+    );
+    wait_for(
+        &browser,
+        "the possible duplicate's page",
+        &format!(
+            "document.getElementById('report-title').textContent === {}",
+            original["description"]
+        ),
+    )
+    .await;
+    browser.back().await.unwrap();
+    wait_for(
+        &browser,
+        "the report again",
+        "document.querySelector('#report-map .pin.nearby') !== null && document.querySelectorAll('#report-nearby li').length === 1",
+    )
+    .await;
     click(&browser, "#report-map .pin.nearby").await;
     let chosen: Value = browser
         .execute(
