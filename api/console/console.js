@@ -180,11 +180,13 @@ function changed(block) {
   if (!visible("report") || news.report_id !== opened.report?.id) return;
   clearTimeout(reload);
   reload = setTimeout(() => {
+    // Another report opened meanwhile (none is held while it loads): this news is not its.
+    if (opened.report?.id !== news.report_id) return;
     // What the page already shows (the person's own action) needs no reload.
-    if ((opened.report?.timeline ?? []).some((e) => e.id === news.event?.id)) return;
+    if ((opened.report.timeline ?? []).some((e) => e.id === news.event?.id)) return;
     // Never wipe what the person is typing: say the report changed instead.
     if (formInUse()) { notice(t("changedMeanwhile")); return; }
-    openReport(opened.report.id).catch((e) => notice(e.message));
+    openReport(news.report_id).catch((e) => notice(e.message));
   }, 300);
 }
 
