@@ -324,6 +324,65 @@ pub fn replace(
     );
 }
 
+/// The current fact of each report of a day kept in layers, newest first: the parts written
+/// since the day's base, then the base. A report's fact in a newer layer hides its older ones.
+pub fn current(layers: &[Vec<ReportFact>]) -> impl Iterator<Item = &ReportFact> {
+    let mut seen = std::collections::HashSet::new();
+    let base = layers.len().saturating_sub(1);
+    layers
+        .iter()
+        .enumerate()
+        .flat_map(|(layer, facts)| facts.iter().map(move |fact| (layer, fact)))
+        .filter_map(move |(layer, fact)| {
+            // The base is the largest layer and the last read: its reports need not be kept.
+            let newest = if layer == base {
+                !seen.contains(&fact.report)
+            } else {
+                seen.insert(fact.report)
+            };
+            newest.then_some(fact)
+        })
+}
+
+/// Parts a day keeps over its base at most: a guard, as merging keeps them to about the
+/// logarithm of the changes since the base.
+pub const MAX_PARTS: usize = 32;
+
+/// How the worker stores a pass's changed facts for a day that has a base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayUpdate {
+    /// A new part over the others, holding the changed facts and those of the `merging`
+    /// newest parts, which it replaces.
+    AddPart { merging: usize },
+    /// Everything into a new base, with no parts over it.
+    Fold,
+}
+
+/// What to do with `changed` facts of a day whose base holds `base` facts, with `parts` over
+/// it holding the facts counted, oldest first.
+///
+/// A new part takes in the parts below it while it is at least as large as they are (a binary
+/// counter: each fact is merged about log₂ of the passes since the base times), and the base
+/// is rewritten only once the parts would outgrow half of it (each fold writes at most three
+/// facts for each one changed since the last). So a pass's work grows with its changes, not
+/// with its day, and each fact is rewritten a few times however large its day grows.
+pub fn day_update(base: usize, parts: &[usize], changed: usize) -> DayUpdate {
+    let overlaid: usize = parts.iter().sum();
+    if overlaid.saturating_add(changed).saturating_mul(2) > base {
+        return DayUpdate::Fold;
+    }
+    let mut merged = changed;
+    let mut merging = 0;
+    for &older in parts.iter().rev() {
+        if merged < older && parts.len() - merging < MAX_PARTS {
+            break;
+        }
+        merged += older;
+        merging += 1;
+    }
+    DayUpdate::AddPart { merging }
+}
+
 /// The figures of a group of reports, added up fact by fact.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
@@ -500,6 +559,103 @@ mod tests {
         replace(&mut day, &changed, [resolved_two, report(4), report(5)]);
         day.sort_by_key(|f| f.report);
         assert_eq!(day, vec![report(1), resolved_two, report(4)]);
+    }
+
+    #[test]
+    fn a_newer_layer_hides_a_report_s_older_facts() {
+        let report = |n, open| ReportFact {
+            report: Uuid::from_u128(n),
+            open,
+            ..fact()
+        };
+        // Report 1 changed twice since the base, report 2 once; 3 and 4 did not change.
+        let layers = vec![
+            vec![report(1, false)],
+            vec![report(2, false), report(1, true)],
+            vec![
+                report(1, true),
+                report(2, true),
+                report(3, true),
+                report(4, true),
+            ],
+        ];
+        let mut now: Vec<(u128, bool)> = current(&layers)
+            .map(|f| (f.report.as_u128(), f.open))
+            .collect();
+        now.sort();
+        assert_eq!(now, vec![(1, false), (2, false), (3, true), (4, true)]);
+        assert_eq!(current(&[]).count(), 0);
+        assert_eq!(
+            current(&layers[2..]).count(),
+            4,
+            "a base alone is read whole"
+        );
+    }
+
+    #[test]
+    fn parts_stay_small_and_few() {
+        // A change over a large day is written alone.
+        assert_eq!(
+            day_update(100_000, &[], 400),
+            DayUpdate::AddPart { merging: 0 }
+        );
+        assert_eq!(
+            day_update(100_000, &[3_200, 800, 400], 100),
+            DayUpdate::AddPart { merging: 0 }
+        );
+        // It takes in the newer parts no larger than it grows.
+        assert_eq!(
+            day_update(100_000, &[3_200, 800, 400], 400),
+            DayUpdate::AddPart { merging: 2 }
+        );
+        assert_eq!(
+            day_update(100_000, &[1_600, 800, 400], 400),
+            DayUpdate::AddPart { merging: 3 }
+        );
+        // Parts at the limit are all taken in.
+        assert_eq!(
+            day_update(100_000, &[1_000; MAX_PARTS], 1),
+            DayUpdate::AddPart { merging: MAX_PARTS }
+        );
+        // Parts past half the base fold into it: a small day is soon rewritten.
+        assert_eq!(day_update(100_000, &[49_000, 800], 400), DayUpdate::Fold);
+        assert_eq!(day_update(3, &[1], 1), DayUpdate::Fold);
+    }
+
+    #[test]
+    fn each_fact_is_written_a_few_times_however_large_its_day_grows() {
+        // A day receiving `changed` new reports at every pass, from one pass's worth.
+        let writes = |changed: usize, passes: usize| {
+            let (mut base, mut parts, mut written) = (changed, Vec::<usize>::new(), changed);
+            let mut most_parts = 0;
+            for _ in 0..passes {
+                match day_update(base, &parts, changed) {
+                    DayUpdate::AddPart { merging } => {
+                        let kept = parts.len() - merging;
+                        let part = changed + parts.drain(kept..).sum::<usize>();
+                        parts.push(part);
+                        written += part;
+                    }
+                    DayUpdate::Fold => {
+                        base += parts.drain(..).sum::<usize>() + changed;
+                        written += base;
+                    }
+                }
+                most_parts = most_parts.max(parts.len());
+            }
+            let facts = base + parts.iter().sum::<usize>();
+            assert_eq!(facts, changed * (passes + 1));
+            (written as f64 / facts as f64, most_parts)
+        };
+        // Busy (400 reports a pass) and quiet (one a pass), over short and long days.
+        for (changed, passes) in [(400, 2_000), (400, 20_000), (1, 20_000), (1, 200_000)] {
+            let (per_fact, most_parts) = writes(changed, passes);
+            assert!(
+                per_fact < 12.0,
+                "{changed}×{passes}: {per_fact} writes a fact"
+            );
+            assert!(most_parts <= 16, "{changed}×{passes}: {most_parts} parts");
+        }
     }
 
     #[test]

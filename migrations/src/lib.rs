@@ -17,6 +17,7 @@ mod m20261205_000011_rate_windows;
 mod m20261205_000012_idempotency_keys;
 mod m20261205_000013_languages;
 mod m20261205_000014_fact_changes;
+mod m20261206_000015_fact_parts;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_idempotency_keys::Migration),
             Box::new(m20261205_000013_languages::Migration),
             Box::new(m20261205_000014_fact_changes::Migration),
+            Box::new(m20261206_000015_fact_parts::Migration),
         ]
     }
 }

@@ -597,19 +597,22 @@ pub mod outbox {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub mod report_day_fact {
+pub mod report_day_fact_part {
     use sea_orm::entity::prelude::*;
 
-    /// The packed statistics facts (`sos_domain::rollup`) of a ward's reports filed on one
-    /// local day.
+    /// One part of the packed statistics facts (`sos_domain::rollup`) of a ward's reports
+    /// filed on one local day. Part 0 is the base; each higher part holds the facts of reports
+    /// that changed since, and hides their facts in the lower ones.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "report_day_facts")]
+    #[sea_orm(table_name = "report_day_fact_parts")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub ward_id: Uuid,
         /// `YYYY-MM-DD`, Asia/Ho_Chi_Minh.
         #[sea_orm(primary_key, auto_increment = false)]
         pub day: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub part: i32,
         pub facts: Vec<u8>,
         pub report_count: i32,
         pub built_at: DateTimeUtc,

@@ -5,22 +5,25 @@
 //! - **Pending events.** Every event that can change its report's facts is written with
 //!   `facts_pending` set, in the transaction of the change itself: the history is the change
 //!   log, so a filing writes no mark of its own and no two filings meet on a shared row. The
-//!   facts worker ([`build_changed`]) reads the pending reports, replaces their facts in their
-//!   days' packed facts and clears the flags: its work grows with the reports that changed.
+//!   facts worker ([`build_changed`]) reads the pending reports, writes their facts as a new
+//!   part of their days and clears the flags: its work grows with the reports that changed,
+//!   not with their days. A day's parts are folded into its base only once they outgrow half
+//!   of it ([`rollup::day_update`]).
 //! - **Day marks** ([`mark_changed`]): a whole day to build again from its reports, after a
 //!   bulk load or when stored facts cannot be read.
 //!
 //! A reader ([`visit`]) takes the stored facts, with the pending reports' facts read from the
 //! reports themselves and marked days built at once, so a figure never lags a committed
 //! change. Pending events are read before the stored facts: a worker committing in between
-//! has already folded them into what is read next.
+//! has already folded them into what is read next. A day's parts are read in one statement,
+//! so a reader never meets a fold half done.
 //!
 //! One worker at a time updates facts (an advisory lock on PostgreSQL, the single writer on
 //! SQLite), so two replicas never rewrite the same day from different changes.
 
 use crate::code::Stored;
 use crate::db::Writer;
-use crate::entities::{report, report_day_change, report_day_fact, report_event};
+use crate::entities::{report, report_day_change, report_day_fact_part as day_part, report_event};
 use crate::stats::local_day_sql;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
@@ -28,7 +31,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use sos_domain::rollup::{self, Deadline, ReportFact};
+use sos_domain::rollup::{self, DayUpdate, Deadline, ReportFact};
 use sos_domain::taxonomy::{Category, Status};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use uuid::Uuid;
@@ -201,55 +204,137 @@ async fn build(
     Ok(rows.into_iter().map(FactRow::fact).collect())
 }
 
-/// The stored facts of a day: `None` when there are none or they cannot be read.
-async fn stored(
-    db: &impl ConnectionTrait,
-    (ward_id, day): &(Uuid, String),
-) -> Result<Option<Vec<ReportFact>>, DbErr> {
-    let bytes: Option<Vec<u8>> = report_day_fact::Entity::find_by_id((*ward_id, day.clone()))
-        .select_only()
-        .column(report_day_fact::Column::Facts)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(bytes.and_then(|bytes| rollup::unpack(&bytes).ok()))
+/// The part of a day that holds its base facts; parts over it are numbered from 1.
+const BASE: i32 = 0;
+
+/// A ward and a local day, as facts are kept under.
+type Place = (Uuid, String);
+
+fn of_day(ward_id: Uuid, day: &str) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(day_part::Column::WardId.eq(ward_id))
+        .add(day_part::Column::Day.eq(day))
 }
 
-/// Stores a day's facts (none: the day's row goes).
-async fn store(
+/// A day's stored parts from `from` up, newest first, unpacked: `None` when one cannot be read.
+async fn layers(
     db: &impl ConnectionTrait,
-    (ward_id, day): (Uuid, String),
+    (ward_id, day): &Place,
+    from: i32,
+) -> Result<Option<Vec<Vec<ReportFact>>>, DbErr> {
+    let parts: Vec<Vec<u8>> = day_part::Entity::find()
+        .select_only()
+        .column(day_part::Column::Facts)
+        .filter(of_day(*ward_id, day))
+        .filter(day_part::Column::Part.gte(from))
+        .order_by_desc(day_part::Column::Part)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(parts
+        .iter()
+        .map(|bytes| rollup::unpack(bytes))
+        .collect::<Result<_, _>>()
+        .ok())
+}
+
+/// Writes one part of a day.
+async fn insert_part(
+    db: &impl ConnectionTrait,
+    (ward_id, day): Place,
+    part: i32,
     facts: &[ReportFact],
     built_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    if facts.is_empty() {
-        report_day_fact::Entity::delete_by_id((ward_id, day))
-            .exec(db)
-            .await?;
-        return Ok(());
-    }
-    report_day_fact::Entity::insert(report_day_fact::ActiveModel {
+    day_part::Entity::insert(day_part::ActiveModel {
         ward_id: Set(ward_id),
         day: Set(day),
+        part: Set(part),
         facts: Set(rollup::pack(facts)),
         report_count: Set(facts.len() as i32),
         built_at: Set(built_at),
     })
-    .on_conflict(
-        OnConflict::columns([
-            report_day_fact::Column::WardId,
-            report_day_fact::Column::Day,
-        ])
-        .update_columns([
-            report_day_fact::Column::Facts,
-            report_day_fact::Column::ReportCount,
-            report_day_fact::Column::BuiltAt,
-        ])
-        .to_owned(),
-    )
     .exec_without_returning(db)
     .await?;
     Ok(())
+}
+
+/// Stores a day's facts whole, as its base with nothing over it (none: the day has no rows).
+async fn store(
+    db: &impl ConnectionTrait,
+    place: Place,
+    facts: &[ReportFact],
+    built_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    day_part::Entity::delete_many()
+        .filter(of_day(place.0, &place.1))
+        .exec(db)
+        .await?;
+    if !facts.is_empty() {
+        insert_part(db, place, BASE, facts, built_at).await?;
+    }
+    Ok(())
+}
+
+/// Brings a day's stored facts up to date with `now_facts`, the facts of its reports in
+/// `changed`: as a new part, which may take in the newest parts, or as a new base
+/// ([`rollup::day_update`]).
+async fn update_day(
+    db: &impl ConnectionTrait,
+    place: Place,
+    changed: &HashSet<Uuid>,
+    now_facts: Vec<ReportFact>,
+    built_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    // What the day holds, without reading its facts.
+    let sizes: Vec<(i32, i32)> = day_part::Entity::find()
+        .select_only()
+        .columns([day_part::Column::Part, day_part::Column::ReportCount])
+        .filter(of_day(place.0, &place.1))
+        .order_by_asc(day_part::Column::Part)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let Some((BASE, base)) = sizes.first().copied() else {
+        // No base (nothing stored yet): from the reports, whole.
+        return rebuild(db, place, built_at).await;
+    };
+    let over = &sizes[1..];
+    let counts: Vec<usize> = over.iter().map(|(_, count)| *count as usize).collect();
+    let next = over.last().map_or(BASE, |(part, _)| *part) + 1;
+    // The stored layers that the new facts are merged with: those from part `from` up.
+    let from = match rollup::day_update(base as usize, &counts, now_facts.len()) {
+        DayUpdate::AddPart { merging: 0 } => {
+            return insert_part(db, place, next, &now_facts, built_at).await;
+        }
+        DayUpdate::AddPart { merging } => over[over.len() - merging].0,
+        DayUpdate::Fold => BASE,
+    };
+    let Some(layers) = layers(db, &place, from).await? else {
+        // Stored facts that no longer read: from the reports, whole.
+        return rebuild(db, place, built_at).await;
+    };
+    let mut facts: Vec<ReportFact> = rollup::current(&layers).copied().collect();
+    rollup::replace(&mut facts, changed, now_facts);
+    if from == BASE {
+        return store(db, place, &facts, built_at).await;
+    }
+    day_part::Entity::delete_many()
+        .filter(of_day(place.0, &place.1))
+        .filter(day_part::Column::Part.gte(from))
+        .exec(db)
+        .await?;
+    insert_part(db, place, next, &facts, built_at).await
+}
+
+/// Builds a day whole from its reports and stores it.
+async fn rebuild(
+    db: &impl ConnectionTrait,
+    place: Place,
+    built_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let facts = build(db, place.0, parse_day(&place.1)?).await?;
+    store(db, place, &facts, built_at).await
 }
 
 /// Brings stored facts up to date: up to [`BUILD_BATCH`] marked days built whole, then up to
@@ -298,8 +383,7 @@ pub async fn build_changed(
         .all(&*txn)
         .await?;
     for mark in &marks {
-        let facts = build(&*txn, mark.ward_id, parse_day(&mark.day)?).await?;
-        store(&*txn, (mark.ward_id, mark.day.clone()), &facts, built_at).await?;
+        rebuild(&*txn, (mark.ward_id, mark.day.clone()), built_at).await?;
         report_day_change::Entity::delete_by_id((mark.ward_id, mark.day.clone()))
             .exec(&*txn)
             .await?;
@@ -310,7 +394,7 @@ pub async fn build_changed(
     Ok((marks.len() + applied, full))
 }
 
-/// Applies up to [`PENDING_BATCH`] pending events: their reports' facts replace the old ones
+/// Applies up to [`PENDING_BATCH`] pending events: their reports' facts go over the old ones
 /// in their days, and the events are no longer pending. Returns how many events it took.
 async fn apply_pending(
     txn: &impl ConnectionTrait,
@@ -328,7 +412,7 @@ async fn apply_pending(
         return Ok(0);
     }
     let changed: HashSet<Uuid> = events.iter().map(|(_, report)| *report).collect();
-    let mut by_day: BTreeMap<(Uuid, String), Vec<ReportFact>> = BTreeMap::new();
+    let mut by_day: BTreeMap<Place, Vec<ReportFact>> = BTreeMap::new();
     let ids: Vec<Uuid> = changed.iter().copied().collect();
     for chunk in ids.chunks(crate::ROWS_PER_INSERT) {
         let rows = FactRow::select()
@@ -341,16 +425,7 @@ async fn apply_pending(
         }
     }
     for (place, now_facts) in by_day {
-        let facts = match stored(txn, &place).await? {
-            Some(mut facts) => {
-                rollup::replace(&mut facts, &changed, now_facts);
-                facts
-            }
-            // A day with nothing stored yet, or stored facts that no longer read: from the
-            // reports, whole.
-            None => build(txn, place.0, parse_day(&place.1)?).await?,
-        };
-        store(txn, place, &facts, built_at).await?;
+        update_day(txn, place, &changed, now_facts, built_at).await?;
     }
     let event_ids: Vec<Uuid> = events.iter().map(|(id, _)| *id).collect();
     for chunk in event_ids.chunks(crate::ROWS_PER_INSERT) {
@@ -413,7 +488,7 @@ async fn pending_facts(
 /// Visits the facts of the reports filed on the local days `first..=last`, in one ward or in
 /// all, with their ward, each as of now: stored facts, except for reports with pending events
 /// and days marked, which are read from the reports (see the module's description). Facts
-/// are visited as they are unpacked, never all held.
+/// are unpacked a day at a time, never all held.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn visit(
     db: &impl ConnectionTrait,
@@ -425,19 +500,23 @@ pub async fn visit(
     let (first_key, last_key) = (day_key(first), day_key(last));
     let mut marked = report_day_change::Entity::find()
         .filter(report_day_change::Column::Day.between(first_key.clone(), last_key.clone()));
-    let mut stored = report_day_fact::Entity::find()
+    // Each day's parts together, newest first: one statement, so a fold is seen whole.
+    let mut stored = day_part::Entity::find()
         .select_only()
         .columns([
-            report_day_fact::Column::WardId,
-            report_day_fact::Column::Day,
-            report_day_fact::Column::Facts,
+            day_part::Column::WardId,
+            day_part::Column::Day,
+            day_part::Column::Facts,
         ])
-        .filter(report_day_fact::Column::Day.between(first_key, last_key));
+        .filter(day_part::Column::Day.between(first_key, last_key))
+        .order_by_asc(day_part::Column::WardId)
+        .order_by_asc(day_part::Column::Day)
+        .order_by_desc(day_part::Column::Part);
     if let Some(ward) = ward {
         marked = marked.filter(report_day_change::Column::WardId.eq(ward));
-        stored = stored.filter(report_day_fact::Column::WardId.eq(ward));
+        stored = stored.filter(day_part::Column::WardId.eq(ward));
     }
-    let marked: HashSet<(Uuid, String)> = marked
+    let marked: HashSet<Place> = marked
         .all(db)
         .await?
         .into_iter()
@@ -447,19 +526,23 @@ pub async fn visit(
     let changed: HashSet<Uuid> = pending.iter().map(|(_, _, fact)| fact.report).collect();
     let stored: Vec<(Uuid, String, Vec<u8>)> = stored.into_tuple().all(db).await?;
     // Days to read from the reports: the marked ones, and any whose bytes cannot be read.
-    let mut from_reports: BTreeSet<(Uuid, String)> = marked.iter().cloned().collect();
-    for (ward_id, day, bytes) in stored {
+    let mut from_reports: BTreeSet<Place> = marked.iter().cloned().collect();
+    for parts in stored.chunk_by(|a, b| (a.0, &a.1) == (b.0, &b.1)) {
+        let (ward_id, day) = (parts[0].0, &parts[0].1);
         if marked.contains(&(ward_id, day.clone())) {
             continue;
         }
-        match rollup::unpack(&bytes) {
-            Ok(facts) => facts
-                .iter()
+        let layers: Result<Vec<Vec<ReportFact>>, _> = parts
+            .iter()
+            .map(|(_, _, bytes)| rollup::unpack(bytes))
+            .collect();
+        match layers {
+            Ok(layers) => rollup::current(&layers)
                 .filter(|fact| !changed.contains(&fact.report))
                 .for_each(|fact| visitor(ward_id, fact)),
             Err(error) => {
                 tracing::warn!(%ward_id, day, "{error}: read from the reports instead");
-                from_reports.insert((ward_id, day));
+                from_reports.insert((ward_id, day.clone()));
             }
         }
     }

@@ -569,6 +569,43 @@ fn assert_same_figures(
     assert_eq!(got.2, expected.2, "time to resolve: {context}");
 }
 
+/// The figures of everything `actor` sees under `filters`, as one group, are the same from
+/// the packed facts as from the reports.
+async fn assert_facts_agree(
+    db: &sea_orm::DatabaseConnection,
+    actor: &sos_domain::access::Actor,
+    filters: &sos_store::stats::Filters,
+    clock: sos_store::stats::Clock,
+    now: DateTime<Utc>,
+    context: &str,
+) -> sos_store::stats::Counts {
+    use sos_store::stats::{self, Counts};
+    let select = stats::scoped(actor, filters).unwrap();
+    let expected = stats::counts(db, select.clone(), clock, now).await.unwrap();
+    let mut tally = stats::tally(db, actor, filters, clock, now)
+        .await
+        .unwrap()
+        .expect("leaders read the packed facts");
+    let (a, r) = tally.spreads();
+    let spread = |metric| {
+        let select = select.clone();
+        async move {
+            let mut spreads = stats::spreads(db, select, None, metric).await.unwrap();
+            spreads.remove(&Uuid::nil()).unwrap_or_default()
+        }
+    };
+    assert_same_figures(
+        context,
+        (&Counts::from(&tally), a, r),
+        (
+            &expected,
+            spread(report::Column::AcknowledgeWorkingSeconds).await,
+            spread(report::Column::ResolveWorkingSeconds).await,
+        ),
+    );
+    expected
+}
+
 /// The packed day facts leaders' statistics read must give exactly what the reports give:
 /// for every scope, filter and grouping, whether the days were just changed (read from the
 /// reports), built by the worker (read from the packed facts), or changed again since.
@@ -656,25 +693,7 @@ async fn packed_day_facts_agree_with_the_reports() {
                     };
                     let acknowledge = report::Column::AcknowledgeWorkingSeconds;
                     let resolve = report::Column::ResolveWorkingSeconds;
-                    // All as one group.
-                    let expected = stats::counts(db, select.clone(), clock, now).await.unwrap();
-                    let mut tally = stats::tally(db, actor, filters, clock, now)
-                        .await
-                        .unwrap()
-                        .expect("leaders read the packed facts");
-                    let (a, r) = tally.spreads();
-                    let nil = |mut spreads: std::collections::HashMap<Uuid, _>| {
-                        spreads.remove(&Uuid::nil()).unwrap_or_default()
-                    };
-                    assert_same_figures(
-                        &context,
-                        (&Counts::from(&tally), a, r),
-                        (
-                            &expected,
-                            nil(spread(None, acknowledge).await),
-                            nil(spread(None, resolve).await),
-                        ),
-                    );
+                    assert_facts_agree(db, actor, filters, clock, now, &context).await;
                     // Per ward and per department.
                     for column in [report::Column::WardId, report::Column::DepartmentId] {
                         let expected = stats::counts_by(db, select.clone(), column, clock, now)
@@ -772,4 +791,198 @@ async fn packed_day_facts_agree_with_the_reports() {
     assert_eq!(marked().await, 0);
     check("built by two replicas").await;
     other.stop().await;
+}
+
+/// Today's stored parts of a ward's facts: (part, reports, packed facts).
+async fn today_parts(app: &TestApp, ward: Uuid) -> Vec<(i32, i32, Vec<u8>)> {
+    use sea_orm::QueryOrder;
+    use sos_store::entities::report_day_fact_part as day_part;
+    let today = sos_store::facts::day_key(sos_domain::rollup::local_day(Utc::now()));
+    day_part::Entity::find()
+        .filter(day_part::Column::WardId.eq(ward))
+        .filter(day_part::Column::Day.eq(today))
+        .order_by_asc(day_part::Column::Part)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.part, p.report_count, p.facts))
+        .collect()
+}
+
+fn part_sizes(parts: &[(i32, i32, Vec<u8>)]) -> Vec<(i32, i32)> {
+    parts.iter().map(|p| (p.0, p.1)).collect()
+}
+
+/// A leader of `ward`, and a period from the start of today to after `now`.
+fn ward_today(
+    ward: Uuid,
+    now: DateTime<Utc>,
+) -> (sos_domain::access::Actor, sos_store::stats::Filters) {
+    let leader = sos_domain::access::Actor {
+        user_id: Uuid::nil(),
+        role: sos_domain::taxonomy::Role::WardLeader,
+        ward_id: Some(ward),
+        neighborhood_id: None,
+        department_id: None,
+        triage_desk: false,
+    };
+    let filters = sos_store::stats::Filters {
+        from: sos_domain::rollup::day_start(sos_domain::rollup::local_day(now)),
+        to: now + chrono::Duration::hours(1),
+        ward: None,
+        department: None,
+        category: None,
+    };
+    (leader, filters)
+}
+
+/// Files `count` reports of a broken street light across the heads of Tân Phú's neighborhoods;
+/// their ids.
+async fn file_street_lights(app: &TestApp, count: usize) -> Vec<String> {
+    let heads = ["tnp.kp1", "tnp.kp2", "tnp.kp3", "tnp.kp4", "tnp.kp5"];
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let filed = app
+            .file_report(
+                heads[n % heads.len()],
+                json!({ "description": format!("Đèn đường hư trước nhà số {n}") }),
+            )
+            .await;
+        ids.push(filed["id"].as_str().unwrap().to_owned());
+    }
+    ids
+}
+
+/// A day's changes are written as small parts over its stored facts, the newest parts merged
+/// as they grow, and folded into the day once they outgrow half of it; the figures read from
+/// them are the reports' own at every pass.
+#[tokio::test]
+async fn a_day_s_changes_are_written_beside_it_until_they_outgrow_it() {
+    use sos_store::stats::Clock;
+
+    let app =
+        TestApp::spawn_with(|s| s.facts_interval = std::time::Duration::from_secs(86_400)).await;
+    let ward = Uuid::parse_str(&app.ward_id("tnp.leader").await).unwrap();
+    let ids = file_street_lights(&app, 80).await;
+    let now = Utc::now();
+    let (leader, filters) = ward_today(ward, now);
+    let parts = || today_parts(&app, ward);
+    let build = || async {
+        sos_api::services::stats::build_all_facts(&app.services)
+            .await
+            .unwrap();
+    };
+    build().await;
+    let stored = parts().await;
+    assert_eq!(stored.len(), 1, "the day is built whole: its base alone");
+    let (base_count, base) = (stored[0].1, stored[0].2.clone());
+    assert!(base_count >= 80);
+
+    // One report acknowledged, then resolved: the second part takes in the first, and holds
+    // the report once, as resolved.
+    let first = &ids[0];
+    app.act("tnp.infra", first, json!({ "action": "acknowledge" }))
+        .await;
+    build().await;
+    assert_eq!(part_sizes(&parts().await), vec![(0, base_count), (1, 1)]);
+    app.act(
+        "tnp.infra",
+        first,
+        json!({ "action": "resolve", "response": "Đã thay bóng đèn." }),
+    )
+    .await;
+    build().await;
+    let stored = parts().await;
+    assert_eq!(part_sizes(&stored), vec![(0, base_count), (2, 1)]);
+    assert_eq!(
+        stored[0].2, base,
+        "the day's base is not rewritten for a change"
+    );
+    let counts = assert_facts_agree(&app.db, &leader, &filters, Clock::Ward, now, "a part").await;
+    assert_eq!(counts.resolved, Some(1));
+
+    // One report resolved per pass: the parts stay few, then fold into the day.
+    let mut resolved = 1;
+    for id in &ids[1..] {
+        app.act(
+            "tnp.infra",
+            id,
+            json!({ "action": "resolve", "response": "Đã sửa." }),
+        )
+        .await;
+        resolved += 1;
+        build().await;
+        let context = format!("{resolved} resolved");
+        let counts =
+            assert_facts_agree(&app.db, &leader, &filters, Clock::Ward, now, &context).await;
+        assert_eq!(counts.resolved, Some(resolved), "{context}");
+        let stored = parts().await;
+        if stored.len() == 1 {
+            assert!(resolved * 2 > base_count as i64, "{context}: folded early");
+            assert_ne!(stored[0].2, base, "{context}: folded into a new base");
+            assert_eq!(stored[0].1, base_count);
+            return;
+        }
+        assert_eq!(
+            stored[0].2, base,
+            "{context}: the base is kept until the fold"
+        );
+        // Each part is smaller than the one below it, so they are fewer than log₂ of the
+        // changes, and together they hold each changed report once.
+        let over: Vec<i32> = stored[1..].iter().map(|p| p.1).collect();
+        assert!(over.windows(2).all(|w| w[0] > w[1]), "{context}: {over:?}");
+        assert_eq!(over.iter().sum::<i32>() as i64, resolved, "{context}");
+    }
+    panic!("the parts never folded into the day");
+}
+
+/// Facts stored before days had parts are read after the upgrade, and a day with parts taken
+/// back to one row is built again.
+#[tokio::test]
+async fn stored_facts_survive_the_change_to_parts_and_back() {
+    use sos_migrations::{Migrator, MigratorTrait};
+    use sos_store::stats::Clock;
+
+    let app =
+        TestApp::spawn_with(|s| s.facts_interval = std::time::Duration::from_secs(86_400)).await;
+    let ward = Uuid::parse_str(&app.ward_id("tnp.leader").await).unwrap();
+    let ids = file_street_lights(&app, 6).await;
+    let build = || async {
+        sos_api::services::stats::build_all_facts(&app.services)
+            .await
+            .unwrap();
+    };
+    build().await;
+    let before = today_parts(&app, ward).await;
+    app.act(
+        "tnp.infra",
+        &ids[0],
+        json!({ "action": "resolve", "response": "Đã thay bóng đèn." }),
+    )
+    .await;
+    build().await;
+    let base_count = before[0].1;
+    assert_eq!(
+        part_sizes(&today_parts(&app, ward).await),
+        vec![(0, base_count), (1, 1)]
+    );
+    // Back to the day as one row (the resolve is in no row of it), and up again.
+    Migrator::down(&app.db, Some(1)).await.unwrap();
+    Migrator::up(&app.db, None).await.unwrap();
+    assert_eq!(
+        today_parts(&app, ward).await,
+        before,
+        "the base is kept as it was"
+    );
+    let now = Utc::now();
+    let (leader, filters) = ward_today(ward, now);
+    let check = |stage| assert_facts_agree(&app.db, &leader, &filters, Clock::Ward, now, stage);
+    assert_eq!(check("the day marked").await.resolved, Some(1));
+    build().await;
+    assert_eq!(
+        part_sizes(&today_parts(&app, ward).await),
+        vec![(0, base_count)]
+    );
+    assert_eq!(check("built again").await.resolved, Some(1));
 }
