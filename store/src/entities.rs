@@ -260,7 +260,8 @@ pub mod report_event {
     use sos_domain::code::Visibility;
     use sos_domain::taxonomy::{EventType, Status};
 
-    /// Events are the report's history, written once.
+    /// Events are the report's history, written once; only the statistics worker's flag
+    /// changes after (`facts_pending`).
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "report_events")]
     pub struct Model {
@@ -276,8 +277,8 @@ pub mod report_event {
         pub text: Option<String>,
         pub data: Json,
         pub created_at: DateTimeUtc,
-        /// It can change its report's statistics facts: the database logs it in
-        /// `report_fact_changes` as it is inserted, for the facts worker (`sos_store::facts`).
+        /// Its report's statistics facts are still to be brought up to date with it
+        /// (`sos_store::facts`): set on events that can change them, cleared by the worker.
         pub facts_pending: bool,
     }
 
@@ -615,25 +616,6 @@ pub mod report_day_fact_part {
         pub facts: Vec<u8>,
         pub report_count: i32,
         pub built_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub mod report_fact_change {
-    use sea_orm::entity::prelude::*;
-
-    /// An event whose report's statistics facts are still to be brought up to date with it:
-    /// logged by the database as the event is inserted, deleted by the facts worker.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "report_fact_changes")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub event_id: Uuid,
-        pub report_id: Uuid,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

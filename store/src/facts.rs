@@ -3,11 +3,10 @@
 //!
 //! Two things say that stored facts are behind the reports:
 //! - **Pending events.** Every event that can change its report's facts is written with
-//!   `facts_pending` set, and the database logs it in `report_fact_changes` as it is inserted
-//!   (a trigger), in the transaction of the change itself: a filing sends no mark of its own
-//!   and no two filings meet on a shared row. The facts worker ([`build_changed`]) reads the
-//!   logged reports, writes their facts as a new part of their days and deletes what it
-//!   applied from the log: its work grows with the reports that changed,
+//!   `facts_pending` set, in the transaction of the change itself: the history is the change
+//!   log, so a filing writes no mark of its own and no two filings meet on a shared row. The
+//!   facts worker ([`build_changed`]) reads the pending reports, writes their facts as a new
+//!   part of their days and clears the flags: its work grows with the reports that changed,
 //!   not with their days. A day's parts are folded into its base only once they outgrow half
 //!   of it ([`rollup::day_update`]).
 //! - **Day marks** ([`mark_changed`]): a whole day to build again from its reports, after a
@@ -24,9 +23,7 @@
 
 use crate::code::Stored;
 use crate::db::Writer;
-use crate::entities::{
-    report, report_day_change, report_day_fact_part as day_part, report_fact_change as logged,
-};
+use crate::entities::{report, report_day_change, report_day_fact_part as day_part, report_event};
 use crate::stats::local_day_sql;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
@@ -45,6 +42,12 @@ const BUILD_BATCH: u64 = 64;
 const PENDING_BATCH: u64 = 4000;
 /// Arbitrary, fixed: the PostgreSQL advisory lock of the one worker updating facts.
 const FACTS_LOCK: i64 = 0x5053_4b46; // "SOS KF"
+
+/// Pending events, written as the partial index `report_events_facts_pending` is defined so
+/// that SQLite uses it (a bound `true` would not match the index's condition).
+fn pending() -> Expr {
+    Expr::cust("facts_pending = TRUE")
+}
 
 /// A local day as the database keeps it (facts, their marks, digests sent).
 pub fn day_key(day: NaiveDate) -> String {
@@ -103,10 +106,11 @@ pub async fn mark_changed(
 pub async fn waiting(db: &impl ConnectionTrait) -> Result<(u64, u64), DbErr> {
     use sea_orm::PaginatorTrait;
     let days = report_day_change::Entity::find().count(db).await?;
-    let reports = logged::Entity::find()
+    let reports = report_event::Entity::find()
         .select_only()
-        .column(logged::Column::ReportId)
+        .column(report_event::Column::ReportId)
         .distinct()
+        .filter(pending())
         .count(db)
         .await?;
     Ok((days, reports))
@@ -345,7 +349,14 @@ pub async fn build_changed(
 ) -> Result<(usize, bool), DbErr> {
     // Reads first: most looks find nothing, and need not queue for SQLite's writer.
     let marked = report_day_change::Entity::find().one(db).await?.is_some();
-    let changed = logged::Entity::find().one(db).await?.is_some();
+    let changed = report_event::Entity::find()
+        .select_only()
+        .column(report_event::Column::Id)
+        .filter(pending())
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?
+        .is_some();
     if !marked && !changed {
         return Ok((0, false));
     }
@@ -389,9 +400,10 @@ async fn apply_pending(
     txn: &impl ConnectionTrait,
     built_at: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
-    let events: Vec<(Uuid, Uuid)> = logged::Entity::find()
+    let events: Vec<(Uuid, Uuid)> = report_event::Entity::find()
         .select_only()
-        .columns([logged::Column::EventId, logged::Column::ReportId])
+        .columns([report_event::Column::Id, report_event::Column::ReportId])
+        .filter(pending())
         .limit(PENDING_BATCH)
         .into_tuple()
         .all(txn)
@@ -417,8 +429,9 @@ async fn apply_pending(
     }
     let event_ids: Vec<Uuid> = events.iter().map(|(id, _)| *id).collect();
     for chunk in event_ids.chunks(crate::ROWS_PER_INSERT) {
-        logged::Entity::delete_many()
-            .filter(logged::Column::EventId.is_in(chunk.iter().copied()))
+        report_event::Entity::update_many()
+            .col_expr(report_event::Column::FactsPending, Expr::value(false))
+            .filter(report_event::Column::Id.is_in(chunk.iter().copied()))
             .exec(txn)
             .await?;
     }
@@ -451,8 +464,9 @@ async fn pending_facts(
 ) -> Result<Vec<(Uuid, String, ReportFact)>, DbErr> {
     let end = rollup::day_start(last.succ_opt().expect("a day before the end of time"));
     let pending_reports = Query::select()
-        .column(logged::Column::ReportId)
-        .from(logged::Entity)
+        .column(report_event::Column::ReportId)
+        .from(report_event::Entity)
+        .and_where(pending())
         .to_owned();
     let mut select = FactRow::select()
         .filter(report::Column::Id.in_subquery(pending_reports))
