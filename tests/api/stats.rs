@@ -569,6 +569,25 @@ fn assert_same_figures(
     assert_eq!(got.2, expected.2, "time to resolve: {context}");
 }
 
+/// Someone in `role` over `ward_id`, as the statistics' scope reads them.
+fn reader(role: sos_domain::taxonomy::Role, ward_id: Option<Uuid>) -> sos_domain::access::Actor {
+    sos_domain::access::Actor {
+        user_id: Uuid::nil(),
+        role,
+        ward_id,
+        neighborhood_id: None,
+        department_id: None,
+        triage_desk: false,
+    }
+}
+
+/// Brings every day's packed facts up to date, as the worker would.
+async fn build_facts(app: &TestApp) {
+    sos_api::services::stats::build_all_facts(&app.services)
+        .await
+        .unwrap();
+}
+
 /// The figures of everything `actor` sees under `filters`, as one group, are the same from
 /// the packed facts as from the reports.
 async fn assert_facts_agree(
@@ -611,7 +630,6 @@ async fn assert_facts_agree(
 /// reports), built by the worker (read from the packed facts), or changed again since.
 #[tokio::test]
 async fn packed_day_facts_agree_with_the_reports() {
-    use sos_domain::access::Actor;
     use sos_domain::taxonomy::{Category, Role};
     use sos_store::stats::{self, Clock, Counts, Filters};
 
@@ -623,17 +641,9 @@ async fn packed_day_facts_agree_with_the_reports() {
         .unwrap();
     let now = Utc::now();
     let ward = Uuid::parse_str(&app.ward_id("tnp.leader").await).unwrap();
-    let actor = |role, ward_id| Actor {
-        user_id: Uuid::nil(),
-        role,
-        ward_id,
-        neighborhood_id: None,
-        department_id: None,
-        triage_desk: false,
-    };
     let (city, leader) = (
-        actor(Role::CityLeader, None),
-        actor(Role::WardLeader, Some(ward)),
+        reader(Role::CityLeader, None),
+        reader(Role::WardLeader, Some(ward)),
     );
     let filters = |days: i64, category: Option<Category>, department: Option<&str>| Filters {
         // Periods that start and end mid-day, so the days at the edges are cut.
@@ -819,14 +829,7 @@ fn ward_today(
     ward: Uuid,
     now: DateTime<Utc>,
 ) -> (sos_domain::access::Actor, sos_store::stats::Filters) {
-    let leader = sos_domain::access::Actor {
-        user_id: Uuid::nil(),
-        role: sos_domain::taxonomy::Role::WardLeader,
-        ward_id: Some(ward),
-        neighborhood_id: None,
-        department_id: None,
-        triage_desk: false,
-    };
+    let leader = reader(sos_domain::taxonomy::Role::WardLeader, Some(ward));
     let filters = sos_store::stats::Filters {
         from: sos_domain::rollup::day_start(sos_domain::rollup::local_day(now)),
         to: now + chrono::Duration::hours(1),
@@ -868,11 +871,7 @@ async fn a_day_s_changes_are_written_beside_it_until_they_outgrow_it() {
     let now = Utc::now();
     let (leader, filters) = ward_today(ward, now);
     let parts = || today_parts(&app, ward);
-    let build = || async {
-        sos_api::services::stats::build_all_facts(&app.services)
-            .await
-            .unwrap();
-    };
+    let build = || build_facts(&app);
     build().await;
     let stored = parts().await;
     assert_eq!(stored.len(), 1, "the day is built whole: its base alone");
@@ -948,11 +947,7 @@ async fn stored_facts_survive_the_change_to_parts_and_back() {
         TestApp::spawn_with(|s| s.facts_interval = std::time::Duration::from_secs(86_400)).await;
     let ward = Uuid::parse_str(&app.ward_id("tnp.leader").await).unwrap();
     let ids = file_street_lights(&app, 6).await;
-    let build = || async {
-        sos_api::services::stats::build_all_facts(&app.services)
-            .await
-            .unwrap();
-    };
+    let build = || build_facts(&app);
     build().await;
     let before = today_parts(&app, ward).await;
     app.act(
