@@ -30,6 +30,8 @@ export async function openReport(id) {
     for (const part of ["report-facts", "report-classification", "report-deadlines", "report-photos", "report-timeline", "report-actions", "report-nearby"]) {
       $(part).replaceChildren();
     }
+    // Its pins too: clicking one would choose the other report's neighbour for a merge.
+    mapIn("report-map")?.pins.clearLayers();
   }
   const report = await json(`/v1/reports/${id}`);
   // A page opened meanwhile wins: this report came too late to be shown.
@@ -60,6 +62,8 @@ async function showReport(report) {
   drawActions(report);
   notice("");
   opened.nearby = await findNearby(report).catch(() => []);
+  // Another report opened while this one's neighbours were asked for: it owns the page now.
+  if (opened.report !== report) return;
   drawNearby(report);
   await Promise.all([drawPhotos(report), drawReportMap(report)]);
 }
@@ -119,7 +123,7 @@ async function drawPhotos(report) {
         element("img", { src, alt: caption, width: 160 })),
       element("figcaption", {}, caption));
   }));
-  container.replaceChildren(...figures);
+  if (opened.report === report) container.replaceChildren(...figures);
 }
 
 // --- Possible duplicates -------------------------------------------------------------
@@ -180,6 +184,7 @@ async function drawReportMap(report) {
   const entry = mapIn("report-map");
   if (!entry) return;
   const bounds = await drawWard(entry, report.ward?.id);
+  if (opened.report !== report) return;
   entry.pins.clearLayers();
   if (report.location) {
     for (const other of opened.nearby) {

@@ -667,22 +667,26 @@ async fn staff_merge_a_report_into_the_one_chosen_on_the_map() {
     .await;
     screenshots(&browser, "console-duplicates").await;
     assert_accessible(&browser, "duplicates").await;
-    // The possible duplicate's link opens it. Until it has arrived this report's forms are
-    // gone (an action taken meanwhile would go to the report left): counted as the page
-    // starts loading, by a listener that runs after the console's own.
-    let forms_while_loading = browser
+    // The possible duplicate's link opens it. Until it has arrived this report's forms and
+    // its neighbours' pins are gone (an action taken meanwhile would go to the report left, a
+    // pin clicked would choose that report's neighbour): counted as the page starts loading,
+    // by a listener that runs after the console's own.
+    let left_while_loading = browser
         .execute_async(
             "const done = arguments[0];
-             addEventListener('hashchange', () => done(document.querySelectorAll('#report-actions form').length), { once: true });
+             addEventListener('hashchange', () => done({
+                 forms: document.querySelectorAll('#report-actions form').length,
+                 pins: document.querySelectorAll('#report-map .pin.nearby').length,
+             }), { once: true });
              document.querySelector('#report-nearby li a').click();",
             vec![],
         )
         .await
         .unwrap();
     assert_eq!(
-        forms_while_loading,
-        json!(0),
-        "the forms of the report left stood while the next loaded"
+        left_while_loading,
+        json!({"forms": 0, "pins": 0}),
+        "what the report left offered stood while the next loaded"
     );
     wait_for(
         &browser,
@@ -694,10 +698,17 @@ async fn staff_merge_a_report_into_the_one_chosen_on_the_map() {
     )
     .await;
     browser.back().await.unwrap();
+    // Back on the first report, the map shows its own neighbour, not the pins of the page
+    // left (clicking one of those would have chosen the wrong report).
     wait_for(
         &browser,
-        "the report again",
-        "document.querySelector('#report-map .pin.nearby') !== null && document.querySelectorAll('#report-nearby li').length === 1",
+        "the report again, with its neighbour on the map",
+        &format!(
+            "document.getElementById('report-title').textContent === {}
+             && document.querySelector('#report-map .pin.nearby') !== null
+             && document.querySelectorAll('#report-nearby li').length === 1",
+            again["description"]
+        ),
     )
     .await;
     click(&browser, "#report-map .pin.nearby").await;
