@@ -7,6 +7,8 @@
 //!
 //! - The database is kept between runs (`target/bench-data/intake.db`, or `sos_bench_intake`)
 //!   and filled up to `SOS_BENCH_REPORTS` synthetic reports (default 1,000,000) the first time.
+//!   Each run files into a fresh copy of it (`intake-run.db`, or `sos_bench_intake_run`), so
+//!   runs compare: none carries the open reports of the runs before it.
 //! - Each level (`SOS_BENCH_CLIENTS`, default `1,8,32,64` connections) offers
 //!   `SOS_BENCH_RATE` reports per second (default 1600) for `SOS_BENCH_SECONDS` (default 60)
 //!   after 5 s of warm-up. Requests leave on a fixed schedule whatever the answers: a
@@ -66,17 +68,20 @@ async fn run() {
         .split(',')
         .map(|n| n.trim().parse().expect("SOS_BENCH_CLIENTS: numbers"))
         .collect();
-    let url = sos_tests::kept_bench_database("intake").await;
     // This process only prepares the database and measures its raw commit rate; the server
     // under load is the release binary in a process of its own.
-    let app = TestApp::on_database(&url, |s| {
+    let without_workers = |s: &mut sos_api::config::Settings| {
         let never = Duration::from_secs(86_400);
         s.escalation_interval = never;
         s.delivery_interval = never;
         s.facts_interval = never;
-    })
-    .await;
-    sos_tests::fill_with_synthetic_reports(&app, wanted).await;
+    };
+    let seeded = sos_tests::kept_bench_database("intake").await;
+    let seeding = TestApp::on_database(&seeded, without_workers).await;
+    sos_tests::fill_with_synthetic_reports(&seeding, wanted).await;
+    seeding.close().await;
+    let url = sos_tests::fresh_copy_of_bench_database(&seeded, "intake").await;
+    let app = TestApp::on_database(&url, without_workers).await;
     let raw = raw_commit_rate(&app.db, 2000).await;
     let heads = heads_of_several_wards(&app).await;
     // The server inherits this process's environment: `SOS_DB_MAX_CONNECTIONS` and the like

@@ -456,6 +456,15 @@ impl TestApp {
         }
     }
 
+    /// Stops the service and closes its connections to the database, which its listener of
+    /// other replicas' news follows: a PostgreSQL database copied next as a template must
+    /// have no session open.
+    pub async fn close(self) {
+        let db = self.db.clone();
+        self.stop().await;
+        db.close().await.expect("close the pool");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
@@ -791,8 +800,6 @@ impl Drop for TestApp {
     }
 }
 
-/// Whether this run is against PostgreSQL (for messages only: every test runs on both).
-/// A number from the environment for a benchmark's size, `default` when unset.
 /// Runs a benchmark's body on a multi-threaded runtime, as the service runs.
 pub fn run_benchmark(body: impl std::future::Future<Output = ()>) {
     tokio::runtime::Builder::new_multi_thread()
@@ -833,6 +840,54 @@ pub async fn kept_bench_database(name: &str) -> String {
             let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-data");
             std::fs::create_dir_all(dir).expect("bench data directory");
             format!("sqlite://{dir}/{name}.db?mode=rwc")
+        }
+    }
+}
+
+/// A copy of the kept benchmark database `seeded` (made by [`kept_bench_database`] with the
+/// same `name`) for one run to write into: `sos_bench_{name}_run`, or
+/// `target/bench-data/{name}-run.db`, replaced at every call. Each run then starts from the
+/// same reports, not from what the last run filed: those stay open, and their deadlines passing
+/// would set the scanner escalating beside the load being measured.
+pub async fn fresh_copy_of_bench_database(seeded: &str, name: &str) -> String {
+    use sea_orm::ConnectionTrait;
+    let copy = format!("sos_bench_{name}_run");
+    match std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty()) {
+        Some(admin_url) => {
+            let admin = sea_orm::Database::connect(&admin_url)
+                .await
+                .expect("PostgreSQL");
+            // A template must have no session open: the seeding service has closed its
+            // pool, and sessions still ending are ended here.
+            for statement in [
+                format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = 'sos_bench_{name}' AND pid <> pg_backend_pid()"
+                ),
+                format!("DROP DATABASE IF EXISTS {copy} WITH (FORCE)"),
+                format!("CREATE DATABASE {copy} TEMPLATE sos_bench_{name}"),
+            ] {
+                admin
+                    .execute_unprepared(&statement)
+                    .await
+                    .unwrap_or_else(|e| panic!("{statement}: {e}"));
+            }
+            replace_database(&admin_url, &copy)
+        }
+        None => {
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-data");
+            let path = format!("{dir}/{name}-run.db");
+            for stale in [path.clone(), format!("{path}-wal"), format!("{path}-shm")] {
+                let _ = std::fs::remove_file(stale);
+            }
+            // VACUUM INTO writes a consistent copy, the write-ahead log's pages included.
+            let source = sea_orm::Database::connect(seeded).await.expect("SQLite");
+            source
+                .execute_unprepared(&format!("VACUUM INTO '{path}'"))
+                .await
+                .expect("copy the benchmark database");
+            source.close().await.expect("close");
+            format!("sqlite://{path}?mode=rwc")
         }
     }
 }
@@ -934,6 +989,7 @@ pub fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
+/// A number from the environment for a benchmark's size, `default` when unset.
 pub fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -941,6 +997,7 @@ pub fn env_number(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Whether this run is against PostgreSQL (for messages only: every test runs on both).
 pub fn engine() -> &'static str {
     static ENGINE: LazyLock<&str> = LazyLock::new(|| {
         if TestDatabase::is_postgres() {
