@@ -871,8 +871,7 @@ async fn a_day_s_changes_are_written_beside_it_until_they_outgrow_it() {
     let now = Utc::now();
     let (leader, filters) = ward_today(ward, now);
     let parts = || today_parts(&app, ward);
-    let build = || build_facts(&app);
-    build().await;
+    build_facts(&app).await;
     let stored = parts().await;
     assert_eq!(stored.len(), 1, "the day is built whole: its base alone");
     let (base_count, base) = (stored[0].1, stored[0].2.clone());
@@ -883,7 +882,7 @@ async fn a_day_s_changes_are_written_beside_it_until_they_outgrow_it() {
     let first = &ids[0];
     app.act("tnp.infra", first, json!({ "action": "acknowledge" }))
         .await;
-    build().await;
+    build_facts(&app).await;
     assert_eq!(part_sizes(&parts().await), vec![(0, base_count), (1, 1)]);
     app.act(
         "tnp.infra",
@@ -891,7 +890,7 @@ async fn a_day_s_changes_are_written_beside_it_until_they_outgrow_it() {
         json!({ "action": "resolve", "response": "Đã thay bóng đèn." }),
     )
     .await;
-    build().await;
+    build_facts(&app).await;
     let stored = parts().await;
     assert_eq!(part_sizes(&stored), vec![(0, base_count), (2, 1)]);
     assert_eq!(
@@ -911,7 +910,7 @@ async fn a_day_s_changes_are_written_beside_it_until_they_outgrow_it() {
         )
         .await;
         resolved += 1;
-        build().await;
+        build_facts(&app).await;
         let context = format!("{resolved} resolved");
         let counts =
             assert_facts_agree(&app.db, &leader, &filters, Clock::Ward, now, &context).await;
@@ -947,8 +946,7 @@ async fn stored_facts_survive_the_change_to_parts_and_back() {
         TestApp::spawn_with(|s| s.facts_interval = std::time::Duration::from_secs(86_400)).await;
     let ward = Uuid::parse_str(&app.ward_id("tnp.leader").await).unwrap();
     let ids = file_street_lights(&app, 6).await;
-    let build = || build_facts(&app);
-    build().await;
+    build_facts(&app).await;
     let before = today_parts(&app, ward).await;
     app.act(
         "tnp.infra",
@@ -956,7 +954,7 @@ async fn stored_facts_survive_the_change_to_parts_and_back() {
         json!({ "action": "resolve", "response": "Đã thay bóng đèn." }),
     )
     .await;
-    build().await;
+    build_facts(&app).await;
     let base_count = before[0].1;
     assert_eq!(
         part_sizes(&today_parts(&app, ward).await),
@@ -974,7 +972,7 @@ async fn stored_facts_survive_the_change_to_parts_and_back() {
     let (leader, filters) = ward_today(ward, now);
     let check = |stage| assert_facts_agree(&app.db, &leader, &filters, Clock::Ward, now, stage);
     assert_eq!(check("the day marked").await.resolved, Some(1));
-    build().await;
+    build_facts(&app).await;
     assert_eq!(
         part_sizes(&today_parts(&app, ward).await),
         vec![(0, base_count)]

@@ -80,7 +80,7 @@ async fn run() {
     let seeding = TestApp::on_database(&seeded, without_workers).await;
     sos_tests::fill_with_synthetic_reports(&seeding, wanted).await;
     seeding.close().await;
-    let url = sos_tests::fresh_copy_of_bench_database(&seeded, "intake").await;
+    let url = sos_tests::fresh_copy_of_bench_database("intake").await;
     let app = TestApp::on_database(&url, without_workers).await;
     let raw = raw_commit_rate(&app.db, 2000).await;
     let heads = heads_of_several_wards(&app).await;

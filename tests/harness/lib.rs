@@ -22,6 +22,14 @@ pub use spec::SPEC;
 /// The PostgreSQL server to test against, e.g. `postgres://postgres@127.0.0.1:5432/postgres`.
 const POSTGRES_ENV: &str = "SOS_TEST_DATABASE_URL";
 
+/// The PostgreSQL server that `SOS_TEST_DATABASE_URL` names, if any (else tests use SQLite).
+fn postgres_server_url() -> Option<String> {
+    std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty())
+}
+
+/// Where benchmarks keep their SQLite databases between runs.
+const BENCH_DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-data");
+
 pub const DEMO_PASSWORD: &str = "sos-demo";
 
 /// A fresh database for one test, removed when the test ends; or one that outlives it.
@@ -39,7 +47,7 @@ enum TestDatabase {
 
 impl TestDatabase {
     async fn create() -> (TestDatabase, String) {
-        match std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty()) {
+        match postgres_server_url() {
             Some(admin_url) => {
                 let name = format!("sos_test_{}", Uuid::new_v4().simple());
                 let admin = sea_orm::Database::connect(&admin_url)
@@ -65,7 +73,7 @@ impl TestDatabase {
     }
 
     pub fn is_postgres() -> bool {
-        std::env::var(POSTGRES_ENV).is_ok_and(|v| !v.is_empty())
+        postgres_server_url().is_some()
     }
 }
 
@@ -814,7 +822,7 @@ pub fn run_benchmark(body: impl std::future::Future<Output = ()>) {
 /// `target/bench-data/{name}.db`.
 pub async fn kept_bench_database(name: &str) -> String {
     use sea_orm::ConnectionTrait;
-    match std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty()) {
+    match postgres_server_url() {
         Some(admin_url) => {
             let database = format!("sos_bench_{name}");
             let admin = sea_orm::Database::connect(&admin_url)
@@ -837,22 +845,21 @@ pub async fn kept_bench_database(name: &str) -> String {
             replace_database(&admin_url, &database)
         }
         None => {
-            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-data");
-            std::fs::create_dir_all(dir).expect("bench data directory");
-            format!("sqlite://{dir}/{name}.db?mode=rwc")
+            std::fs::create_dir_all(BENCH_DATA_DIR).expect("bench data directory");
+            format!("sqlite://{BENCH_DATA_DIR}/{name}.db?mode=rwc")
         }
     }
 }
 
-/// A copy of the kept benchmark database `seeded` (made by [`kept_bench_database`] with the
-/// same `name`) for one run to write into: `sos_bench_{name}_run`, or
-/// `target/bench-data/{name}-run.db`, replaced at every call. Each run then starts from the
+/// A copy of the kept benchmark database [`kept_bench_database`] gives for `name`, for one
+/// run to write into: `sos_bench_{name}_run`, or `target/bench-data/{name}-run.db`, replaced
+/// at every call. Each run then starts from the
 /// same reports, not from what the last run filed: those stay open, and their deadlines passing
 /// would set the scanner escalating beside the load being measured.
-pub async fn fresh_copy_of_bench_database(seeded: &str, name: &str) -> String {
+pub async fn fresh_copy_of_bench_database(name: &str) -> String {
     use sea_orm::ConnectionTrait;
     let copy = format!("sos_bench_{name}_run");
-    match std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty()) {
+    match postgres_server_url() {
         Some(admin_url) => {
             let admin = sea_orm::Database::connect(&admin_url)
                 .await
@@ -875,13 +882,13 @@ pub async fn fresh_copy_of_bench_database(seeded: &str, name: &str) -> String {
             replace_database(&admin_url, &copy)
         }
         None => {
-            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-data");
-            let path = format!("{dir}/{name}-run.db");
+            let path = format!("{BENCH_DATA_DIR}/{name}-run.db");
             for stale in [path.clone(), format!("{path}-wal"), format!("{path}-shm")] {
                 let _ = std::fs::remove_file(stale);
             }
             // VACUUM INTO writes a consistent copy, the write-ahead log's pages included.
-            let source = sea_orm::Database::connect(seeded).await.expect("SQLite");
+            let seeded = format!("sqlite://{BENCH_DATA_DIR}/{name}.db");
+            let source = sea_orm::Database::connect(&seeded).await.expect("SQLite");
             source
                 .execute_unprepared(&format!("VACUUM INTO '{path}'"))
                 .await
