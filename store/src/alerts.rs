@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TryInsertResult,
 };
 use sos_domain::sla::deadlines::{AlertStage, DeadlineKind};
 use sos_domain::taxonomy::Status;
@@ -106,23 +105,14 @@ pub async fn record(
     // so the later waits for the earlier instead of each waiting for the other (a deadlock
     // that PostgreSQL breaks by failing one of them).
     alerts.sort_by_key(|a| a.report_id);
-    let inserted: HashSet<Uuid> = match deadline_alert::Entity::insert_many(
-        alerts
-            .iter()
-            .map(|a| deadline_alert::ActiveModel::from(a.clone())),
-    )
-    .on_conflict_do_nothing_on([
+    let unique = [
         deadline_alert::Column::ReportId,
         deadline_alert::Column::Deadline,
         deadline_alert::Column::Stage,
         deadline_alert::Column::DueAt,
-    ])
-    .exec_with_returning_keys(txn)
-    .await?
-    {
-        TryInsertResult::Inserted(keys) => keys.into_iter().collect(),
-        TryInsertResult::Conflicted | TryInsertResult::Empty => HashSet::new(),
-    };
+    ];
+    let inserted =
+        crate::rows::insert_new::<deadline_alert::ActiveModel>(txn, &alerts, &unique).await?;
     Ok(alerts
         .iter()
         .filter(|a| inserted.contains(&a.id))

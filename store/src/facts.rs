@@ -24,6 +24,7 @@
 use crate::code::Stored;
 use crate::db::Writer;
 use crate::entities::{report, report_day_change, report_day_fact_part as day_part, report_event};
+use crate::rows::id_lists;
 use crate::stats::local_day_sql;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
@@ -414,9 +415,9 @@ async fn apply_pending(
     let changed: HashSet<Uuid> = events.iter().map(|(_, report)| *report).collect();
     let mut by_day: BTreeMap<Place, Vec<ReportFact>> = BTreeMap::new();
     let ids: Vec<Uuid> = changed.iter().copied().collect();
-    for chunk in ids.chunks(crate::ROWS_PER_INSERT) {
+    for list in id_lists(&ids) {
         let rows = FactRow::select()
-            .filter(report::Column::Id.is_in(chunk.iter().copied()))
+            .filter(report::Column::Id.is_in(list))
             .into_model::<FactRow>()
             .all(txn)
             .await?;
@@ -428,10 +429,10 @@ async fn apply_pending(
         update_day(txn, place, &changed, now_facts, built_at).await?;
     }
     let event_ids: Vec<Uuid> = events.iter().map(|(id, _)| *id).collect();
-    for chunk in event_ids.chunks(crate::ROWS_PER_INSERT) {
+    for list in id_lists(&event_ids) {
         report_event::Entity::update_many()
             .col_expr(report_event::Column::FactsPending, Expr::value(false))
-            .filter(report_event::Column::Id.is_in(chunk.iter().copied()))
+            .filter(report_event::Column::Id.is_in(list))
             .exec(txn)
             .await?;
     }

@@ -30,6 +30,7 @@ pub mod outbox;
 pub mod photos;
 pub mod rate;
 pub mod reports;
+mod rows;
 pub mod seed;
 pub mod stats;
 pub mod wards;

@@ -1,12 +1,12 @@
 //! The outbox (deliveries to webhooks, mailboxes and phones, written in the transaction of
 //! their event), the wards' webhook subscriptions, and the morning digests queued.
 
-use crate::ROWS_PER_INSERT;
 use crate::code::Stored;
 use crate::entities::{daily_digest, outbox, webhook_subscription};
 use crate::index;
+use crate::rows::id_lists;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TryInsertResult,
@@ -17,16 +17,7 @@ use uuid::Uuid;
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(txn: &impl ConnectionTrait, rows: &[outbox::Model]) -> Result<(), DbErr> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        outbox::Entity::insert_many(
-            chunk
-                .iter()
-                .map(|row| outbox::ActiveModel::from(row.clone()).reset_all()),
-        )
-        .exec_without_returning(txn)
-        .await?;
-    }
-    Ok(())
+    crate::rows::insert::<outbox::ActiveModel>(txn, rows).await
 }
 
 pub async fn active_subscriptions_by_id(
@@ -115,46 +106,51 @@ pub async fn claim(
     lease_end: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<outbox::Model>, DbErr> {
-    let due: Vec<(Uuid, i32)> = due(now)
+    let ids: Vec<Uuid> = due(now)
         .select_only()
         .column(outbox::Column::Id)
-        .column(outbox::Column::Attempts)
         .order_by_asc(outbox::Column::NextAttemptAt)
         .limit(limit)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .into_tuple()
         .all(txn)
         .await?;
-    for (id, attempts) in &due {
-        outbox::ActiveModel {
-            id: Set(*id),
-            attempts: Set(attempts + 1),
-            next_attempt_at: Set(lease_end),
-            ..Default::default()
-        }
-        .update(txn)
-        .await?;
-    }
-    let ids = || due.iter().map(|(id, _)| *id);
-    match outbox::Entity::find()
-        .filter(outbox::Column::Id.is_in(ids()))
-        .order_by_asc(outbox::Column::NextAttemptAt)
-        .all(txn)
-        .await
-    {
-        Ok(rows) => Ok(rows),
-        Err(_) => {
-            let mut rows = Vec::with_capacity(due.len());
-            for id in ids() {
-                match outbox::Entity::find_by_id(id).one(txn).await {
-                    Ok(Some(row)) => rows.push(row),
-                    Ok(None) => {}
-                    Err(unreadable) => park_unreadable(txn, id, &unreadable).await?,
-                }
+    let mut claimed = HashMap::with_capacity(ids.len());
+    let mut readable = true;
+    for list in id_lists(&ids) {
+        outbox::Entity::update_many()
+            .col_expr(
+                outbox::Column::Attempts,
+                Expr::col(outbox::Column::Attempts).add(1),
+            )
+            .col_expr(outbox::Column::NextAttemptAt, lease_end.into())
+            .filter(outbox::Column::Id.is_in(list.iter().copied()))
+            .exec(txn)
+            .await?;
+        if readable {
+            match outbox::Entity::find()
+                .filter(outbox::Column::Id.is_in(list))
+                .all(txn)
+                .await
+            {
+                Ok(rows) => claimed.extend(rows.into_iter().map(|row| (row.id, row))),
+                Err(_) => readable = false,
             }
-            Ok(rows)
         }
     }
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in ids {
+        if readable {
+            rows.extend(claimed.remove(&id));
+            continue;
+        }
+        match outbox::Entity::find_by_id(id).one(txn).await {
+            Ok(Some(row)) => rows.push(row),
+            Ok(None) => {}
+            Err(unreadable) => park_unreadable(txn, id, &unreadable).await?,
+        }
+    }
+    Ok(rows)
 }
 
 async fn park_unreadable(txn: &impl ConnectionTrait, id: Uuid, why: &DbErr) -> Result<(), DbErr> {

@@ -1,20 +1,18 @@
 //! Reports, their timeline (events, kept forever), the inbox entries events write, and the
 //! heads who joined them.
 
-use crate::ROWS_PER_INSERT;
 use crate::code::Stored;
 use crate::entities::{
     department, device, neighborhood, notification, outbox, report, report_event, report_supporter,
     subcategory_correction, user, ward,
 };
+use crate::rows::{self, PostgresInserts};
 use crate::{index, like_pattern};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{
-    Alias, CommonTableExpression, Expr, ExprTrait, InsertStatement, LikeExpr, Query, WithClause,
-};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
     TryInsertResult,
 };
 use sos_domain::access::{self, Actor, ListScope, ReportScope};
@@ -406,21 +404,9 @@ pub async fn wards_of(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_new(
     txn: &impl ConnectionTrait,
-    reports: impl IntoIterator<Item = report::Model>,
+    reports: &[report::Model],
 ) -> Result<HashSet<Uuid>, DbErr> {
-    let rows = reports
-        .into_iter()
-        .map(|r| report::ActiveModel::from(r).reset_all());
-    Ok(
-        match report::Entity::insert_many(rows)
-            .on_conflict_do_nothing()
-            .exec_with_returning_keys(txn)
-            .await?
-        {
-            TryInsertResult::Inserted(keys) => keys.into_iter().collect(),
-            TryInsertResult::Conflicted | TryInsertResult::Empty => HashSet::new(),
-        },
-    )
+    rows::insert_new::<report::ActiveModel>(txn, reports, &[]).await
 }
 
 /// Inserts reports in bulk (history loaded by `sos seed --synthetic`).
@@ -544,88 +530,36 @@ pub async fn insert_correction(
     Ok(())
 }
 
-/// Writes events and inbox entries, a multi-row insert per table.
+/// Writes events and inbox entries.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_events(
     txn: &impl ConnectionTrait,
     events: &[report_event::Model],
     inbox: &[notification::Model],
 ) -> Result<(), DbErr> {
-    for chunk in events.chunks(ROWS_PER_INSERT) {
-        report_event::Entity::insert_many(
-            chunk
-                .iter()
-                .map(|row| report_event::ActiveModel::from(row.clone()).reset_all()),
-        )
-        .exec_without_returning(txn)
-        .await?;
-    }
-    for chunk in inbox.chunks(ROWS_PER_INSERT) {
-        notification::Entity::insert_many(
-            chunk
-                .iter()
-                .map(|row| notification::ActiveModel::from(row.clone()).reset_all()),
-        )
-        .exec_without_returning(txn)
-        .await?;
-    }
-    Ok(())
+    rows::insert::<report_event::ActiveModel>(txn, events).await?;
+    rows::insert::<notification::ActiveModel>(txn, inbox).await
 }
 
 /// Writes what recording events adds: the events, their inbox entries and their deliveries.
 /// On PostgreSQL in one statement, the first inserts as data-modifying `WITH` parts of the
-/// last: one round trip instead of three. SQLite has no such `WITH`, and a batch too large for
-/// one insert per table is written table by table.
+/// last: one round trip instead of three. SQLite has no such `WITH`.
 pub async fn insert_records(
     txn: &impl ConnectionTrait,
     events: &[report_event::Model],
     inbox: &[notification::Model],
     deliveries: &[outbox::Model],
 ) -> Result<(), DbErr> {
-    let fits = [events.len(), inbox.len(), deliveries.len()]
-        .iter()
-        .all(|rows| *rows <= ROWS_PER_INSERT);
-    if txn.get_database_backend() != DatabaseBackend::Postgres || !fits {
+    if txn.get_database_backend() != DatabaseBackend::Postgres {
         insert_events(txn, events, inbox).await?;
         return crate::outbox::insert(txn, deliveries).await;
     }
-    let mut inserts: Vec<InsertStatement> = [
-        insert_of::<report_event::ActiveModel, _>(events),
-        insert_of::<notification::ActiveModel, _>(inbox),
-        insert_of::<outbox::ActiveModel, _>(deliveries),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let Some(last) = inserts.pop() else {
-        return Ok(());
-    };
-    if inserts.is_empty() {
-        txn.execute(&last).await?;
-        return Ok(());
-    }
-    let mut parts = WithClause::new();
-    for (n, insert) in inserts.into_iter().enumerate() {
-        parts.cte(
-            CommonTableExpression::new()
-                .query(insert)
-                .table_name(Alias::new(format!("part{n}")))
-                .to_owned(),
-        );
-    }
-    txn.execute(&last.with(parts)).await?;
-    Ok(())
-}
-
-/// One multi-row insert of `rows`, all columns set; none for no rows.
-fn insert_of<A, M>(rows: &[M]) -> Option<InsertStatement>
-where
-    A: ActiveModelTrait + From<M>,
-    M: Clone,
-{
-    (!rows.is_empty()).then(|| {
-        A::Entity::insert_many(rows.iter().map(|row| A::from(row.clone()).reset_all())).into_query()
-    })
+    PostgresInserts::new()
+        .add(events)?
+        .add(inbox)?
+        .add(deliveries)?
+        .execute(txn)
+        .await
 }
 
 /// What a list of reports narrows to, beyond what the actor may see.

@@ -46,6 +46,105 @@ async fn a_filing_runs_at_most_six_statements() {
     );
 }
 
+/// Every statement a connection runs is prepared and kept in its cache (sqlx keeps 100). Batches
+/// of reports, and the events written with them, were one multi-row statement each, with a
+/// placeholder per cell: every batch size was a new text, and under sustained intake each
+/// connection filled its cache with statements of thousands of parameters and prepared them
+/// again as they were evicted. Batches of 1 to 64 now run one text per table on PostgreSQL,
+/// and a chunk per power of two on SQLite.
+#[tokio::test]
+async fn batches_of_every_size_run_a_few_statement_texts() {
+    use sea_orm::TransactionTrait;
+    use std::collections::HashSet;
+    use std::sync::{Arc, Mutex};
+    let app = TestApp::spawn_with(quiet_workers).await;
+    let filed = app
+        .file_report(
+            "tnp.kp1",
+            json!({"description": "den duong hu truoc nha so 5"}),
+        )
+        .await;
+    let id = filed["id"].as_str().unwrap().parse().unwrap();
+    let template = sos_store::reports::find(&app.db, id)
+        .await
+        .unwrap()
+        .unwrap();
+    let first_event = sos_store::reports::timeline(&app.db, id).await.unwrap()[0].clone();
+
+    let mut db = sos_store::db::connect(app.database_url(), 1).await.unwrap();
+    let texts = Arc::new(Mutex::new(HashSet::new()));
+    let seen = texts.clone();
+    db.set_metric_callback(move |info| {
+        if info.statement.sql.starts_with("INSERT") || info.statement.sql.starts_with("WITH") {
+            seen.lock().unwrap().insert(info.statement.sql.clone());
+        }
+    });
+    let mut last_batch = (Vec::new(), Vec::new());
+    for size in 1..=64 {
+        let reports: Vec<_> = (0..size)
+            .map(|_| sos_store::entities::report::Model {
+                id: uuid::Uuid::now_v7(),
+                ..template.clone()
+            })
+            .collect();
+        let events: Vec<_> = reports
+            .iter()
+            .map(|report| sos_store::entities::report_event::Model {
+                id: uuid::Uuid::now_v7(),
+                report_id: report.id,
+                ..first_event.clone()
+            })
+            .collect();
+        let txn = db.begin().await.unwrap();
+        let stored = sos_store::reports::insert_new(&txn, &reports)
+            .await
+            .unwrap();
+        assert_eq!(
+            stored.len(),
+            size,
+            "every new report of a batch of {size} is stored"
+        );
+        sos_store::reports::insert_records(&txn, &events, &[], &[])
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+        last_batch = (reports, events);
+    }
+    // A batch that repeats stored ids stores none of them.
+    let again = vec![template.clone(); 3];
+    let txn = db.begin().await.unwrap();
+    assert!(
+        sos_store::reports::insert_new(&txn, &again)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    txn.commit().await.unwrap();
+
+    let texts = texts.lock().unwrap().len();
+    // PostgreSQL: the reports' insert and the events' insert. SQLite: each with a chunk per
+    // power of two up to 64 (1, 2, 4, …, 64).
+    let most = if sos_tests::engine() == "postgres" {
+        2
+    } else {
+        14
+    };
+    assert!(
+        texts <= most,
+        "{texts} insert texts for batches of 1 to 64 (at most {most})"
+    );
+    // Every column reads back as written, whatever form the rows travelled in.
+    let (reports, events) = last_batch;
+    for (report, event) in reports.iter().zip(&events) {
+        let stored = sos_store::reports::find(&app.db, report.id).await.unwrap();
+        assert_eq!(stored.as_ref(), Some(report));
+        let timeline = sos_store::reports::timeline(&app.db, report.id)
+            .await
+            .unwrap();
+        assert_eq!(timeline, std::slice::from_ref(event));
+    }
+}
+
 /// A statement longer than a TCP segment leaves at once. With Nagle's algorithm on (sqlx 0.9.0
 /// left it on), its last part waited for PostgreSQL's delayed acknowledgement, 40 ms on Linux:
 /// an intake batch's inserts took 45 ms each whatever the load, and intake fell to a few

@@ -129,12 +129,13 @@ async fn store(writing: &Writing, batch: &[&NewReport]) -> Result<Vec<Filed>, Db
     // one id in the same batch are told apart here, the first one wins.
     let mut seen = HashSet::new();
     let first_of_id: Vec<bool> = batch.iter().map(|new| seen.insert(new.report.id)).collect();
-    let candidates = batch
+    let candidates: Vec<report::Model> = batch
         .iter()
         .zip(&first_of_id)
         .filter(|(_, first)| **first)
-        .map(|(new, _)| new.report.clone());
-    let stored = sos_store::reports::insert_new(unit.txn(), candidates).await?;
+        .map(|(new, _)| new.report.clone())
+        .collect();
+    let stored = sos_store::reports::insert_new(unit.txn(), &candidates).await?;
     let outcomes: Vec<Filed> = batch
         .iter()
         .zip(&first_of_id)
