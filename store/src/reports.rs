@@ -472,15 +472,14 @@ pub async fn mark_updated(
     report_ids: &[Uuid],
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    if report_ids.is_empty() {
-        return Ok(());
+    for list in rows::id_lists(report_ids) {
+        report::Entity::update_many()
+            .col_expr(report::Column::UpdatedAt, at.into())
+            .filter(report::Column::Id.is_in(list))
+            .filter(report::Column::UpdatedAt.lt(at))
+            .exec(txn)
+            .await?;
     }
-    report::Entity::update_many()
-        .col_expr(report::Column::UpdatedAt, at.into())
-        .filter(report::Column::Id.is_in(report_ids.iter().copied()))
-        .filter(report::Column::UpdatedAt.lt(at))
-        .exec(txn)
-        .await?;
     Ok(())
 }
 

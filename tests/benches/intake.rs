@@ -19,6 +19,8 @@
 //!   report and its peak resident memory, and on PostgreSQL the database's CPU per report
 //!   (every `postgres` process of this machine). The raw commit rate of the same database (one
 //!   single-row insert per transaction) is measured in the same run, before the levels.
+//! - And for each 30 s window of a level: p50, p99 and the slowest answer of the requests due
+//!   in it, and the server's largest resident memory, to see whether they stay flat.
 
 use sea_orm::sea_query::{ColumnDef, Query, Table};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -30,14 +32,17 @@ use sos_tests::{
     process_memory_kib, quantile,
 };
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Wards whose heads file, and heads per ward.
 const WARDS: usize = 8;
 const HEADS_PER_WARD: usize = 5;
 const WARM_UP: Duration = Duration::from_secs(5);
+/// A level's latencies and memory are also shown window by window, to see whether they stay
+/// flat as the day fills.
+const TIMELINE_WINDOW: Duration = Duration::from_secs(30);
 
 const TEXTS: [&str; 6] = [
     "den duong hu truoc nha so 12, toi om",
@@ -127,7 +132,10 @@ async fn run() {
         // PostgreSQL's own processes (nothing on SQLite, which runs inside the server).
         let database_cpu_before = postgres_cpu_seconds();
         let total = (rate * seconds as f64) as usize;
+        let memory = Arc::new(Mutex::new(Vec::new()));
+        let sampler = tokio::spawn(largest_resident_memory_by_window(pid, memory.clone()));
         let run = load(&url, &heads, clients, rate, total).await;
+        sampler.abort();
         let cpu = process_cpu_seconds(pid) - cpu_before;
         let database_cpu = postgres_cpu_seconds() - database_cpu_before;
         let carried = run.filed as f64 / run.elapsed.as_secs_f64();
@@ -144,6 +152,10 @@ async fn run() {
         );
         for (status, count) in &run.errors {
             println!("        {count} answered {status}");
+        }
+        if run.by_window.len() > 1 {
+            let memory = memory.lock().expect("memory samples").clone();
+            print_timeline(&run, &memory);
         }
     }
     drop(server);
@@ -202,6 +214,46 @@ async fn neighborhood_points(app: &TestApp) -> std::collections::HashMap<uuid::U
         .collect()
 }
 
+/// Samples the server's resident memory every second; keeps the largest of each window.
+async fn largest_resident_memory_by_window(pid: u32, largest: Arc<Mutex<Vec<u64>>>) {
+    let started = tokio::time::Instant::now();
+    let mut every_second = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        every_second.tick().await;
+        let window = (started.elapsed().as_secs() / TIMELINE_WINDOW.as_secs()) as usize;
+        let rss = process_memory_kib(pid, "VmRSS:");
+        let mut largest = largest.lock().expect("memory samples");
+        if largest.len() <= window {
+            largest.resize(window + 1, 0);
+        }
+        largest[window] = largest[window].max(rss);
+    }
+}
+
+/// A level window by window: its answers' p50, p99 and slowest, and the server's largest
+/// resident memory.
+fn print_timeline(run: &Run, memory: &[u64]) {
+    println!(
+        "        {:>9} {:>8} {:>8} {:>8} {:>9}",
+        "from s", "p50 ms", "p99 ms", "max ms", "RSS MiB"
+    );
+    for (window, latencies) in run.by_window.iter().enumerate() {
+        let mut latencies = latencies.clone();
+        latencies.sort();
+        if latencies.is_empty() {
+            continue;
+        }
+        println!(
+            "        {:>9} {:>8.2} {:>8.2} {:>8.2} {:>9.1}",
+            window as u64 * TIMELINE_WINDOW.as_secs(),
+            ms(quantile(&latencies, 0.50)),
+            ms(quantile(&latencies, 0.99)),
+            ms(*latencies.last().expect("not empty")),
+            mib(memory.get(window).copied().unwrap_or(0)),
+        );
+    }
+}
+
 /// What one level of load gave.
 struct Run {
     /// Answered 201.
@@ -209,6 +261,8 @@ struct Run {
     elapsed: Duration,
     /// From when each request sent was due to its answer, sorted.
     latencies: Vec<Duration>,
+    /// Each answer's latency, by the window of the level its request was due in.
+    by_window: Vec<Vec<Duration>>,
     /// Answers other than 201, by status (0: no answer).
     errors: BTreeMap<u16, usize>,
 }
@@ -230,6 +284,7 @@ async fn load(url: &str, heads: &Arc<Vec<Head>>, clients: usize, rate: f64, tota
             .expect("client");
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
+            let mut due_at = Vec::new();
             let mut errors: BTreeMap<u16, usize> = BTreeMap::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -261,21 +316,30 @@ async fn load(url: &str, heads: &Arc<Vec<Head>>, clients: usize, rate: f64, tota
                     Err(_) => 0,
                 };
                 latencies.push(due.elapsed());
+                due_at.push(due - started);
                 if status != 201 {
                     *errors.entry(status).or_default() += 1;
                 }
             }
-            (latencies, errors)
+            (latencies, due_at, errors)
         }));
     }
     let mut run = Run {
         filed: 0,
         elapsed: Duration::ZERO,
         latencies: Vec::with_capacity(total),
+        by_window: Vec::new(),
         errors: BTreeMap::new(),
     };
     for task in tasks {
-        let (latencies, errors) = task.await.expect("client");
+        let (latencies, due_at, errors) = task.await.expect("client");
+        for (latency, due) in latencies.iter().zip(due_at) {
+            let window = (due.as_secs() / TIMELINE_WINDOW.as_secs()) as usize;
+            if run.by_window.len() <= window {
+                run.by_window.resize(window + 1, Vec::new());
+            }
+            run.by_window[window].push(*latency);
+        }
         run.latencies.extend(latencies);
         for (status, count) in errors {
             *run.errors.entry(status).or_default() += count;
