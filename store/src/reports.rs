@@ -414,7 +414,7 @@ pub async fn insert_many(
     txn: &impl ConnectionTrait,
     reports: &[report::Model],
 ) -> Result<(), DbErr> {
-    // A report has 34 columns: 400 of them stay under SQLite's 32,766 bound parameters.
+    // A report has 36 columns: 400 of them stay under SQLite's 32,766 bound parameters.
     for chunk in reports.chunks(400) {
         report::Entity::insert_many(
             chunk

@@ -26,11 +26,11 @@ use std::fmt::Write;
 use uuid::Uuid;
 
 /// Rows per SQLite insert at most: a power of two whose bound parameters stay far under
-/// SQLite's limit of 32,766 even for the widest table (reports, 38 columns).
+/// SQLite's limit of 32,766 even for the widest table (reports, 36 columns).
 const MOST_ROWS_PER_CHUNK: usize = 256;
 
 /// Longest padded list of ids: longer lists go in several statements.
-pub(crate) const MOST_IDS_PER_LIST: usize = 512;
+const MOST_IDS_PER_LIST: usize = 512;
 
 /// The sizes of the chunks `rows` rows are written in on SQLite, largest first: powers of two
 /// up to [`MOST_ROWS_PER_CHUNK`].
