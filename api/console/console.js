@@ -179,7 +179,10 @@ function changed(block) {
   }
   if (!visible("report") || news.report_id !== opened.report?.id) return;
   clearTimeout(reload);
-  reload = setTimeout(() => {
+  reload = setTimeout(async () => {
+    // The person's own action, still waiting for its answer, shows the report as it is
+    // after it: the news may be that action, and a reload now would redraw the page twice.
+    await opened.acting?.catch(() => {});
     // Another report opened meanwhile (none is held while it loads): this news is not its.
     if (opened.report?.id !== news.report_id) return;
     // What the page already shows (the person's own action) needs no reload.

@@ -8,7 +8,7 @@ import { drawWard, mapIn, pin, reportPin } from "./map.js";
 const NEARBY_METRES = 300;
 const NEARBY_SHOWN = 10;
 
-export const opened = { report: null, nearby: [] };
+export const opened = { report: null, nearby: [], acting: null };
 
 async function photoUrl(path) {
   const response = await api(path);
@@ -289,7 +289,17 @@ async function submitAction(action, form) {
  *  meanwhile (`stale`), or its state no longer allows what the page offered. */
 const CONFLICTS = [":stale", ":transition-refused"];
 
-export async function act(body) {
+/** Sends an action and shows its answer; while that lasts, `opened.acting` holds it, so that
+ *  live news of the change waits for the answer instead of reloading the page under it. */
+export function act(body) {
+  const acting = sendAction(body).finally(() => {
+    if (opened.acting === acting) opened.acting = null;
+  });
+  opened.acting = acting;
+  return acting;
+}
+
+async function sendAction(body) {
   const response = await write(`/v1/reports/${opened.report.id}/actions`, JSON.stringify(body));
   if (response.ok) {
     // The answer is the report as the person now sees it; a report sent to another
