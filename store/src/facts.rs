@@ -315,7 +315,7 @@ async fn update_day(
         // Stored facts that no longer read: from the reports, whole.
         return rebuild(db, place, built_at).await;
     };
-    let mut facts: Vec<ReportFact> = rollup::current(&layers).copied().collect();
+    let mut facts = rollup::into_current(layers);
     rollup::replace(&mut facts, changed, now_facts);
     if from == BASE {
         return store(db, place, &facts, built_at).await;
