@@ -185,6 +185,16 @@ impl PostgresInserts {
 type ModelOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Model;
 type ColumnOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Column;
 
+/// `rows` as active models to insert with every column set.
+fn every_column_set<A>(rows: &[ModelOf<A>]) -> impl Iterator<Item = A> + '_
+where
+    A: ActiveModelTrait,
+    ModelOf<A>: IntoActiveModel<A> + Clone,
+{
+    rows.iter()
+        .map(|row| row.clone().into_active_model().reset_all())
+}
+
 /// Inserts `rows`, every column set, in statements of a few fixed texts whatever their
 /// number.
 pub(crate) async fn insert<A>(txn: &impl ConnectionTrait, rows: &[ModelOf<A>]) -> Result<(), DbErr>
@@ -196,13 +206,9 @@ where
         return PostgresInserts::new().add(rows)?.execute(txn).await;
     }
     for chunk in chunks(rows) {
-        A::Entity::insert_many(
-            chunk
-                .iter()
-                .map(|row| row.clone().into_active_model().reset_all()),
-        )
-        .exec_without_returning(txn)
-        .await?;
+        A::Entity::insert_many(every_column_set::<A>(chunk))
+            .exec_without_returning(txn)
+            .await?;
     }
     Ok(())
 }
@@ -248,11 +254,7 @@ where
     }
     let mut inserted = HashSet::with_capacity(rows.len());
     for chunk in chunks(rows) {
-        let insert = A::Entity::insert_many(
-            chunk
-                .iter()
-                .map(|row| row.clone().into_active_model().reset_all()),
-        );
+        let insert = A::Entity::insert_many(every_column_set::<A>(chunk));
         let insert = match unique {
             [] => insert.on_conflict_do_nothing(),
             columns => insert.on_conflict_do_nothing_on(columns.iter().copied()),

@@ -220,14 +220,21 @@ async fn largest_resident_memory_by_window(pid: u32, largest: Arc<Mutex<Vec<u64>
     let mut every_second = tokio::time::interval(Duration::from_secs(1));
     loop {
         every_second.tick().await;
-        let window = (started.elapsed().as_secs() / TIMELINE_WINDOW.as_secs()) as usize;
         let rss = process_memory_kib(pid, "VmRSS:");
         let mut largest = largest.lock().expect("memory samples");
-        if largest.len() <= window {
-            largest.resize(window + 1, 0);
-        }
-        largest[window] = largest[window].max(rss);
+        let in_window = window_of(&mut largest, started.elapsed());
+        *in_window = (*in_window).max(rss);
     }
+}
+
+/// The entry of `windows` for the window holding `elapsed` (since the level began), added
+/// with the windows before it if there is none yet.
+fn window_of<T: Default + Clone>(windows: &mut Vec<T>, elapsed: Duration) -> &mut T {
+    let window = (elapsed.as_secs() / TIMELINE_WINDOW.as_secs()) as usize;
+    if windows.len() <= window {
+        windows.resize(window + 1, T::default());
+    }
+    &mut windows[window]
 }
 
 /// A level window by window: its answers' p50, p99 and slowest, and the server's largest
@@ -238,17 +245,15 @@ fn print_timeline(run: &Run, memory: &[u64]) {
         "from s", "p50 ms", "p99 ms", "max ms", "RSS MiB"
     );
     for (window, latencies) in run.by_window.iter().enumerate() {
-        let mut latencies = latencies.clone();
-        latencies.sort();
-        if latencies.is_empty() {
+        let Some(slowest) = latencies.last() else {
             continue;
-        }
+        };
         println!(
             "        {:>9} {:>8.2} {:>8.2} {:>8.2} {:>9.1}",
             window as u64 * TIMELINE_WINDOW.as_secs(),
-            ms(quantile(&latencies, 0.50)),
-            ms(quantile(&latencies, 0.99)),
-            ms(*latencies.last().expect("not empty")),
+            ms(quantile(latencies, 0.50)),
+            ms(quantile(latencies, 0.99)),
+            ms(*slowest),
             mib(memory.get(window).copied().unwrap_or(0)),
         );
     }
@@ -261,7 +266,7 @@ struct Run {
     elapsed: Duration,
     /// From when each request sent was due to its answer, sorted.
     latencies: Vec<Duration>,
-    /// Each answer's latency, by the window of the level its request was due in.
+    /// Each answer's latency, by the window of the level its request was due in, sorted.
     by_window: Vec<Vec<Duration>>,
     /// Answers other than 201, by status (0: no answer).
     errors: BTreeMap<u16, usize>,
@@ -334,11 +339,7 @@ async fn load(url: &str, heads: &Arc<Vec<Head>>, clients: usize, rate: f64, tota
     for task in tasks {
         let (latencies, due_at, errors) = task.await.expect("client");
         for (latency, due) in latencies.iter().zip(due_at) {
-            let window = (due.as_secs() / TIMELINE_WINDOW.as_secs()) as usize;
-            if run.by_window.len() <= window {
-                run.by_window.resize(window + 1, Vec::new());
-            }
-            run.by_window[window].push(*latency);
+            window_of(&mut run.by_window, due).push(*latency);
         }
         run.latencies.extend(latencies);
         for (status, count) in errors {
@@ -347,6 +348,9 @@ async fn load(url: &str, heads: &Arc<Vec<Head>>, clients: usize, rate: f64, tota
     }
     run.elapsed = started.elapsed();
     run.latencies.sort();
+    for window in &mut run.by_window {
+        window.sort();
+    }
     run.filed = run.latencies.len() - run.errors.values().sum::<usize>();
     run
 }
