@@ -327,15 +327,25 @@ pub fn replace(
 /// The current fact of each report of a day kept in layers, newest first: the parts written
 /// since the day's base, then the base. A report's fact in a newer layer hides its older ones.
 pub fn current(layers: &[Vec<ReportFact>]) -> impl Iterator<Item = &ReportFact> {
+    let (over, base) = layers.split_at(layers.len().saturating_sub(1));
+    current_over(over, base)
+}
+
+/// The current fact of each report of a day: the parts written since its base (`over`, newest
+/// first), then its base's segments, which hold each report once. A report's fact in a newer
+/// part hides its older ones.
+pub fn current_over<'a>(
+    over: &'a [Vec<ReportFact>],
+    base: &'a [Vec<ReportFact>],
+) -> impl Iterator<Item = &'a ReportFact> {
     let mut seen = std::collections::HashSet::new();
-    let base = layers.len().saturating_sub(1);
+    let layers = over.iter().map(|facts| (false, facts));
     layers
-        .iter()
-        .enumerate()
-        .flat_map(|(layer, facts)| facts.iter().map(move |fact| (layer, fact)))
-        .filter_map(move |(layer, fact)| {
-            // The base is the largest layer and the last read: its reports need not be kept.
-            let newest = if layer == base {
+        .chain(base.iter().map(|facts| (true, facts)))
+        .flat_map(|(in_base, facts)| facts.iter().map(move |fact| (in_base, fact)))
+        .filter_map(move |(in_base, fact)| {
+            // The base is the largest and the last read: its reports need not be kept.
+            let newest = if in_base {
                 !seen.contains(&fact.report)
             } else {
                 seen.insert(fact.report)
@@ -361,6 +371,80 @@ pub fn into_current(mut layers: Vec<Vec<ReportFact>>) -> Vec<ReportFact> {
     base
 }
 
+/// Facts a segment of a day's base holds before a fold cuts it. A fold rewrites only the
+/// segments its changes fall in, so this bounds its work for a day of any size (about 40 KB
+/// packed), while a ward's ordinary day, a few dozen reports, is one segment. The bound is
+/// soft: facts filed at one instant share a segment, and a segment before the last grows past
+/// it only by a report committed after later ones were folded.
+pub const SEGMENT_FACTS: usize = 1024;
+
+/// A segment of a day's base, as stored: where it begins and how many facts it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    /// The earliest filing time it holds; the first segment holds whatever is filed before
+    /// the second, so its own is not read.
+    pub filed_from: Option<DateTime<Utc>>,
+    pub facts: usize,
+}
+
+/// The index of the segment, among a day's in filing order, that holds a fact filed at `at`.
+pub fn segment_of(segments: &[Segment], at: DateTime<Utc>) -> usize {
+    segments
+        .iter()
+        .skip(1)
+        .take_while(|segment| segment.filed_from.is_some_and(|from| from <= at))
+        .count()
+}
+
+/// The base facts a fold of changes filed from `earliest` on may rewrite: those of its
+/// segment and of every later one (`None`: an unknown time, the whole base).
+pub fn reach(segments: &[Segment], earliest: Option<DateTime<Utc>>) -> usize {
+    let first = earliest.map_or(0, |at| segment_of(segments, at));
+    segments[first.min(segments.len())..]
+        .iter()
+        .map(|segment| segment.facts)
+        .sum()
+}
+
+/// Facts grouped by the index of the segment that keeps them.
+pub fn by_segment(
+    segments: &[Segment],
+    facts: Vec<ReportFact>,
+) -> std::collections::BTreeMap<usize, Vec<ReportFact>> {
+    let mut groups = std::collections::BTreeMap::<usize, Vec<ReportFact>>::new();
+    for fact in facts {
+        groups
+            .entry(segment_of(segments, fact.created_at))
+            .or_default()
+            .push(fact);
+    }
+    groups
+}
+
+/// Cuts facts into segments of [`SEGMENT_FACTS`], in filing order. A cut falls only where the
+/// filing time changes, so that each segment after the first begins at its first fact's
+/// filing and every fact's segment follows from its filing time alone ([`segment_of`]).
+pub fn cut(mut facts: Vec<ReportFact>) -> Vec<Vec<ReportFact>> {
+    facts.sort_unstable_by_key(|fact| (fact.created_at, fact.report));
+    let mut segments: Vec<Vec<ReportFact>> = Vec::new();
+    for fact in facts {
+        match segments.last_mut() {
+            Some(last)
+                if last.len() < SEGMENT_FACTS
+                    || last.last().map(|f| f.created_at) == Some(fact.created_at) =>
+            {
+                last.push(fact)
+            }
+            _ => {
+                let mut segment = Vec::with_capacity(SEGMENT_FACTS);
+                segment.push(fact);
+                segments.push(segment);
+            }
+        }
+    }
+    segments
+}
+
 /// Parts a day keeps over its base at most: a guard, as merging keeps them to about the
 /// logarithm of the changes since the base.
 pub const MAX_PARTS: usize = 32;
@@ -375,14 +459,15 @@ pub enum DayUpdate {
     Fold,
 }
 
-/// What to do with `changed` facts of a day whose base holds `base` facts, with `parts` over
-/// it holding the facts counted, oldest first.
+/// What to do with `changed` facts of a day whose base holds `base` facts within the fold's
+/// [`reach`], with `parts` over it holding the facts counted, oldest first.
 ///
 /// A new part takes in the parts below it while it is at least as large as they are (a binary
 /// counter: each fact is merged about log₂ of the passes since the base times), and the base
-/// is rewritten only once the parts would outgrow half of it (each fold writes at most three
-/// facts for each one changed since the last). So a pass's work grows with its changes, not
-/// with its day, and each fact is rewritten a few times however large its day grows.
+/// is rewritten only once the parts would outgrow half of what the fold reaches (each fold
+/// writes at most three facts for each one changed since the last). So a pass's work grows
+/// with its changes, not with its day, and each fact is rewritten a few times however large
+/// its day grows.
 pub fn day_update(base: usize, parts: &[usize], changed: usize) -> DayUpdate {
     let overlaid: usize = parts.iter().sum();
     if overlaid.saturating_add(changed).saturating_mul(2) > base {
@@ -681,6 +766,102 @@ mod tests {
             );
             assert!(most_parts <= 16, "{changed}×{passes}: {most_parts} parts");
         }
+    }
+
+    #[test]
+    fn a_fact_s_segment_follows_from_its_filing_time() {
+        let segment = |filed_from, facts| Segment { filed_from, facts };
+        let segments = [
+            segment(None, 1000),
+            segment(Some(at(10, 0)), 1024),
+            segment(Some(at(20, 0)), 7),
+        ];
+        let of = |hour| segment_of(&segments, at(hour, 0));
+        assert_eq!(
+            [of(1), of(9), of(10), of(15), of(20), of(23)],
+            [0, 0, 1, 1, 2, 2]
+        );
+        // A fold reaches from the segment of its earliest change to the end of the day.
+        assert_eq!(reach(&segments, Some(at(21, 0))), 7);
+        assert_eq!(reach(&segments, Some(at(10, 0))), 1031);
+        assert_eq!(reach(&segments, Some(at(0, 0))), 2031);
+        assert_eq!(
+            reach(&segments, None),
+            2031,
+            "an unknown time reaches it all"
+        );
+        let report = |n: u128, hour| ReportFact {
+            report: Uuid::from_u128(n),
+            created_at: at(hour, 0),
+            ..fact()
+        };
+        let groups = by_segment(&segments, vec![report(1, 22), report(2, 3), report(3, 21)]);
+        let ids = |index| {
+            groups[&index]
+                .iter()
+                .map(|f| f.report.as_u128())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(groups.keys().copied().collect::<Vec<_>>(), [0, 2]);
+        assert_eq!((ids(0), ids(2)), (vec![2], vec![1, 3]));
+    }
+
+    #[test]
+    fn segments_are_cut_where_the_filing_time_changes() {
+        let report = |n: usize, second: usize| ReportFact {
+            report: Uuid::from_u128(n as u128),
+            created_at: at(1, 0) + chrono::Duration::seconds(second as i64),
+            ..fact()
+        };
+        // Filed one a second, given in reverse: cut in filing order.
+        let day: Vec<ReportFact> = (0..2 * SEGMENT_FACTS + 10)
+            .rev()
+            .map(|n| report(n, n))
+            .collect();
+        let segments = cut(day);
+        let sizes: Vec<usize> = segments.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [SEGMENT_FACTS, SEGMENT_FACTS, 10]);
+        let stored: Vec<Segment> = segments
+            .iter()
+            .enumerate()
+            .map(|(i, facts)| Segment {
+                filed_from: (i > 0).then(|| facts[0].created_at),
+                facts: facts.len(),
+            })
+            .collect();
+        for (i, facts) in segments.iter().enumerate() {
+            assert!(facts.windows(2).all(|w| w[0].created_at < w[1].created_at));
+            assert!(facts.iter().all(|f| segment_of(&stored, f.created_at) == i));
+        }
+        // Reports filed at one instant across the size stay in one segment.
+        let crowded: Vec<ReportFact> = (0..SEGMENT_FACTS + 20)
+            .map(|n| report(n, n.min(SEGMENT_FACTS - 5)))
+            .collect();
+        let sizes: Vec<usize> = cut(crowded).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [SEGMENT_FACTS + 20]);
+        assert!(cut(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn parts_over_a_day_hide_its_segments_facts() {
+        let report = |n, open| ReportFact {
+            report: Uuid::from_u128(n),
+            open,
+            ..fact()
+        };
+        let over = [
+            vec![report(3, false)],
+            vec![report(1, false), report(3, true)],
+        ];
+        let base = [
+            vec![report(1, true), report(2, true)],
+            vec![report(3, true)],
+        ];
+        let mut now: Vec<(u128, bool)> = current_over(&over, &base)
+            .map(|f| (f.report.as_u128(), f.open))
+            .collect();
+        now.sort();
+        assert_eq!(now, [(1, false), (2, true), (3, false)]);
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod m20261205_000012_idempotency_keys;
 mod m20261205_000013_languages;
 mod m20261205_000014_fact_changes;
 mod m20261206_000015_fact_parts;
+mod m20261206_000016_fact_segments;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_languages::Migration),
             Box::new(m20261205_000014_fact_changes::Migration),
             Box::new(m20261206_000015_fact_parts::Migration),
+            Box::new(m20261206_000016_fact_segments::Migration),
         ]
     }
 }

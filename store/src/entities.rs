@@ -601,8 +601,9 @@ pub mod report_day_fact_part {
     use sea_orm::entity::prelude::*;
 
     /// One part of the packed statistics facts (`sos_domain::rollup`) of a ward's reports
-    /// filed on one local day. Part 0 is the base; each higher part holds the facts of reports
-    /// that changed since, and hides their facts in the lower ones.
+    /// filed on one local day. Parts 0, -1, -2, … are the base's segments in filing order,
+    /// each holding the facts filed from its `filed_from` to the next one's; each part from 1
+    /// up holds the facts of reports that changed since, and hides their facts below it.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "report_day_fact_parts")]
     pub struct Model {
@@ -616,6 +617,9 @@ pub mod report_day_fact_part {
         pub facts: Vec<u8>,
         pub report_count: i32,
         pub built_at: DateTimeUtc,
+        /// A segment after the first: the earliest filing time it holds. A part over the
+        /// base: the earliest filing among its facts (none: unknown, the whole day).
+        pub filed_from: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

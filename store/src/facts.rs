@@ -7,8 +7,9 @@
 //!   log, so a filing writes no mark of its own and no two filings meet on a shared row. The
 //!   facts worker ([`build_changed`]) reads the pending reports, writes their facts as a new
 //!   part of their days and clears the flags: its work grows with the reports that changed,
-//!   not with their days. A day's parts are folded into its base only once they outgrow half
-//!   of it ([`rollup::day_update`]).
+//!   not with their days. A day's base is kept in segments by filing time, and the parts over
+//!   it are folded into the segments they fall in once they outgrow half of those segments
+//!   ([`rollup::day_update`]); the other segments are neither read nor written.
 //! - **Day marks** ([`mark_changed`]): a whole day to build again from its reports, after a
 //!   bulk load or when stored facts cannot be read.
 //!
@@ -32,7 +33,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use sos_domain::rollup::{self, DayUpdate, Deadline, ReportFact};
+use sos_domain::rollup::{self, DayUpdate, Deadline, ReportFact, Segment};
 use sos_domain::taxonomy::{Category, Status};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use uuid::Uuid;
@@ -205,7 +206,8 @@ async fn build(
     Ok(rows.into_iter().map(FactRow::fact).collect())
 }
 
-/// The part of a day that holds its base facts; parts over it are numbered from 1.
+/// The part of a day that holds its base's first segment; the later segments are numbered
+/// down from it, and parts over the base up from 1.
 const BASE: i32 = 0;
 
 /// A ward and a local day, as facts are kept under.
@@ -239,11 +241,17 @@ async fn layers(
         .ok())
 }
 
-/// Writes one part of a day.
-async fn insert_part(
+/// The earliest filing among facts: how far back in the day a part over the base reaches.
+fn earliest(facts: &[ReportFact]) -> Option<DateTime<Utc>> {
+    facts.iter().map(|fact| fact.created_at).min()
+}
+
+/// Writes one part of a day, in place of the one it replaces if any.
+async fn put_part(
     db: &impl ConnectionTrait,
     (ward_id, day): Place,
     part: i32,
+    filed_from: Option<DateTime<Utc>>,
     facts: &[ReportFact],
     built_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -254,32 +262,79 @@ async fn insert_part(
         facts: Set(rollup::pack(facts)),
         report_count: Set(facts.len() as i32),
         built_at: Set(built_at),
+        filed_from: Set(filed_from),
     })
+    .on_conflict(
+        OnConflict::columns([
+            day_part::Column::WardId,
+            day_part::Column::Day,
+            day_part::Column::Part,
+        ])
+        .update_columns([
+            day_part::Column::Facts,
+            day_part::Column::ReportCount,
+            day_part::Column::BuiltAt,
+            day_part::Column::FiledFrom,
+        ])
+        .to_owned(),
+    )
     .exec_without_returning(db)
     .await?;
     Ok(())
 }
 
-/// Stores a day's facts whole, as its base with nothing over it (none: the day has no rows).
+/// Writes the segments cut from `facts` ([`rollup::cut`]) as parts `first`, `first - 1`, …:
+/// the first keeps `filed_from`, each later one begins at its first fact.
+async fn put_segments(
+    db: &impl ConnectionTrait,
+    place: &Place,
+    first: i32,
+    filed_from: Option<DateTime<Utc>>,
+    facts: Vec<ReportFact>,
+    built_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for (n, segment) in rollup::cut(facts).iter().enumerate() {
+        let from = if n == 0 {
+            filed_from
+        } else {
+            earliest(segment)
+        };
+        put_part(db, place.clone(), first - n as i32, from, segment, built_at).await?;
+    }
+    Ok(())
+}
+
+/// Stores a day's facts whole, as its base's segments with nothing over them (none: the day
+/// has no rows).
 async fn store(
     db: &impl ConnectionTrait,
     place: Place,
-    facts: &[ReportFact],
+    facts: Vec<ReportFact>,
     built_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     day_part::Entity::delete_many()
         .filter(of_day(place.0, &place.1))
         .exec(db)
         .await?;
-    if !facts.is_empty() {
-        insert_part(db, place, BASE, facts, built_at).await?;
-    }
-    Ok(())
+    put_segments(db, &place, BASE, None, facts, built_at).await
+}
+
+/// A day's stored part, without its facts: (part, facts, `filed_from`).
+type PartSize = (i32, i32, Option<DateTime<Utc>>);
+
+/// The segments of a day's base, from its stored parts in filing order.
+fn segments(base: &[PartSize]) -> Vec<Segment> {
+    base.iter()
+        .map(|(_, count, filed_from)| Segment {
+            filed_from: *filed_from,
+            facts: *count as usize,
+        })
+        .collect()
 }
 
 /// Brings a day's stored facts up to date with `now_facts`, the facts of its reports in
-/// `changed`: as a new part, which may take in the newest parts, or as a new base
-/// ([`rollup::day_update`]).
+/// `changed`: as a new part, which may take in the newest parts, or folded into the base's
+/// segments that the changes fall in ([`rollup::day_update`]).
 async fn update_day(
     db: &impl ConnectionTrait,
     place: Place,
@@ -287,45 +342,121 @@ async fn update_day(
     now_facts: Vec<ReportFact>,
     built_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    // What the day holds, without reading its facts.
-    let sizes: Vec<(i32, i32)> = day_part::Entity::find()
+    // What the day holds, without reading its facts: the parts over the base newest first,
+    // then the base's segments in filing order.
+    let sizes: Vec<PartSize> = day_part::Entity::find()
         .select_only()
-        .columns([day_part::Column::Part, day_part::Column::ReportCount])
+        .columns([
+            day_part::Column::Part,
+            day_part::Column::ReportCount,
+            day_part::Column::FiledFrom,
+        ])
         .filter(of_day(place.0, &place.1))
-        .order_by_asc(day_part::Column::Part)
+        .order_by_desc(day_part::Column::Part)
         .into_tuple()
         .all(db)
         .await?;
-    let Some((BASE, base)) = sizes.first().copied() else {
+    let (over, base) = sizes.split_at(sizes.partition_point(|(part, ..)| *part > BASE));
+    if base.first().map(|(part, ..)| *part) != Some(BASE) {
         // No base (nothing stored yet): from the reports, whole.
         return rebuild(db, place, built_at).await;
-    };
-    let over = &sizes[1..];
-    let counts: Vec<usize> = over.iter().map(|(_, count)| *count as usize).collect();
-    let next = over.last().map_or(BASE, |(part, _)| *part) + 1;
-    // The stored layers that the new facts are merged with: those from part `from` up.
-    let from = match rollup::day_update(base as usize, &counts, now_facts.len()) {
+    }
+    // A part of unknown reach (stored before parts kept theirs) reaches the whole day.
+    let reaches_from = over
+        .iter()
+        .map(|(.., filed_from)| *filed_from)
+        .chain([earliest(&now_facts)])
+        .min()
+        .flatten();
+    let counts: Vec<usize> = over
+        .iter()
+        .rev()
+        .map(|(_, count, _)| *count as usize)
+        .collect();
+    let next = over.first().map_or(BASE, |(part, ..)| *part) + 1;
+    let reach = rollup::reach(&segments(base), reaches_from);
+    let merging = match rollup::day_update(reach, &counts, now_facts.len()) {
         DayUpdate::AddPart { merging: 0 } => {
-            return insert_part(db, place, next, &now_facts, built_at).await;
+            let from = earliest(&now_facts);
+            return put_part(db, place, next, from, &now_facts, built_at).await;
         }
-        DayUpdate::AddPart { merging } => over[over.len() - merging].0,
-        DayUpdate::Fold => BASE,
+        DayUpdate::AddPart { merging } => merging,
+        DayUpdate::Fold => return fold(db, place, base, changed, now_facts, built_at).await,
     };
+    // The new part takes in the `merging` newest parts.
+    let from = over[merging - 1].0;
     let Some(layers) = layers(db, &place, from).await? else {
         // Stored facts that no longer read: from the reports, whole.
         return rebuild(db, place, built_at).await;
     };
     let mut facts = rollup::into_current(layers);
     rollup::replace(&mut facts, changed, now_facts);
-    if from == BASE {
-        return store(db, place, &facts, built_at).await;
-    }
     day_part::Entity::delete_many()
         .filter(of_day(place.0, &place.1))
         .filter(day_part::Column::Part.gte(from))
         .exec(db)
         .await?;
-    insert_part(db, place, next, &facts, built_at).await
+    put_part(db, place, next, earliest(&facts), &facts, built_at).await
+}
+
+/// Folds the parts over a day's base, and `now_facts`, into the base's segments they fall
+/// in; the others are neither read nor written. The last segment, where new filings go, is
+/// cut again once it outgrows [`rollup::SEGMENT_FACTS`].
+async fn fold(
+    db: &impl ConnectionTrait,
+    place: Place,
+    base: &[PartSize],
+    changed: &HashSet<Uuid>,
+    now_facts: Vec<ReportFact>,
+    built_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let Some(over) = layers(db, &place, BASE + 1).await? else {
+        return rebuild(db, place, built_at).await;
+    };
+    let mut newer = rollup::into_current(over);
+    rollup::replace(&mut newer, changed, now_facts);
+    let touched = rollup::by_segment(&segments(base), newer);
+    let parts: Vec<i32> = touched.keys().map(|index| base[*index].0).collect();
+    let stored: BTreeMap<i32, Vec<u8>> = day_part::Entity::find()
+        .select_only()
+        .columns([day_part::Column::Part, day_part::Column::Facts])
+        .filter(of_day(place.0, &place.1))
+        .filter(day_part::Column::Part.is_in(parts))
+        .into_tuple::<(i32, Vec<u8>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    // Everything is read before anything is written: a segment that cannot be read sends the
+    // day to be built whole.
+    let mut folded = Vec::with_capacity(touched.len());
+    for (index, newer) in touched {
+        let (part, _, filed_from) = base[index];
+        let Some(Ok(old)) = stored.get(&part).map(|bytes| rollup::unpack(bytes)) else {
+            return rebuild(db, place, built_at).await;
+        };
+        folded.push((
+            index,
+            part,
+            filed_from,
+            rollup::into_current(vec![newer, old]),
+        ));
+    }
+    for (index, part, filed_from, facts) in folded {
+        if index == base.len() - 1 {
+            // The last segment is cut again: its first cut keeps its place, the others go
+            // below it.
+            put_segments(db, &place, part, filed_from, facts, built_at).await?;
+        } else {
+            put_part(db, place.clone(), part, filed_from, &facts, built_at).await?;
+        }
+    }
+    day_part::Entity::delete_many()
+        .filter(of_day(place.0, &place.1))
+        .filter(day_part::Column::Part.gt(BASE))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Builds a day whole from its reports and stores it.
@@ -335,7 +466,7 @@ async fn rebuild(
     built_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let facts = build(db, place.0, parse_day(&place.1)?).await?;
-    store(db, place, &facts, built_at).await
+    store(db, place, facts, built_at).await
 }
 
 /// Brings stored facts up to date: up to [`BUILD_BATCH`] marked days built whole, then up to
@@ -507,6 +638,7 @@ pub async fn visit(
         .columns([
             day_part::Column::WardId,
             day_part::Column::Day,
+            day_part::Column::Part,
             day_part::Column::Facts,
         ])
         .filter(day_part::Column::Day.between(first_key, last_key))
@@ -525,7 +657,7 @@ pub async fn visit(
         .collect();
     let pending = pending_facts(db, ward, first, last).await?;
     let changed: HashSet<Uuid> = pending.iter().map(|(_, _, fact)| fact.report).collect();
-    let stored: Vec<(Uuid, String, Vec<u8>)> = stored.into_tuple().all(db).await?;
+    let stored: Vec<(Uuid, String, i32, Vec<u8>)> = stored.into_tuple().all(db).await?;
     // Days to read from the reports: the marked ones, and any whose bytes cannot be read.
     let mut from_reports: BTreeSet<Place> = marked.iter().cloned().collect();
     for parts in stored.chunk_by(|a, b| (a.0, &a.1) == (b.0, &b.1)) {
@@ -535,10 +667,12 @@ pub async fn visit(
         }
         let layers: Result<Vec<Vec<ReportFact>>, _> = parts
             .iter()
-            .map(|(_, _, bytes)| rollup::unpack(bytes))
+            .map(|(.., bytes)| rollup::unpack(bytes))
             .collect();
+        // The parts over the base come first, then the base's segments.
+        let over = parts.partition_point(|(_, _, part, _)| *part > BASE);
         match layers {
-            Ok(layers) => rollup::current(&layers)
+            Ok(layers) => rollup::current_over(&layers[..over], &layers[over..])
                 .filter(|fact| !changed.contains(&fact.report))
                 .for_each(|fact| visitor(ward_id, fact)),
             Err(error) => {

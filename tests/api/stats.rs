@@ -961,7 +961,7 @@ async fn stored_facts_survive_the_change_to_parts_and_back() {
         vec![(0, base_count), (1, 1)]
     );
     // Back to the day as one row (the resolve is in no row of it), and up again.
-    Migrator::down(&app.db, Some(1)).await.unwrap();
+    Migrator::down(&app.db, Some(2)).await.unwrap();
     Migrator::up(&app.db, None).await.unwrap();
     assert_eq!(
         today_parts(&app, ward).await,
@@ -978,4 +978,137 @@ async fn stored_facts_survive_the_change_to_parts_and_back() {
         vec![(0, base_count)]
     );
     assert_eq!(check("built again").await.resolved, Some(1));
+}
+
+/// Copies of `original` filed one after another from the start of today until `now`, as
+/// a bulk load writes them (their days marked to be built whole); their ids in filing order.
+async fn copies_through_today(
+    app: &TestApp,
+    original: &report::Model,
+    count: usize,
+    now: DateTime<Utc>,
+) -> Vec<Uuid> {
+    let start = sos_domain::rollup::day_start(sos_domain::rollup::local_day(now));
+    let step = (now - start) / (count as i32 + 1);
+    let copies: Vec<report::Model> = (0..count)
+        .map(|n| report::Model {
+            id: Uuid::now_v7(),
+            created_at: start + step * (n as i32 + 1),
+            updated_at: start + step * (n as i32 + 1),
+            ..original.clone()
+        })
+        .collect();
+    for chunk in copies.chunks(200) {
+        report::Entity::insert_many(chunk.iter().cloned().map(report::ActiveModel::from))
+            .exec_without_returning(&app.db)
+            .await
+            .unwrap();
+    }
+    let ids: Vec<Uuid> = copies.iter().map(|c| c.id).collect();
+    sos_store::facts::mark_changed(&app.db, &ids, now)
+        .await
+        .unwrap();
+    ids
+}
+
+/// A day larger than a segment is kept in segments by filing time. New filings fold into the
+/// last segment alone, changes to earlier reports into the segments they fall in, and the
+/// figures read are the reports' own at every pass.
+#[tokio::test]
+async fn a_large_day_is_kept_in_segments_and_a_fold_rewrites_only_those_it_changes() {
+    use sos_domain::rollup::SEGMENT_FACTS;
+    use sos_store::entities::report_event;
+    use sos_store::stats::Clock;
+
+    let app =
+        TestApp::spawn_with(|s| s.facts_interval = std::time::Duration::from_secs(86_400)).await;
+    let ward = Uuid::parse_str(&app.ward_id("tnp.leader").await).unwrap();
+    let filed = file_street_lights(&app, 1).await;
+    build_facts(&app).await;
+    let original = report::Entity::find_by_id(Uuid::parse_str(&filed[0]).unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = Utc::now();
+    let copies = copies_through_today(&app, &original, 2 * SEGMENT_FACTS + 8, now).await;
+    build_facts(&app).await;
+    let segment = SEGMENT_FACTS as i32;
+    let before = today_parts(&app, ward).await;
+    assert_eq!(
+        part_sizes(&before),
+        vec![(-2, 9), (-1, segment), (0, segment)],
+        "cut in segments in filing order, the filing of now in the last"
+    );
+    let (leader, filters) = ward_today(ward, now + chrono::Duration::minutes(10));
+    let check = |stage| assert_facts_agree(&app.db, &leader, &filters, Clock::Ward, now, stage);
+    assert_eq!(check("built whole").await.received, 2 * segment as i64 + 9);
+
+    // New filings go over the day, then fold into its last segment alone.
+    let mut filings = 0;
+    loop {
+        file_street_lights(&app, 1).await;
+        filings += 1;
+        build_facts(&app).await;
+        let stored = today_parts(&app, ward).await;
+        assert_eq!(
+            stored[1..3],
+            before[1..3],
+            "{filings} filed: the earlier segments stand"
+        );
+        check("new filings").await;
+        if stored.len() == 3 {
+            assert_eq!(stored[0].1, 9 + filings, "folded into the last segment");
+            break;
+        }
+        assert!(
+            filings < 9,
+            "the filings never folded into the last segment"
+        );
+    }
+
+    // Reports of the first two segments change (as the service writes a change: with an
+    // event pending for the facts): once they outgrow half of the day, they fold into those
+    // two segments, and the last is not rewritten.
+    let event = report_event::Entity::find()
+        .filter(report_event::Column::ReportId.eq(original.id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let last = today_parts(&app, ward).await[0].clone();
+    let changed = &copies[..SEGMENT_FACTS + 100];
+    for chunk in changed.chunks(200) {
+        report::Entity::update_many()
+            .col_expr(report::Column::Rating, sea_orm::sea_query::Expr::value(4))
+            .filter(report::Column::Id.is_in(chunk.iter().copied()))
+            .exec(&app.db)
+            .await
+            .unwrap();
+        report_event::Entity::insert_many(chunk.iter().map(|id| {
+            report_event::ActiveModel::from(report_event::Model {
+                id: Uuid::now_v7(),
+                report_id: *id,
+                facts_pending: true,
+                ..event.clone()
+            })
+        }))
+        .exec_without_returning(&app.db)
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        check("changes pending").await.ratings,
+        Some(changed.len() as i64)
+    );
+    build_facts(&app).await;
+    let stored = today_parts(&app, ward).await;
+    assert_eq!(
+        part_sizes(&stored),
+        vec![(-2, last.1), (-1, segment), (0, segment)],
+        "folded into the segments"
+    );
+    assert_eq!(stored[0], last, "the last segment is not rewritten");
+    assert_ne!(stored[1..3], before[1..3]);
+    assert_eq!(check("folded").await.ratings, Some(changed.len() as i64));
 }
