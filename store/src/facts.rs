@@ -416,23 +416,21 @@ async fn fold(
     let mut newer = rollup::into_current(over);
     rollup::replace(&mut newer, changed, now_facts);
     let touched = rollup::by_segment(&segments(base), newer);
-    let parts: Vec<i32> = touched.keys().map(|index| base[*index].0).collect();
-    let stored: BTreeMap<i32, Vec<u8>> = day_part::Entity::find()
-        .select_only()
-        .columns([day_part::Column::Part, day_part::Column::Facts])
-        .filter(of_day(place.0, &place.1))
-        .filter(day_part::Column::Part.is_in(parts))
-        .into_tuple::<(i32, Vec<u8>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
     // Everything is read before anything is written: a segment that cannot be read sends the
-    // day to be built whole.
+    // day to be built whole. One segment per statement, so that the statement is the same
+    // however many a fold touches (usually one).
     let mut folded = Vec::with_capacity(touched.len());
     for (index, newer) in touched {
         let (part, _, filed_from) = base[index];
-        let Some(Ok(old)) = stored.get(&part).map(|bytes| rollup::unpack(bytes)) else {
+        let stored: Option<Vec<u8>> = day_part::Entity::find()
+            .select_only()
+            .column(day_part::Column::Facts)
+            .filter(of_day(place.0, &place.1))
+            .filter(day_part::Column::Part.eq(part))
+            .into_tuple()
+            .one(db)
+            .await?;
+        let Some(Ok(old)) = stored.map(|bytes| rollup::unpack(&bytes)) else {
             return rebuild(db, place, built_at).await;
         };
         folded.push((
