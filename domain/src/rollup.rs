@@ -400,10 +400,7 @@ pub fn segment_of(segments: &[Segment], at: DateTime<Utc>) -> usize {
 /// segment and of every later one (`None`: an unknown time, the whole base).
 pub fn reach(segments: &[Segment], earliest: Option<DateTime<Utc>>) -> usize {
     let first = earliest.map_or(0, |at| segment_of(segments, at));
-    segments[first.min(segments.len())..]
-        .iter()
-        .map(|segment| segment.facts)
-        .sum()
+    segments[first..].iter().map(|segment| segment.facts).sum()
 }
 
 /// Facts grouped by the index of the segment that keeps them.

@@ -374,14 +374,17 @@ async fn update_day(
         .map(|(_, count, _)| *count as usize)
         .collect();
     let next = over.first().map_or(BASE, |(part, ..)| *part) + 1;
-    let reach = rollup::reach(&segments(base), reaches_from);
+    let segments = segments(base);
+    let reach = rollup::reach(&segments, reaches_from);
     let merging = match rollup::day_update(reach, &counts, now_facts.len()) {
         DayUpdate::AddPart { merging: 0 } => {
             let from = earliest(&now_facts);
             return put_part(db, place, next, from, &now_facts, built_at).await;
         }
         DayUpdate::AddPart { merging } => merging,
-        DayUpdate::Fold => return fold(db, place, base, changed, now_facts, built_at).await,
+        DayUpdate::Fold => {
+            return fold(db, place, base, &segments, changed, now_facts, built_at).await;
+        }
     };
     // The new part takes in the `merging` newest parts.
     let from = over[merging - 1].0;
@@ -406,6 +409,7 @@ async fn fold(
     db: &impl ConnectionTrait,
     place: Place,
     base: &[PartSize],
+    segments: &[Segment],
     changed: &HashSet<Uuid>,
     now_facts: Vec<ReportFact>,
     built_at: DateTime<Utc>,
@@ -415,7 +419,7 @@ async fn fold(
     };
     let mut newer = rollup::into_current(over);
     rollup::replace(&mut newer, changed, now_facts);
-    let touched = rollup::by_segment(&segments(base), newer);
+    let touched = rollup::by_segment(segments, newer);
     // Everything is read before anything is written: a segment that cannot be read sends the
     // day to be built whole. One segment per statement, so that the statement is the same
     // however many a fold touches (usually one).

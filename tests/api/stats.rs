@@ -995,20 +995,20 @@ async fn copies_through_today(
 ) -> Vec<Uuid> {
     let start = sos_domain::rollup::day_start(sos_domain::rollup::local_day(now));
     let step = (now - start) / (count as i32 + 1);
-    let copies: Vec<report::Model> = (0..count)
-        .map(|n| report::Model {
-            id: Uuid::now_v7(),
-            created_at: start + step * (n as i32 + 1),
-            updated_at: start + step * (n as i32 + 1),
-            ..original.clone()
+    let copies: Vec<report::Model> = (1..=count)
+        .map(|n| {
+            let filed = start + step * n as i32;
+            report::Model {
+                id: Uuid::now_v7(),
+                created_at: filed,
+                updated_at: filed,
+                ..original.clone()
+            }
         })
         .collect();
-    for chunk in copies.chunks(200) {
-        report::Entity::insert_many(chunk.iter().cloned().map(report::ActiveModel::from))
-            .exec_without_returning(&app.db)
-            .await
-            .unwrap();
-    }
+    sos_store::reports::insert_many(&app.db, &copies)
+        .await
+        .unwrap();
     let ids: Vec<Uuid> = copies.iter().map(|c| c.id).collect();
     sos_store::facts::mark_changed(&app.db, &ids, now)
         .await

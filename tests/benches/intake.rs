@@ -288,8 +288,8 @@ async fn load(url: &str, heads: &Arc<Vec<Head>>, clients: usize, rate: f64, tota
             .build()
             .expect("client");
         tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut due_at = Vec::new();
+            // (when the request was due, from the level's start; its latency)
+            let mut answers = Vec::new();
             let mut errors: BTreeMap<u16, usize> = BTreeMap::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -320,13 +320,12 @@ async fn load(url: &str, heads: &Arc<Vec<Head>>, clients: usize, rate: f64, tota
                     }
                     Err(_) => 0,
                 };
-                latencies.push(due.elapsed());
-                due_at.push(due - started);
+                answers.push((due - started, due.elapsed()));
                 if status != 201 {
                     *errors.entry(status).or_default() += 1;
                 }
             }
-            (latencies, due_at, errors)
+            (answers, errors)
         }));
     }
     let mut run = Run {
@@ -337,11 +336,11 @@ async fn load(url: &str, heads: &Arc<Vec<Head>>, clients: usize, rate: f64, tota
         errors: BTreeMap::new(),
     };
     for task in tasks {
-        let (latencies, due_at, errors) = task.await.expect("client");
-        for (latency, due) in latencies.iter().zip(due_at) {
-            window_of(&mut run.by_window, due).push(*latency);
+        let (answers, errors) = task.await.expect("client");
+        for (due, latency) in answers {
+            window_of(&mut run.by_window, due).push(latency);
+            run.latencies.push(latency);
         }
-        run.latencies.extend(latencies);
         for (status, count) in errors {
             *run.errors.entry(status).or_default() += count;
         }
