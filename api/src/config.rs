@@ -41,6 +41,7 @@ pub struct Settings {
     pub classifier_refresh: Duration,
     /// How often each replica looks for deadlines to warn about or escalate.
     pub escalation_interval: Duration,
+    /// Database connections in the pool (`SOS_DB_MAX_CONNECTIONS`).
     pub max_db_connections: u32,
     /// Largest photo accepted, in bytes (`SOS_MAX_PHOTO_BYTES`).
     pub max_photo_bytes: usize,
@@ -196,7 +197,10 @@ impl Settings {
             )?,
             classifier_refresh: vars.secs("SOS_CLASSIFIER_REFRESH_SECONDS", 30)?,
             escalation_interval: vars.secs("SOS_ESCALATION_INTERVAL_SECONDS", 60)?,
-            max_db_connections: vars.number("SOS_DB_MAX_CONNECTIONS", 10)?,
+            max_db_connections: vars.number(
+                "SOS_DB_MAX_CONNECTIONS",
+                default_db_connections(&database_url),
+            )?,
             max_photo_bytes: vars.number("SOS_MAX_PHOTO_BYTES", 10 * 1024 * 1024)?,
             photo_store: vars.text(
                 "SOS_PHOTO_STORE",
@@ -447,6 +451,18 @@ fn default_photo_workers() -> usize {
         .unwrap_or(1)
 }
 
+/// SQLite runs its queries on this process's own cores and lets one writer in at a time, so
+/// connections beyond twice the cores only add their page caches and prepared statements
+/// (about 6 MiB each) without serving anyone sooner. PostgreSQL's connections mostly wait on
+/// the network, so it keeps a pool of ten.
+fn default_db_connections(database_url: &str) -> u32 {
+    if !database_url.starts_with("sqlite:") {
+        return 10;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    u32::try_from(2 * cores).unwrap_or(u32::MAX).clamp(4, 10)
+}
+
 fn sqlite_url(data_dir: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("sos.db").display())
 }
@@ -499,6 +515,21 @@ mod tests {
         assert!(!defaults.log_json);
         assert_eq!(defaults.max_photo_bytes, 10 * 1024 * 1024);
         assert_eq!(defaults.photo_store, "data/photos");
+    }
+
+    #[test]
+    fn a_sqlite_pool_follows_the_cores_and_a_postgres_pool_keeps_ten() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let sqlite = settings(&[]).unwrap().max_db_connections;
+        assert!((4..=10).contains(&sqlite), "{sqlite}");
+        assert!(
+            sqlite as usize <= (2 * cores).max(4),
+            "{sqlite} for {cores} cores"
+        );
+        let postgres = settings(&[("DATABASE_URL", "postgres://sos@db/sos")]).unwrap();
+        assert_eq!(postgres.max_db_connections, 10);
+        let chosen = settings(&[("SOS_DB_MAX_CONNECTIONS", "7")]).unwrap();
+        assert_eq!(chosen.max_db_connections, 7);
     }
 
     #[test]
