@@ -46,6 +46,40 @@ async fn a_filing_runs_at_most_six_statements() {
     );
 }
 
+/// The facts worker asks which reports changed, and clears each flag it reads: a row of the
+/// largest table written again, with its indexes. A filing writes two events (submitted, then
+/// assigned) in one transaction, so it needs one flag, not two.
+#[tokio::test]
+async fn a_filing_leaves_one_report_for_the_facts_worker_not_one_per_event() {
+    let app = TestApp::spawn_with(quiet_workers).await;
+    let leader = app.token("tnp.leader").await;
+    let received = || async {
+        let summary = app.get("/v1/stats/summary", &leader).await;
+        assert_eq!(summary.status, 200, "{:?}", summary.body);
+        summary.body["received"].as_u64().unwrap()
+    };
+    let before = received().await;
+    let token = app.token("tnp.kp1").await;
+    let body = json!({
+        "description": "den duong hu truoc nha so 12, toi om",
+        "location": {"lat": 10.8445, "lon": 106.7893, "accuracy_m": 10.0},
+    });
+    let response = app.post("/v1/reports", &token, body).await;
+    assert_eq!(response.status, 201, "{:?}", response.body);
+    let id: uuid::Uuid = response.body["id"].as_str().unwrap().parse().unwrap();
+    let timeline = sos_store::reports::timeline(&app.db, id).await.unwrap();
+    let kinds: Vec<&str> = timeline.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["report.submitted", "report.assigned"],
+        "a routed filing's events"
+    );
+    let pending = timeline.iter().filter(|e| e.facts_pending).count();
+    assert_eq!(pending, 1, "events left for the facts worker: {timeline:?}");
+    // One flag is enough for the figures: the ward's summary counts the new report at once.
+    assert_eq!(received().await, before + 1);
+}
+
 /// Every statement a connection runs is prepared and kept in its cache (sqlx keeps 100). Batches
 /// of reports, and the events written with them, were one multi-row statement each, with a
 /// placeholder per cell: every batch size was a new text, and under sustained intake each

@@ -58,7 +58,12 @@ pub fn prepare(
 ) -> (Vec<report_event::Model>, Vec<notification::Model>) {
     let mut rows = Vec::with_capacity(events.len());
     let mut inbox = Vec::new();
-    for event in events {
+    // The facts worker reads which reports changed, not which events: one pending event per
+    // report and transaction is enough, and each flag it clears is a row it writes again.
+    let marked = events
+        .iter()
+        .rposition(|event| sos_domain::rollup::changes_facts(event.event_type));
+    for (index, event) in events.into_iter().enumerate() {
         let by_a_head = matches!(event.actor, Some((_, Role::NeighborhoodHead)));
         let public = event.visibility == Visibility::Public;
         let row = report_event::Model {
@@ -72,7 +77,7 @@ pub fn prepare(
             text: event.text,
             data: event.data,
             created_at: at,
-            facts_pending: sos_domain::rollup::changes_facts(event.event_type),
+            facts_pending: marked == Some(index),
         };
         if lifecycle::notifies_heads(event.event_type, public, by_a_head) {
             let wording = wording::inbox::entry(
