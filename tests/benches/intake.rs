@@ -355,14 +355,20 @@ async fn load(url: &str, heads: &Arc<Vec<Head>>, clients: usize, rate: f64, tota
 }
 
 /// On PostgreSQL, what autovacuum does in service, done before a level and not timed:
-/// clearing the dead rows of the last one (the facts worker rewrites every event it drains)
+/// clearing the dead rows of the last one (the facts worker rewrites the event it drains)
 /// and refreshing the planner's statistics. This machine's PostgreSQL runs with autovacuum
-/// off, and without this each level ran on the bloat of all the runs before it.
+/// off, and without this each level ran on the bloat of all the runs before it. Then a
+/// checkpoint: copying the database and vacuuming it write hundreds of MB of WAL, and the
+/// checkpoint they call for otherwise fell at a different moment of each level, with its
+/// full-page writes (p50 from 11 ms to 850 ms between two runs of the same code).
 async fn tidy_up(db: &DatabaseConnection) {
     if engine() == "postgres" {
         db.execute_unprepared("VACUUM (ANALYZE)")
             .await
             .expect("vacuum");
+        db.execute_unprepared("CHECKPOINT")
+            .await
+            .expect("checkpoint");
     }
 }
 
