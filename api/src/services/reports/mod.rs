@@ -158,7 +158,7 @@ const MAX_POSSIBLE_DUPLICATES: usize = 5;
 
 /// An open report near a new one, of the same subcategory: maybe the same problem.
 pub struct Nearby {
-    pub report: report::Model,
+    pub report: store::NearReport,
     pub distance_m: f64,
 }
 
@@ -185,7 +185,7 @@ pub async fn possible_duplicates(
                 lon: r.lon?,
             };
             let distance_m = spatial::distance_m(here, there);
-            let readable = access::can_view(actor, &store::scope(&r, false));
+            let readable = access::can_view(actor, &r.scope());
             (readable && distance_m <= window.radius_m).then_some(Nearby {
                 report: r,
                 distance_m: distance_m.round(),
