@@ -125,8 +125,8 @@ pub fn states(keep: impl Fn(Status) -> bool) -> Vec<&'static str> {
 }
 
 /// A report near a new one: what a possible duplicate shows, and what decides who may see it.
-/// A quarter of the filings look for them, so only these columns are read, not the report's
-/// whole row (its search text, classification and clocks).
+/// Every filing with a place looks for up to 20 of them, so only these columns are read, not
+/// the reports' whole rows (their search text, classification and clocks).
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct NearReport {
     pub id: Uuid,
