@@ -248,7 +248,7 @@ impl Settings {
     }
 
     pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
+        is_sqlite_url(&self.database_url)
     }
 
     fn validate(&self) -> anyhow::Result<()> {
@@ -444,11 +444,18 @@ const S3_VARIABLES: [&str; 8] = [
     "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
 ];
 
+/// The cores this process may run on (1 when unknown).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn is_sqlite_url(database_url: &str) -> bool {
+    database_url.starts_with("sqlite:")
+}
+
 /// One core is left to answer requests while photos are processed.
 fn default_photo_workers() -> usize {
-    std::thread::available_parallelism()
-        .map(|cores| cores.get().saturating_sub(1).max(1))
-        .unwrap_or(1)
+    cores().saturating_sub(1).max(1)
 }
 
 /// SQLite runs its queries on this process's own cores and lets one writer in at a time, so
@@ -456,11 +463,10 @@ fn default_photo_workers() -> usize {
 /// (about 6 MiB each) without serving anyone sooner. PostgreSQL's connections mostly wait on
 /// the network, so it keeps a pool of ten.
 fn default_db_connections(database_url: &str) -> u32 {
-    if !database_url.starts_with("sqlite:") {
+    if !is_sqlite_url(database_url) {
         return 10;
     }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    u32::try_from(2 * cores).unwrap_or(u32::MAX).clamp(4, 10)
+    u32::try_from(2 * cores()).unwrap_or(u32::MAX).clamp(4, 10)
 }
 
 fn sqlite_url(data_dir: &std::path::Path) -> String {
@@ -519,7 +525,7 @@ mod tests {
 
     #[test]
     fn a_sqlite_pool_follows_the_cores_and_a_postgres_pool_keeps_ten() {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = super::cores();
         let sqlite = settings(&[]).unwrap().max_db_connections;
         assert!((4..=10).contains(&sqlite), "{sqlite}");
         assert!(

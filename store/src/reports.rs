@@ -170,22 +170,21 @@ pub async fn near(
     // A box around the place narrows the rows read; the exact distance decides.
     let lat_delta = window.radius_m / 111_000.0;
     let lon_delta = lat_delta / at.lat.to_radians().cos().max(0.1);
-    use report::Column as C;
     report::Entity::find()
         .select_only()
         .columns([
-            C::Id,
-            C::WardId,
-            C::NeighborhoodId,
-            C::DepartmentId,
-            C::ReporterId,
-            C::Category,
-            C::Subcategory,
-            C::Status,
-            C::Description,
-            C::Lat,
-            C::Lon,
-            C::CreatedAt,
+            report::Column::Id,
+            report::Column::WardId,
+            report::Column::NeighborhoodId,
+            report::Column::DepartmentId,
+            report::Column::ReporterId,
+            report::Column::Category,
+            report::Column::Subcategory,
+            report::Column::Status,
+            report::Column::Description,
+            report::Column::Lat,
+            report::Column::Lon,
+            report::Column::CreatedAt,
         ])
         .filter(report::Column::WardId.eq(new.ward_id))
         .filter(report::Column::Id.ne(new.id))

@@ -360,7 +360,8 @@ async fn load(url: &str, heads: &Arc<Vec<Head>>, clients: usize, rate: f64, tota
 /// off, and without this each level ran on the bloat of all the runs before it. Then a
 /// checkpoint: copying the database and vacuuming it write hundreds of MB of WAL, and the
 /// checkpoint they call for otherwise fell at a different moment of each level, with its
-/// full-page writes (p50 from 11 ms to 850 ms between two runs of the same code).
+/// full-page writes (one run's p50 was 850 ms, its neighbours' 11–20 ms, with the server's
+/// code unchanged between them).
 async fn tidy_up(db: &DatabaseConnection) {
     if engine() == "postgres" {
         db.execute_unprepared("VACUUM (ANALYZE)")
