@@ -115,18 +115,41 @@ async fn batches_of_every_size_run_a_few_statement_texts() {
     });
     let mut last_batch = (Vec::new(), Vec::new());
     for size in 1..=64 {
+        // Every other row has each optional column set, so that a batch mixes nulls and
+        // values in every column.
         let reports: Vec<_> = (0..size)
-            .map(|_| sos_store::entities::report::Model {
-                id: uuid::Uuid::now_v7(),
-                ..template.clone()
+            .map(|n| {
+                let report = sos_store::entities::report::Model {
+                    id: uuid::Uuid::now_v7(),
+                    ..template.clone()
+                };
+                if n % 2 == 0 {
+                    report
+                } else {
+                    every_optional_report_field(report)
+                }
             })
             .collect();
         let events: Vec<_> = reports
             .iter()
-            .map(|report| sos_store::entities::report_event::Model {
-                id: uuid::Uuid::now_v7(),
-                report_id: report.id,
-                ..first_event.clone()
+            .enumerate()
+            .map(|(n, report)| {
+                let event = sos_store::entities::report_event::Model {
+                    id: uuid::Uuid::now_v7(),
+                    report_id: report.id,
+                    ..first_event.clone()
+                };
+                if n % 2 == 0 {
+                    event
+                } else {
+                    sos_store::entities::report_event::Model {
+                        actor_id: Some(report.reporter_id),
+                        from_status: Some(report.status),
+                        to_status: Some(report.status),
+                        text: Some("Đã chuyển cho phòng Kinh tế".into()),
+                        ..event
+                    }
+                }
             })
             .collect();
         let txn = db.begin().await.unwrap();
@@ -176,6 +199,37 @@ async fn batches_of_every_size_run_a_few_statement_texts() {
             .await
             .unwrap();
         assert_eq!(timeline, std::slice::from_ref(event));
+    }
+}
+
+/// `report` with every optional column set, to values PostgreSQL and SQLite store exactly
+/// (times of whole microseconds, as the filing's own are).
+fn every_optional_report_field(
+    report: sos_store::entities::report::Model,
+) -> sos_store::entities::report::Model {
+    let at = report.created_at;
+    sos_store::entities::report::Model {
+        address: Some("12 Nguyễn Trãi, khu phố 1".into()),
+        lat: Some(10.776_9),
+        lon: Some(106.700_9),
+        accuracy_m: Some(12.5),
+        chosen_subcategory: Some(report.subcategory),
+        duplicate_of: Some(report.id),
+        rating: Some(4),
+        response: Some("Đã thay bóng đèn".into()),
+        acknowledged_at: Some(at),
+        resolved_at: Some(at),
+        closed_at: Some(at),
+        assigned_at: Some(at),
+        acknowledge_due_at: Some(at),
+        acknowledge_warn_at: Some(at),
+        resolve_due_at: Some(at),
+        resolve_warn_at: Some(at),
+        ward_acknowledge_due_at: Some(at),
+        ward_resolve_due_at: Some(at),
+        acknowledge_working_seconds: Some(3_600),
+        resolve_working_seconds: Some(7_200),
+        ..report
     }
 }
 
