@@ -21,12 +21,15 @@
 //!   single-row insert per transaction) is measured in the same run, before the levels.
 //! - And for each 30 s window of a level: p50, p99 and the slowest answer of the requests due
 //!   in it, and the server's largest resident memory, to see whether they stay flat.
+//! - The server sends its mail over SMTP to a server in this process, as in production, and
+//!   the run ends with the number of messages received.
 
 use sea_orm::sea_query::{ColumnDef, Query, Table};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 use sos_domain::taxonomy::Role;
 use sos_store::entities::user;
+use sos_tests::smtp::SmtpServer;
 use sos_tests::{
     DEMO_PASSWORD, TestApp, engine, env_number, mib, ms, postgres_cpu_seconds, process_cpu_seconds,
     process_memory_kib, quantile,
@@ -89,10 +92,18 @@ async fn run() {
     let app = TestApp::on_database(&url, without_workers).await;
     let raw = raw_commit_rate(&app.db, 2000).await;
     let heads = heads_of_several_wards(&app).await;
+    // Mail leaves over SMTP, as in production, to a server in this process. The default,
+    // a folder of `.eml` files, is for trying the service out: creating a file per message
+    // cost about a seventh of the server's CPU here, most of it ext4 looking for a free inode
+    // among those the previous runs' folders freed.
+    let mail = SmtpServer::start().await;
     // The server inherits this process's environment: `SOS_DB_MAX_CONNECTIONS` and the like
     // can be tried without a change here; by default it runs with the service's defaults.
     let server = app
-        .process(&[("SOS_WRITES_PER_MINUTE", "1000000".to_owned())])
+        .process(&[
+            ("SOS_WRITES_PER_MINUTE", "1000000".to_owned()),
+            ("SMTP_URL", mail.url.clone()),
+        ])
         .await;
     let pid = server.pid();
     let mut signed_in = Vec::new();
@@ -158,6 +169,10 @@ async fn run() {
             print_timeline(&run, &memory);
         }
     }
+    println!(
+        "mail: {} messages received over SMTP",
+        mail.inbox.lock().expect("mail").len()
+    );
     drop(server);
     app.stop().await;
 }
