@@ -93,9 +93,10 @@ async fn run() {
     let raw = raw_commit_rate(&app.db, 2000).await;
     let heads = heads_of_several_wards(&app).await;
     // Mail leaves over SMTP, as in production, to a server in this process. The default,
-    // a folder of `.eml` files, is for trying the service out: creating a file per message
-    // cost about a seventh of the server's CPU here, most of it ext4 looking for a free inode
-    // among those the previous runs' folders freed.
+    // a folder of `.eml` files, is for trying the service out, and what a file costs depends
+    // on the file system's state: in one profile, creating them took a seventh of the
+    // server's CPU, most of it ext4 looking for a free inode among those that earlier runs'
+    // folders freed (docs/NOTES.md, issue 19's eighth slice).
     let mail = SmtpServer::start().await;
     // The server inherits this process's environment: `SOS_DB_MAX_CONNECTIONS` and the like
     // can be tried without a change here; by default it runs with the service's defaults.
