@@ -117,41 +117,24 @@ async fn batches_of_every_size_run_a_few_statement_texts() {
     for size in 1..=64 {
         // Every other row has each optional column set, so that a batch mixes nulls and
         // values in every column.
-        let reports: Vec<_> = (0..size)
+        let (reports, events): (Vec<_>, Vec<_>) = (0..size)
             .map(|n| {
                 let report = sos_store::entities::report::Model {
                     id: uuid::Uuid::now_v7(),
                     ..template.clone()
                 };
-                if n % 2 == 0 {
-                    report
-                } else {
-                    every_optional_report_field(report)
-                }
-            })
-            .collect();
-        let events: Vec<_> = reports
-            .iter()
-            .enumerate()
-            .map(|(n, report)| {
                 let event = sos_store::entities::report_event::Model {
                     id: uuid::Uuid::now_v7(),
                     report_id: report.id,
                     ..first_event.clone()
                 };
                 if n % 2 == 0 {
-                    event
+                    (report, event)
                 } else {
-                    sos_store::entities::report_event::Model {
-                        actor_id: Some(report.reporter_id),
-                        from_status: Some(report.status),
-                        to_status: Some(report.status),
-                        text: Some("Đã chuyển cho phòng Kinh tế".into()),
-                        ..event
-                    }
+                    every_optional_field(report, event)
                 }
             })
-            .collect();
+            .unzip();
         let txn = db.begin().await.unwrap();
         let stored = sos_store::reports::insert_new(&txn, &reports)
             .await
@@ -202,13 +185,24 @@ async fn batches_of_every_size_run_a_few_statement_texts() {
     }
 }
 
-/// `report` with every optional column set, to values PostgreSQL and SQLite store exactly
-/// (times of whole microseconds, as the filing's own are).
-fn every_optional_report_field(
+/// `report` and its `event` with every optional column set, to values PostgreSQL and SQLite
+/// store exactly (times of whole microseconds, as the filing's own are).
+fn every_optional_field(
     report: sos_store::entities::report::Model,
-) -> sos_store::entities::report::Model {
+    event: sos_store::entities::report_event::Model,
+) -> (
+    sos_store::entities::report::Model,
+    sos_store::entities::report_event::Model,
+) {
     let at = report.created_at;
-    sos_store::entities::report::Model {
+    let event = sos_store::entities::report_event::Model {
+        actor_id: Some(report.reporter_id),
+        from_status: Some(report.status),
+        to_status: Some(report.status),
+        text: Some("Đã chuyển cho phòng Kinh tế".into()),
+        ..event
+    };
+    let report = sos_store::entities::report::Model {
         address: Some("12 Nguyễn Trãi, khu phố 1".into()),
         lat: Some(10.776_9),
         lon: Some(106.700_9),
@@ -230,7 +224,8 @@ fn every_optional_report_field(
         acknowledge_working_seconds: Some(3_600),
         resolve_working_seconds: Some(7_200),
         ..report
-    }
+    };
+    (report, event)
 }
 
 /// A statement longer than a TCP segment leaves at once. With Nagle's algorithm on (sqlx 0.9.0
