@@ -19,6 +19,7 @@ mod m20261205_000013_languages;
 mod m20261205_000014_fact_changes;
 mod m20261206_000015_fact_parts;
 mod m20261206_000016_fact_segments;
+mod m20261206_000017_next_alerts;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_fact_changes::Migration),
             Box::new(m20261206_000015_fact_parts::Migration),
             Box::new(m20261206_000016_fact_segments::Migration),
+            Box::new(m20261206_000017_next_alerts::Migration),
         ]
     }
 }

@@ -4,28 +4,12 @@
 use crate::code::Stored;
 use crate::entities::{deadline_alert, report};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use sos_domain::sla::deadlines::{AlertStage, DeadlineKind};
-use sos_domain::taxonomy::Status;
 use std::collections::HashSet;
 use uuid::Uuid;
-
-fn due_column(deadline: DeadlineKind) -> report::Column {
-    match deadline {
-        DeadlineKind::Acknowledge => report::Column::AcknowledgeDueAt,
-        DeadlineKind::Resolve => report::Column::ResolveDueAt,
-    }
-}
-
-fn warn_column(deadline: DeadlineKind) -> report::Column {
-    match deadline {
-        DeadlineKind::Acknowledge => report::Column::AcknowledgeWarnAt,
-        DeadlineKind::Resolve => report::Column::ResolveWarnAt,
-    }
-}
 
 /// The due time of one of a report's deadlines.
 pub fn due_at(report: &report::Model, deadline: DeadlineKind) -> Option<DateTime<Utc>> {
@@ -35,45 +19,40 @@ pub fn due_at(report: &report::Model, deadline: DeadlineKind) -> Option<DateTime
     }
 }
 
-/// Up to `limit` reports in `open_states` whose `deadline` reached `stage` by `now` and that
-/// have no such alert for their current due time yet, most overdue first.
+/// Up to `limit` reports the deadline scanner should look at by `now` (`next_alert_at`
+/// before it), longest waiting first. Strictly before: a look at `now` moves a report on to
+/// an alert not reached at `now`, which may be an escalation due at `now` itself.
 pub async fn due(
     db: &impl ConnectionTrait,
-    deadline: DeadlineKind,
-    stage: AlertStage,
-    open_states: &[Status],
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<report::Model>, DbErr> {
-    let reached = match stage {
-        AlertStage::Warning => warn_column(deadline).lte(now),
-        AlertStage::Escalation => due_column(deadline).lt(now),
-    };
-    let already_sent = Query::select()
-        .expr(Expr::val(1))
-        .from(deadline_alert::Entity)
-        .and_where(
-            Expr::col((deadline_alert::Entity, deadline_alert::Column::ReportId))
-                .equals((report::Entity, report::Column::Id)),
-        )
-        .and_where(deadline_alert::Column::Deadline.eq(deadline.as_str()))
-        .and_where(deadline_alert::Column::Stage.eq(stage.as_str()))
-        .and_where(
-            Expr::col((deadline_alert::Entity, deadline_alert::Column::DueAt))
-                .equals((report::Entity, due_column(deadline))),
-        )
-        .to_owned();
     report::Entity::find()
-        .filter(report::Column::Status.is_in(open_states.iter().map(|s| s.as_str())))
-        .filter(reached)
-        .filter(Expr::exists(already_sent).not())
-        .order_by_asc(due_column(deadline))
+        .filter(report::Column::NextAlertAt.lt(now))
+        .order_by_asc(report::Column::NextAlertAt)
         // Deadlines tie (working-hour ones end at closing time): the id makes the batch the
         // same for every replica that scans at once.
         .order_by_asc(report::Column::Id)
         .limit(limit)
         .all(db)
         .await
+}
+
+/// Sets when the scanner next looks at a report it has looked at, unless the report changed
+/// since it was read (`version`): whoever changed it set the time from its new state.
+pub async fn reschedule(
+    txn: &impl ConnectionTrait,
+    report_id: Uuid,
+    version: i32,
+    next_alert_at: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    report::Entity::update_many()
+        .col_expr(report::Column::NextAlertAt, next_alert_at.into())
+        .filter(report::Column::Id.eq(report_id))
+        .filter(report::Column::Version.eq(version))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Records the alerts of these reports; returns the reports whose alert this call recorded

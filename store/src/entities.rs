@@ -246,6 +246,9 @@ pub mod report {
         /// Working time from filing to the milestone, for statistics.
         pub acknowledge_working_seconds: Option<i64>,
         pub resolve_working_seconds: Option<i64>,
+        /// When the deadline scanner should next look at the report: its earliest deadline
+        /// alert not yet reached (`sos_domain::sla::alerts::next_look`).
+        pub next_alert_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

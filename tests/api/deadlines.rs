@@ -517,3 +517,132 @@ async fn the_national_calendar_is_built_in_and_city_admins_change_it() {
         .await;
     assert_eq!(nameless.status, 422);
 }
+
+/// The ids of the reports the deadline scanner would look at by `at`.
+async fn looked_at(app: &TestApp, at: DateTime<Utc>) -> Vec<uuid::Uuid> {
+    sos_store::alerts::due(&app.db, at, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|report| report.id)
+        .collect()
+}
+
+/// The scanner reads the reports with an alert due, not every report past a deadline: once
+/// a report's reached alerts are sent, it is not read again until its next one, however long
+/// it stays overdue.
+#[tokio::test]
+async fn an_overdue_report_is_read_again_only_when_its_next_alert_is_due() {
+    let app = TestApp::spawn().await;
+    let report = app
+        .file_report("tnp.kp1", json!({"description": FIRE}))
+        .await;
+    let id: uuid::Uuid = report["id"].as_str().unwrap().parse().unwrap();
+    let filed = time(&report["created_at"]);
+    assert!(
+        looked_at(&app, filed + Duration::minutes(11))
+            .await
+            .is_empty()
+    );
+    assert_eq!(looked_at(&app, filed + Duration::minutes(16)).await, [id]);
+    assert_eq!(
+        scan(&app.services, filed + Duration::minutes(16))
+            .await
+            .unwrap(),
+        Sent {
+            warnings: 1,
+            escalations: 1
+        }
+    );
+    // Still not acknowledged three hours in, and already escalated: nothing to read until
+    // the warning to resolve, at 80 % of its 4 hours.
+    assert!(looked_at(&app, filed + Duration::hours(3)).await.is_empty());
+    assert_eq!(looked_at(&app, filed + Duration::minutes(193)).await, [id]);
+    // Resolved: no deadline runs, nothing is ever read again.
+    let holder = match report["department"]["code"].as_str().unwrap() {
+        "ward_police" => "tnp.police",
+        _ => "tnp.triage",
+    };
+    app.act(holder, &id.to_string(), json!({"action": "acknowledge"}))
+        .await;
+    app.act(
+        holder,
+        &id.to_string(),
+        json!({"action": "resolve", "response": "Đã dập tắt đám cháy"}),
+    )
+    .await;
+    assert!(looked_at(&app, filed + Duration::days(30)).await.is_empty());
+}
+
+/// A change may give a report an alert time that has already passed: an extension counts
+/// its warning from the department's clock start. The scanner still sends it, at once, for the
+/// new due time.
+#[tokio::test]
+async fn an_extension_whose_warning_time_has_passed_warns_at_the_next_scan() {
+    let app = TestApp::spawn().await;
+    let report = app
+        .file_report("tnp.kp1", json!({"description": FIRE}))
+        .await;
+    let id = report["id"].as_str().unwrap();
+    let filed = time(&report["created_at"]);
+    let sent = scan(&app.services, filed + Duration::hours(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        sent,
+        Sent {
+            warnings: 2,
+            escalations: 2
+        }
+    );
+    // Six hours from the clock's start: the new warning falls at 4 h 48 min, before the scan
+    // above.
+    let resolve_by = time(&report["deadlines"]["resolve"]["due_at"]) + Duration::hours(2);
+    app.act(
+        "tnp.leader",
+        id,
+        json!({"action": "extend", "resolve_by": resolve_by.to_rfc3339(), "reason": "Chờ thợ điện"}),
+    )
+    .await;
+    let at = filed + Duration::hours(5) + Duration::minutes(1);
+    assert_eq!(
+        scan(&app.services, at).await.unwrap(),
+        Sent {
+            warnings: 1,
+            escalations: 0
+        }
+    );
+    assert_eq!(scan(&app.services, at).await.unwrap(), Sent::default());
+    assert_eq!(
+        scan(&app.services, resolve_by + Duration::minutes(1))
+            .await
+            .unwrap(),
+        Sent {
+            warnings: 0,
+            escalations: 1
+        }
+    );
+}
+
+/// Reports stored before reports kept their next alert get one from the upgrade, and their
+/// alerts are sent.
+#[tokio::test]
+async fn reports_stored_before_the_upgrade_are_alerted() {
+    use sos_migrations::{Migrator, MigratorTrait};
+    let app = TestApp::spawn().await;
+    let report = app
+        .file_report("tnp.kp1", json!({"description": FIRE}))
+        .await;
+    let filed = time(&report["created_at"]);
+    Migrator::down(&app.db, Some(1)).await.unwrap();
+    Migrator::up(&app.db, None).await.unwrap();
+    assert_eq!(
+        scan(&app.services, filed + Duration::minutes(13))
+            .await
+            .unwrap(),
+        Sent {
+            warnings: 1,
+            escalations: 0
+        }
+    );
+}

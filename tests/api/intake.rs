@@ -223,6 +223,7 @@ fn every_optional_field(
         ward_resolve_due_at: Some(at),
         acknowledge_working_seconds: Some(3_600),
         resolve_working_seconds: Some(7_200),
+        next_alert_at: Some(at),
         ..report
     };
     (report, event)

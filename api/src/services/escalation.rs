@@ -3,31 +3,30 @@
 //! Each alert is sent exactly once, however many replicas scan at the same moment: it is a
 //! row of `deadline_alerts`, unique per report, deadline, stage and due time, inserted in the
 //! same transaction as its event and inbox entries.
+//!
+//! A scan reads only the reports with an alert due: each report keeps when to look at it next
+//! (`next_alert_at`, set by whoever sets its deadlines or state, see `sla::schedule_alerts`),
+//! and a look moves it on to the report's next alert. An overdue report is read once per
+//! alert, not at every scan for as long as it stays open.
 
 use crate::services::Services;
 use crate::services::record::{self, UnitOfWork};
+use crate::services::sla;
 use crate::wording;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sos_domain::code::Visibility;
+use sos_domain::sla::alerts::{Running, next_look, reached};
 use sos_domain::sla::deadlines::{AlertStage, DeadlineKind};
-use sos_domain::taxonomy::{EventType, Role, Status};
+use sos_domain::taxonomy::{EventType, Role};
 use sos_store::accounts::{self, AttachedTo};
 use sos_store::entities::{notification, report, report_event};
 use sos_store::{DbErr, Stored, alerts};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
-/// Reports handled per transaction.
+/// Reports looked at per transaction.
 const BATCH: u64 = 500;
-
-/// The states in which a deadline is still to be met.
-fn open_states(deadline: DeadlineKind) -> &'static [Status] {
-    match deadline {
-        DeadlineKind::Acknowledge => &[Status::Assigned],
-        DeadlineKind::Resolve => &[Status::Assigned, Status::Acknowledged, Status::InProgress],
-    }
-}
 
 fn event_of(stage: AlertStage) -> EventType {
     match stage {
@@ -43,66 +42,103 @@ pub struct Sent {
     pub escalations: usize,
 }
 
+impl Sent {
+    fn add(&mut self, stage: AlertStage, count: usize) {
+        match stage {
+            AlertStage::Warning => self.warnings += count,
+            AlertStage::Escalation => self.escalations += count,
+        }
+    }
+}
+
 /// Sends every warning and escalation due at `now` that was not sent yet.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn scan(services: &Services, now: DateTime<Utc>) -> Result<Sent, DbErr> {
     let mut sent = Sent::default();
-    for deadline in [DeadlineKind::Acknowledge, DeadlineKind::Resolve] {
-        for stage in [AlertStage::Escalation, AlertStage::Warning] {
-            loop {
-                let (count, more) = scan_batch(services, deadline, stage, now).await?;
-                match stage {
-                    AlertStage::Warning => sent.warnings += count,
-                    AlertStage::Escalation => sent.escalations += count,
-                }
-                if !more {
-                    break;
-                }
-            }
+    loop {
+        let more = scan_batch(services, now, &mut sent).await?;
+        if !more {
+            return Ok(sent);
         }
     }
-    Ok(sent)
 }
 
-/// One batch of reports due for this alert; returns how many alerts this replica sent and
-/// whether more reports may be waiting.
+/// Looks at one batch of the reports due a look: sends the alerts they have reached, and
+/// sets when to look at each next. Returns whether more reports may be waiting.
 async fn scan_batch(
     services: &Services,
-    deadline: DeadlineKind,
-    stage: AlertStage,
     now: DateTime<Utc>,
-) -> Result<(usize, bool), DbErr> {
-    let due = alerts::due(
-        &services.db,
-        deadline,
-        stage,
-        open_states(deadline),
-        now,
-        BATCH,
+    sent: &mut Sent,
+) -> Result<bool, DbErr> {
+    let due = alerts::due(&services.db, now, BATCH).await?;
+    if due.is_empty() {
+        return Ok(false);
+    }
+    let running: Vec<Vec<Running>> = due.iter().map(sla::running_deadlines).collect();
+    let reached_alerts: Vec<Vec<(DeadlineKind, AlertStage)>> = running
+        .iter()
+        .map(|deadlines| reached(deadlines, now))
+        .collect();
+    // The reports that reached an alert `wanted` picks.
+    let reaching = |wanted: &dyn Fn(&(DeadlineKind, AlertStage)) -> bool| -> Vec<report::Model> {
+        due.iter()
+            .zip(&reached_alerts)
+            .filter(|(_, alerts)| alerts.iter().any(wanted))
+            .map(|(report, _)| report.clone())
+            .collect()
+    };
+    // Read before the write starts, which SQLite's one writer would wait on.
+    let escalated_to = recipients_of(
+        services,
+        AlertStage::Escalation,
+        &reaching(&|(_, stage)| *stage == AlertStage::Escalation),
     )
     .await?;
-    if due.is_empty() {
-        return Ok((0, false));
-    }
-    let recipients = recipients(services, stage, &due).await?;
+    let warned = recipients_of(
+        services,
+        AlertStage::Warning,
+        &reaching(&|(_, stage)| *stage == AlertStage::Warning),
+    )
+    .await?;
     let mut unit = UnitOfWork::new(
         services.begin_write().await?,
         now,
         services.directory.clone(),
     );
-    // Another replica may have sent some of these a moment ago: only the alerts this
-    // transaction recorded get an event.
-    let recorded = alerts::record(unit.txn(), &due, deadline, stage, now).await?;
-    let mine: Vec<&report::Model> = due.iter().filter(|r| recorded.contains(&r.id)).collect();
-    let (events, inbox) = alert_events(&mine, deadline, stage, &recipients, now);
+    let (mut events, mut inbox, mut alerted) = (Vec::new(), Vec::new(), HashSet::new());
+    for (stage, hearers) in [
+        (AlertStage::Escalation, &escalated_to),
+        (AlertStage::Warning, &warned),
+    ] {
+        for deadline in [DeadlineKind::Acknowledge, DeadlineKind::Resolve] {
+            let reports = reaching(&|alert| *alert == (deadline, stage));
+            // An earlier look, or another replica a moment ago, may have sent some of these:
+            // only the alerts this transaction recorded get an event.
+            let recorded = alerts::record(unit.txn(), &reports, deadline, stage, now).await?;
+            let mine: Vec<&report::Model> = reports
+                .iter()
+                .filter(|r| recorded.contains(&r.id))
+                .collect();
+            let (new_events, new_inbox) = alert_events(&mine, deadline, stage, hearers, now);
+            sent.add(stage, mine.len());
+            events.extend(new_events);
+            inbox.extend(new_inbox);
+            alerted.extend(recorded);
+        }
+    }
+    for (report, deadlines) in due.iter().zip(&running) {
+        let next = next_look(deadlines, Some(now));
+        alerts::reschedule(unit.txn(), report.id, report.version, next).await?;
+    }
     // An alert is news on its report for those who sync. Filing and actions need no such
     // mark: they store the report itself, stamped with the same time.
-    let alerted: Vec<Uuid> = mine.iter().map(|r| r.id).collect();
-    sos_store::reports::mark_updated(unit.txn(), &alerted, now).await?;
+    let alerted: Vec<&report::Model> = due.iter().filter(|r| alerted.contains(&r.id)).collect();
+    let alerted_ids: Vec<Uuid> = alerted.iter().map(|r| r.id).collect();
+    sos_store::reports::mark_updated(unit.txn(), &alerted_ids, now).await?;
     // The people alerted are staff and leaders, not a report's audience.
-    unit.record(&mine, &[], &events, &inbox).await?;
+    unit.record(&alerted, &[], &events, &inbox).await?;
     unit.commit(&services.hub).await?;
-    Ok((mine.len(), due.len() as u64 == BATCH))
+    Ok(due.len() as u64 == BATCH)
 }
 
 /// The internal event of each alert, and an inbox entry for each person who hears of it.
@@ -148,11 +184,14 @@ fn alert_events(
 
 /// Who hears of an alert: the staff of the department holding the report (warnings), the
 /// ward's leaders (escalations); by department or ward id.
-async fn recipients(
+async fn recipients_of(
     services: &Services,
     stage: AlertStage,
     reports: &[report::Model],
 ) -> Result<HashMap<Uuid, Vec<Uuid>>, DbErr> {
+    if reports.is_empty() {
+        return Ok(HashMap::new());
+    }
     let (role, by, keys): (Role, AttachedTo, Vec<Uuid>) = match stage {
         AlertStage::Warning => (
             Role::DepartmentStaff,

@@ -2,7 +2,8 @@
 //! how it sets a report's deadlines and response times.
 
 use chrono::{DateTime, Utc};
-use sos_domain::sla::deadlines::{self, Deadline, Policy, PolicyRule, Target};
+use sos_domain::sla::alerts;
+use sos_domain::sla::deadlines::{self, Deadline, DeadlineKind, Policy, PolicyRule, Target};
 use sos_domain::sla::{Calendar, WeekHours};
 use sos_store::entities::report;
 use sos_store::{ConnectionTrait, DbErr, wards, working_time};
@@ -59,6 +60,39 @@ impl WardClock {
         report.acknowledge_working_seconds = since_filing(report.acknowledged_at);
         report.resolve_working_seconds = since_filing(report.resolved_at);
     }
+}
+
+/// The deadlines of `report` that still run in its state, as alerts are given for them.
+pub fn running_deadlines(report: &report::Model) -> Vec<alerts::Running> {
+    [
+        (
+            DeadlineKind::Acknowledge,
+            report.acknowledge_warn_at,
+            report.acknowledge_due_at,
+        ),
+        (
+            DeadlineKind::Resolve,
+            report.resolve_warn_at,
+            report.resolve_due_at,
+        ),
+    ]
+    .into_iter()
+    .filter(|(kind, ..)| alerts::runs_in(*kind, *report.status))
+    .filter_map(|(kind, warn_at, due_at)| {
+        Some(alerts::Running {
+            kind,
+            warn_at: warn_at?,
+            due_at: due_at?,
+        })
+    })
+    .collect()
+}
+
+/// Sets when the deadline scanner should look at `report`, whose state or deadlines may
+/// have changed: at its earliest alert, even one passed and sent (the scanner then only moves
+/// it on), so that none is missed.
+pub fn schedule_alerts(report: &mut report::Model) {
+    report.next_alert_at = alerts::next_look(&running_deadlines(report), None);
 }
 
 /// How long a ward's clock is trusted before it is read again: an admin's change on another

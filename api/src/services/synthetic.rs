@@ -10,7 +10,7 @@
 use crate::clock::Clock;
 use crate::services::accounts::hash_password;
 use crate::services::seed::{self, DEMO_PASSWORD, WardTemplate};
-use crate::services::sla::WardClock;
+use crate::services::sla::{self, WardClock};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -411,10 +411,12 @@ fn generate(
         ward_resolve_due_at: None,
         acknowledge_working_seconds: None,
         resolve_working_seconds: None,
+        next_alert_at: None,
     };
     clock.start_ward_clock(&mut report);
     clock.start_department_clock(&mut report, draw.created_at);
     clock.record_response_times(&mut report);
+    sla::schedule_alerts(&mut report);
     if course.closed_at.is_some() {
         let on_time = report
             .resolve_due_at

@@ -1,6 +1,7 @@
 //! Response times: the working calendar of a ward, deadlines to acknowledge and to resolve a
 //! report, and where a report stands against them.
 
+pub mod alerts;
 pub mod calendar;
 pub mod deadlines;
 pub mod holidays;

@@ -11,6 +11,7 @@ use crate::services::Services;
 use crate::services::accounts::Caller;
 use crate::services::record::{self, NewEvent, UnitOfWork};
 use crate::services::reports::{Detail, detail, find_visible};
+use crate::services::sla;
 use serde_json::{Value, json};
 use sos_domain::access::{self, ReportScope};
 use sos_domain::command::{self, Command, Destination, Extension, Invalid, Issue, Needed, Request};
@@ -368,6 +369,7 @@ async fn apply(
         updated.resolve_warn_at = Some(extended.warn_at);
     }
     clock.record_response_times(&mut updated);
+    sla::schedule_alerts(&mut updated);
     Ok(updated)
 }
 

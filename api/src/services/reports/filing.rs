@@ -12,6 +12,7 @@ use crate::services::intake::{Filed, NewReport};
 use crate::services::photos::{self, Prepared};
 use crate::services::record::{self, NewEvent};
 use crate::services::reports::{Nearby, possible_duplicates};
+use crate::services::sla;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -348,6 +349,7 @@ async fn prepare(
     if department.is_some() {
         clock.start_department_clock(&mut model, at);
     }
+    sla::schedule_alerts(&mut model);
     let audience = super::new_report_audience(&services.db, &directory, &model).await?;
     let events = first_events(caller, &model, department.as_ref(), to_triage);
     let (events, inbox) = record::prepare(
@@ -414,6 +416,7 @@ fn draft(
         ward_resolve_due_at: None,
         acknowledge_working_seconds: None,
         resolve_working_seconds: None,
+        next_alert_at: None,
     }
 }
 
