@@ -28,7 +28,7 @@ use crate::entities::{report, report_day_change, report_day_fact_part as day_par
 use crate::rows::id_lists;
 use crate::stats::local_day_sql;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Order, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -73,13 +73,18 @@ pub async fn mark_changed(
         return Ok(());
     }
     let day = local_day_sql(txn.get_database_backend(), "created_at");
+    // In the order the facts worker deletes marks (ward, then day): a load marking days while
+    // a worker takes them would otherwise lock a day the worker will take next while waiting
+    // for one the worker holds, and PostgreSQL fails one of the two as a deadlock.
     let changed = Query::select()
         .distinct()
         .column(report::Column::WardId)
-        .expr(Expr::cust(day))
+        .expr(Expr::cust(day.clone()))
         .expr(Expr::val(at))
         .from(report::Entity)
         .and_where(report::Column::Id.is_in(report_ids.iter().copied()))
+        .order_by(report::Column::WardId, Order::Asc)
+        .order_by_expr(Expr::cust(day), Order::Asc)
         .to_owned();
     let insert = Query::insert()
         .into_table(report_day_change::Entity)

@@ -1124,3 +1124,77 @@ async fn a_large_day_is_kept_in_segments_and_a_fold_rewrites_only_those_it_chang
     assert_ne!(stored[1..3], before[1..3]);
     assert_eq!(check("folded").await.ratings, Some(changed.len() as i64));
 }
+
+/// A bulk load marks days to build again while a replica's facts worker deletes the marks it
+/// took. They must lock the marks in one order: otherwise the load holds a day the worker
+/// deletes next while it waits for one the worker holds, and PostgreSQL fails one of them as
+/// a deadlock (a synthetic load of a year failed so, twice, beside a running worker). SQLite
+/// has one writer and cannot deadlock.
+#[tokio::test]
+async fn a_bulk_load_and_the_facts_worker_take_day_marks_in_one_order() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use sos_store::entities::report_day_change as mark;
+    if sos_tests::engine() != "postgres" {
+        return;
+    }
+    let (app, ward) = tan_phu_with_the_worker_held().await;
+    let id = file_street_lights(&app, 1).await.remove(0);
+    let original = report::Entity::find_by_id(Uuid::parse_str(&id).unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    // One report on each of ten days, every day marked.
+    let copies: Vec<report::Model> = (1..=10)
+        .map(|day| report::Model {
+            id: Uuid::now_v7(),
+            created_at: at(&format!("2026-03-{day:02} 09:00")),
+            ..original.clone()
+        })
+        .collect();
+    sos_store::reports::insert_many(&app.db, &copies)
+        .await
+        .unwrap();
+    let ids: Vec<Uuid> = copies.iter().map(|r| r.id).collect();
+    sos_store::facts::mark_changed(&app.db, &ids, Utc::now())
+        .await
+        .unwrap();
+    let days: Vec<String> = (1..=10).map(|day| format!("2026-03-{day:02}")).collect();
+
+    // The worker has taken the first day's mark.
+    let worker = app.db.begin().await.unwrap();
+    let take = |day: &String| mark::Entity::delete_by_id((ward, day.clone()));
+    take(&days[0]).exec(&worker).await.unwrap();
+    // The load marks the ten days again, with the plan PostgreSQL chose for a large load:
+    // its rows hashed apart, in no order of their own.
+    let load = {
+        let db = app.db.clone();
+        tokio::spawn(async move {
+            let txn = db.begin().await?;
+            txn.execute_unprepared("SET LOCAL enable_sort = off")
+                .await?;
+            sos_store::facts::mark_changed(&txn, &ids, Utc::now()).await?;
+            txn.commit().await
+        })
+    };
+    // Time for the load to lock what it can and wait for the first day.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    for day in &days[1..] {
+        take(day)
+            .exec(&worker)
+            .await
+            .expect("the worker takes its marks");
+    }
+    worker.commit().await.unwrap();
+    load.await.unwrap().expect("the load marks its days");
+    let marked = mark::Entity::find()
+        .filter(mark::Column::WardId.eq(ward))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        marked.len(),
+        10,
+        "every day is marked again after the worker"
+    );
+}
