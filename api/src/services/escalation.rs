@@ -126,7 +126,11 @@ async fn scan_batch(
             alerted.extend(recorded);
         }
     }
-    for (report, deadlines) in due.iter().zip(&running) {
+    // By id, as the alerts are recorded: replicas moving overlapping batches on lock their
+    // reports in one order, whatever order each read them in.
+    let mut looked: Vec<(&report::Model, &Vec<Running>)> = due.iter().zip(&running).collect();
+    looked.sort_by_key(|(report, _)| report.id);
+    for (report, deadlines) in looked {
         let next = next_look(deadlines, Some(now));
         alerts::reschedule(unit.txn(), report.id, report.version, next).await?;
     }
