@@ -7,6 +7,18 @@ use sos_tests::TestApp;
 const FIRE: &str = "Cháy nhà ở hẻm 45 Lê Văn Việt, khói bốc cao, đang lan sang nhà bên";
 const LAMP: &str = "Đèn đường hẻm 12 Man Thiện hư mấy hôm nay, tối om";
 
+/// What a scan of the app's deadlines at `at` sent.
+async fn scan_at(app: &TestApp, at: DateTime<Utc>) -> Sent {
+    scan(&app.services, at).await.unwrap()
+}
+
+fn alerts_sent(warnings: usize, escalations: usize) -> Sent {
+    Sent {
+        warnings,
+        escalations,
+    }
+}
+
 fn time(value: &Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(value.as_str().unwrap())
         .unwrap()
@@ -89,14 +101,8 @@ async fn the_department_is_warned_then_the_leader_escalated_each_exactly_once() 
 
     // 13 minutes in: past 80 % of the 15 allowed to acknowledge.
     let at = filed + Duration::minutes(13);
-    assert_eq!(
-        scan(&app.services, at).await.unwrap(),
-        Sent {
-            warnings: 1,
-            escalations: 0
-        }
-    );
-    assert_eq!(scan(&app.services, at).await.unwrap(), Sent::default());
+    assert_eq!(scan_at(&app, at).await, alerts_sent(1, 0));
+    assert_eq!(scan_at(&app, at).await, Sent::default());
     assert!(
         app.inbox_types(staff)
             .await
@@ -106,13 +112,7 @@ async fn the_department_is_warned_then_the_leader_escalated_each_exactly_once() 
 
     // 16 minutes in: the deadline to acknowledge has passed.
     let at = filed + Duration::minutes(16);
-    assert_eq!(
-        scan(&app.services, at).await.unwrap(),
-        Sent {
-            warnings: 0,
-            escalations: 1
-        }
-    );
+    assert_eq!(scan_at(&app, at).await, alerts_sent(0, 1));
     assert_eq!(app.inbox_types("tnp.leader").await, ["report.escalated"]);
     // Nobody in the other ward hears of it, nor the head.
     assert!(app.inbox_types("xh.leader").await.is_empty());
@@ -267,12 +267,7 @@ async fn a_report_acknowledged_in_time_is_not_escalated() {
         acknowledged["deadlines"]["acknowledge"]["standing"],
         "on_time"
     );
-    let sent = scan(
-        &app.services,
-        time(&report["created_at"]) + Duration::minutes(30),
-    )
-    .await
-    .unwrap();
+    let sent = scan_at(&app, time(&report["created_at"]) + Duration::minutes(30)).await;
     assert_eq!(sent, Sent::default());
 }
 
@@ -546,13 +541,8 @@ async fn an_overdue_report_is_read_again_only_when_its_next_alert_is_due() {
     );
     assert_eq!(looked_at(&app, filed + Duration::minutes(16)).await, [id]);
     assert_eq!(
-        scan(&app.services, filed + Duration::minutes(16))
-            .await
-            .unwrap(),
-        Sent {
-            warnings: 1,
-            escalations: 1
-        }
+        scan_at(&app, filed + Duration::minutes(16)).await,
+        alerts_sent(1, 1)
     );
     // Still not acknowledged three hours in, and already escalated: nothing to read until
     // the warning to resolve, at 80 % of its 4 hours.
@@ -585,16 +575,8 @@ async fn an_extension_whose_warning_time_has_passed_warns_at_the_next_scan() {
         .await;
     let id = report["id"].as_str().unwrap();
     let filed = time(&report["created_at"]);
-    let sent = scan(&app.services, filed + Duration::hours(5))
-        .await
-        .unwrap();
-    assert_eq!(
-        sent,
-        Sent {
-            warnings: 2,
-            escalations: 2
-        }
-    );
+    let sent = scan_at(&app, filed + Duration::hours(5)).await;
+    assert_eq!(sent, alerts_sent(2, 2));
     // Six hours from the clock's start: the new warning falls at 4 h 48 min, before the scan
     // above.
     let resolve_by = time(&report["deadlines"]["resolve"]["due_at"]) + Duration::hours(2);
@@ -605,22 +587,11 @@ async fn an_extension_whose_warning_time_has_passed_warns_at_the_next_scan() {
     )
     .await;
     let at = filed + Duration::hours(5) + Duration::minutes(1);
+    assert_eq!(scan_at(&app, at).await, alerts_sent(1, 0));
+    assert_eq!(scan_at(&app, at).await, Sent::default());
     assert_eq!(
-        scan(&app.services, at).await.unwrap(),
-        Sent {
-            warnings: 1,
-            escalations: 0
-        }
-    );
-    assert_eq!(scan(&app.services, at).await.unwrap(), Sent::default());
-    assert_eq!(
-        scan(&app.services, resolve_by + Duration::minutes(1))
-            .await
-            .unwrap(),
-        Sent {
-            warnings: 0,
-            escalations: 1
-        }
+        scan_at(&app, resolve_by + Duration::minutes(1)).await,
+        alerts_sent(0, 1)
     );
 }
 
@@ -637,12 +608,7 @@ async fn reports_stored_before_the_upgrade_are_alerted() {
     Migrator::down(&app.db, Some(1)).await.unwrap();
     Migrator::up(&app.db, None).await.unwrap();
     assert_eq!(
-        scan(&app.services, filed + Duration::minutes(13))
-            .await
-            .unwrap(),
-        Sent {
-            warnings: 1,
-            escalations: 0
-        }
+        scan_at(&app, filed + Duration::minutes(13)).await,
+        alerts_sent(1, 0)
     );
 }
