@@ -604,7 +604,7 @@ async fn reports_stored_before_the_upgrade_are_alerted() {
         .file_report("tnp.kp1", json!({"description": FIRE}))
         .await;
     let filed = time(&report["created_at"]);
-    Migrator::down(&app.db, Some(1)).await.unwrap();
+    sos_tests::migrate_back_before(&app.db, "m20261206_000017_next_alerts").await;
     Migrator::up(&app.db, None).await.unwrap();
     assert_eq!(
         scan_at(&app, filed + Duration::minutes(13)).await,

@@ -967,15 +967,7 @@ async fn stored_facts_survive_the_change_to_parts_and_back() {
         vec![(0, base_count), (1, 1)]
     );
     // Back to the day as one row (the resolve is in no row of it), and up again.
-    let since_parts = Migrator::migrations()
-        .iter()
-        .rev()
-        .position(|m| m.name() == "m20261206_000015_fact_parts")
-        .unwrap()
-        + 1;
-    Migrator::down(&app.db, Some(since_parts as u32))
-        .await
-        .unwrap();
+    sos_tests::migrate_back_before(&app.db, "m20261206_000015_fact_parts").await;
     Migrator::up(&app.db, None).await.unwrap();
     assert_eq!(
         today_parts(&app, ward).await,

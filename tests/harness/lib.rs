@@ -1037,6 +1037,22 @@ pub fn env_number(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Takes the schema back to before the migration `name`, the later ones undone too, as a
+/// database not yet upgraded to it; `Migrator::up` upgrades it again. By name, so a test
+/// means the same migration however many are added after it.
+pub async fn migrate_back_before(db: &sea_orm::DatabaseConnection, name: &str) {
+    use sos_migrations::{Migrator, MigratorTrait};
+    let steps = Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|migration| migration.name() == name)
+        .unwrap_or_else(|| panic!("no migration {name}"))
+        + 1;
+    Migrator::down(db, Some(steps as u32))
+        .await
+        .expect("migrations undone");
+}
+
 /// Whether this run is against PostgreSQL (for messages only: every test runs on both).
 pub fn engine() -> &'static str {
     static ENGINE: LazyLock<&str> = LazyLock::new(|| {
