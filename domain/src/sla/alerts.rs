@@ -36,9 +36,10 @@ fn reached_at(deadline: &Running, stage: AlertStage) -> DateTime<Utc> {
 }
 
 fn is_reached(deadline: &Running, stage: AlertStage, now: DateTime<Utc>) -> bool {
+    let at = reached_at(deadline, stage);
     match stage {
-        AlertStage::Warning => deadline.warn_at <= now,
-        AlertStage::Escalation => deadline.due_at < now,
+        AlertStage::Warning => at <= now,
+        AlertStage::Escalation => at < now,
     }
 }
 
